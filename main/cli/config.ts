@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { configJsonSchema } from '../shared/config/schema.js';
+import { printJson } from './output.js';
+
+export function registerConfigCommands(program: Command): void {
+  const config = program.command('config').description('validate configuration');
+  config
+    .command('check')
+    .argument('<file>', 'YAML config file')
+    .description('validate FILE; exits non-zero and lists every problem when it is invalid')
+    .action((file: string) => {
+      const loaded = loadConfig(file);
+      process.stdout.write(`${file}: OK (gateway "${loaded.gateway.id}")\n`);
+    });
+  config
+    .command('schema')
+    .description('print the JSON Schema of the config file')
+    .action(() => printJson(configJsonSchema()));
+}

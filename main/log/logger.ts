@@ -1,0 +1,34 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Field names that may hold secret material. Anything logged under them is replaced. */
+const SECRET_FIELDS = ['key', 'privateKey', 'password', 'passphrase', 'token', 'bindKey', 'secret', 'authorization'];
+
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+
+export interface LoggerOptions {
+  level?: string;
+  /** Defaults to stdout, where journald picks the JSON lines up. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { app: 'fieldgate' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+/** A module's logger: every line carries `ns`, e.g. `{"ns":"uplink",…}`. */
+export function namespaced(log: Logger, ns: string): Logger {
+  return log.child({ ns });
+}
+
+export const silentLogger: Logger = pino({ level: 'silent' });

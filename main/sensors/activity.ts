@@ -1,0 +1,58 @@
+import type { Clock } from '../shared/clock.js';
+import type { SensorStatus } from '../shared/source.js';
+
+const RATE_WINDOW_MS = 10_000;
+
+interface Entry {
+  online: boolean;
+  lastSeen: number | null;
+  /** Receive times within the rate window, oldest first. */
+  recent: number[];
+}
+
+/** Per-sensor last-seen time, online flag and recent rate, shared by every source. */
+export class SensorActivity {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly deps: { source: string; clock: Clock }) {}
+
+  register(sensorId: string): void {
+    if (!this.entries.has(sensorId)) this.entries.set(sensorId, { online: false, lastSeen: null, recent: [] });
+  }
+
+  seen(sensorId: string): void {
+    const now = this.deps.clock.now();
+    this.register(sensorId);
+    const entry = this.entries.get(sensorId) as Entry;
+    entry.online = true;
+    entry.lastSeen = now;
+    entry.recent.push(now);
+    this.trim(entry, now);
+  }
+
+  setOnline(sensorId: string, online: boolean): void {
+    this.register(sensorId);
+    (this.entries.get(sensorId) as Entry).online = online;
+  }
+
+  statuses(): SensorStatus[] {
+    const now = this.deps.clock.now();
+    return [...this.entries].map(([sensorId, entry]) => {
+      this.trim(entry, now);
+      return {
+        sensorId,
+        source: this.deps.source,
+        online: entry.online,
+        lastSeen: entry.lastSeen,
+        rate: entry.recent.length / (RATE_WINDOW_MS / 1000),
+      };
+    });
+  }
+
+  private trim(entry: Entry, now: number): void {
+    const cutoff = now - RATE_WINDOW_MS;
+    let drop = 0;
+    while (drop < entry.recent.length && (entry.recent[drop] as number) < cutoff) drop++;
+    if (drop > 0) entry.recent.splice(0, drop);
+  }
+}
