@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { UserError } from '../shared/errors.js';
+import { runDemo } from '../demo/demo.js';
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run an embedded demo: local CA, in-process mTLS broker, simulated sensors')
-    .action(() => {
-      throw new UserError('demo: under construction');
+    .description('run the embedded demo: local CA, in-process mutual-TLS broker, simulated sensors, setup UI')
+    .option('--data-dir <dir>', 'where the demo keeps its CA, buffer and config', '.fieldgate-demo')
+    .option('--ui-port <port>', 'port of the setup UI on 127.0.0.1 (0 picks a free one)', (v) => Number.parseInt(v, 10), 8080)
+    .option('--log-level <level>', 'JSON log lines on stdout at this level and above', 'warn')
+    .action(async (options: { dataDir: string; uiPort: number; logLevel: string }) => {
+      await runDemo(options);
     });
 }

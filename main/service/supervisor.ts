@@ -1,13 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { Component } from '../shared/lifecycle.js';
-
-export type ComponentState = 'idle' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
-
-export interface ComponentHealth {
-  name: string;
-  state: ComponentState;
-  error?: string;
-}
+import type { Component, ComponentHealth } from '../shared/lifecycle.js';
 
 export interface SupervisorDeps {
   /** In dependency order: each component may rely on the ones before it. */

@@ -8,3 +8,11 @@ export interface Component {
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type ComponentState = 'idle' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
+
+export interface ComponentHealth {
+  name: string;
+  state: ComponentState;
+  error?: string;
+}

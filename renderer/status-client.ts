@@ -1,0 +1,29 @@
+/** The parts of GatewayStatus the page shows (the full contract is main/shared/api.ts). */
+export interface StatusView {
+  gatewayId: string;
+  version: string;
+  components: { name: string; state: string; error?: string }[];
+  sensors: { sensorId: string; source: string; online: boolean; lastSeen: number | null; rate: number }[];
+}
+
+/** One client interface for the UI: over HTTP in a browser, over the preload bridge in Electron. */
+export interface GatewayClient {
+  status(): Promise<StatusView>;
+}
+
+declare global {
+  interface Window {
+    fieldgate?: GatewayClient;
+  }
+}
+
+export function gatewayClient(): GatewayClient {
+  if (window.fieldgate) return window.fieldgate;
+  return {
+    async status() {
+      const response = await fetch('/api/status', { headers: { accept: 'application/json' } });
+      if (!response.ok) throw new Error(`status request failed: HTTP ${response.status}`);
+      return (await response.json()) as StatusView;
+    },
+  };
+}
