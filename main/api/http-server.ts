@@ -64,6 +64,7 @@ export class ApiServer implements Component {
       void reply.type(this.deps.metrics.contentType);
       return this.deps.metrics.metrics();
     });
+    server.get('/favicon.ico', async (_request, reply) => reply.redirect('/icon.svg', 301));
     server.get('/*', async (request, reply) => {
       const file = this.staticFile((request.params as { '*': string })['*']);
       if (!file) return reply.code(404).send({ error: 'not found' });

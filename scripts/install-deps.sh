@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real (broker, pty pairs, D-Bus + BlueZ
+# mock, browser), only those missing. Uses sudo when not root. Safe to run repeatedly.
+set -euo pipefail
+
+declare -A needed=(
+  [mosquitto]=/usr/sbin/mosquitto
+  [socat]=/usr/bin/socat
+  [dbus]=/usr/bin/dbus-daemon
+  [python3-dbusmock]=/usr/lib/python3/dist-packages/dbusmock
+  [chromium]=/usr/bin/chromium
+  [openssl]=/usr/bin/openssl
+)
+missing=()
+for package in "${!needed[@]}"; do
+  [ -e "${needed[$package]}" ] || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+run_as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+run_as_root apt-get update -qq
+run_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package enables a system-wide broker; the tests start their own on free ports.
+if [[ " ${missing[*]} " == *" mosquitto "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  run_as_root systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
