@@ -3,12 +3,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliProcess } from '../../helpers/cli.js';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { CliProcess, runCli } from '../../helpers/cli.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 test('run starts components in order and stops cleanly in reverse on SIGTERM', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldgate-lifecycle-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'fieldgate.yaml');
+  const uiPort = await freePort();
   writeFileSync(
     file,
     [
@@ -16,7 +27,7 @@ test('run starts components in order and stops cleanly in reverse on SIGTERM', a
       'sensors:',
       '  sim:',
       '    - { id: t1, rate: 50 }',
-      'ui: { port: 0 }',
+      `ui: { port: ${uiPort} }`,
       '',
     ].join('\n'),
   );
@@ -25,6 +36,11 @@ test('run starts components in order and stops cleanly in reverse on SIGTERM', a
   await gateway.waitForLine('"msg":"gateway running"');
   const started = gateway.records().filter((r) => r.msg === 'component started').map((r) => r.component);
 
+  const status = await runCli(['status', '--config', file]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^gateway gw-lifecycle /);
+  assert.match(status.stdout, /^  t1 +sim +online /m);
+
   gateway.child.kill('SIGTERM');
   const exit = await gateway.exit();
   assert.deepEqual(exit, { code: 0, signal: null });
@@ -32,4 +48,14 @@ test('run starts components in order and stops cleanly in reverse on SIGTERM', a
   assert.ok(started.length >= 2, `expected several components, got ${started.join(', ')}`);
   assert.deepEqual(stopped, [...started].reverse());
   assert.ok(gateway.records().some((r) => r.msg === 'stopped' && r.ns === 'service'));
+});
+
+test('status explains when no gateway is running', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldgate-status-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'fieldgate.yaml');
+  writeFileSync(file, `gateway: { id: gw-idle, dataDir: data }\nui: { port: ${await freePort()} }\n`);
+  const result = await runCli(['status', '--config', file]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^fieldgate: no gateway answers at http:\/\/127\.0\.0\.1:\d+\/api\/status: is the service running\?/);
 });
