@@ -1,0 +1,153 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { IdentityStore } from '../identity/store.js';
+import type { Config } from '../shared/config/schema.js';
+import { assertValidNow, describeCertificate, reportCertificate, type CertificateReport } from '../identity/certificate.js';
+import { usesOnBoxIdentity } from '../identity/device-identity.js';
+import { identityStoreFromConfig } from '../identity/from-config.js';
+import { rotationDueAt } from '../identity/lifetime.js';
+import { wipeDevice } from '../identity/wipe.js';
+import { UserError } from '../shared/errors.js';
+import { printJson } from './output.js';
+
+interface ConfigOption {
+  config: string;
+}
+
+function readCertificateArgument(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read certificate "${file}": ${code === 'ENOENT' ? 'file not found' : String(code ?? error)}`);
+  }
+}
+
+type ShowReport = CertificateReport & {
+  /** `ok`, or what is wrong and how to fix it. */
+  status: string;
+  /** `on-box`: key and certificate in identity.dir, rotated by fieldgate; `external`: cloud.certFile/keyFile. */
+  managed: 'on-box' | 'external';
+  rotationDueAt?: string;
+  rotationPending?: { requestId: string; since: string };
+  keyFile?: string;
+  certFile: string;
+};
+
+function formatReport(report: ShowReport): string {
+  const lines = [
+    `subject:     ${report.subject}`,
+    `issuer:      ${report.issuer}`,
+    `serial:      ${report.serial}`,
+    `not before:  ${report.notBefore.toISOString()}`,
+    `not after:   ${report.notAfter.toISOString()}`,
+    `days left:   ${report.daysLeft}${report.validity === 'valid' ? '' : ` (${report.validity})`}`,
+    ...(report.subjectAltNames.length > 0 ? [`alt names:   ${report.subjectAltNames.join(', ')}`] : []),
+    `sha256:      ${report.fingerprint256}`,
+    ...(report.rotationDueAt ? [`rotation at: ${report.rotationDueAt}`] : []),
+    ...(report.rotationPending ? [`rotating:    request ${report.rotationPending.requestId} since ${report.rotationPending.since}`] : []),
+    ...(report.keyFile ? [`key file:    ${report.keyFile}`] : []),
+    `cert file:   ${report.certFile}${report.managed === 'external' ? ' (externally managed: fieldgate does not rotate it)' : ''}`,
+    `status:      ${report.status}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function showOnBox(config: Config, store: IdentityStore, now: number): ShowReport {
+  const info = store.describe();
+  let status = 'ok';
+  try {
+    store.load(now);
+  } catch (error) {
+    status = error instanceof Error ? error.message : String(error);
+  }
+  const pending = store.pendingRotation();
+  const { rotation } = config.identity;
+  return {
+    ...reportCertificate(info, now),
+    status,
+    managed: 'on-box',
+    ...(rotation.enabled ? { rotationDueAt: new Date(rotationDueAt(info, rotation.atLifetimeShare)).toISOString() } : {}),
+    ...(pending ? { rotationPending: { requestId: pending.requestId, since: new Date(pending.createdAt).toISOString() } } : {}),
+    keyFile: store.paths.key,
+    certFile: store.paths.cert,
+  };
+}
+
+/** cloud.certFile naming a file outside the identity folder: shown, but managed (and renewed) elsewhere. */
+function showExternal(certFile: string, now: number): ShowReport {
+  const info = describeCertificate(readCertificateArgument(certFile), certFile);
+  let status = 'ok';
+  try {
+    assertValidNow(info, now);
+  } catch (error) {
+    status = error instanceof Error ? error.message : String(error);
+  }
+  return { ...reportCertificate(info, now), status, managed: 'external', certFile };
+}
+
+export function registerIdentityCommands(program: Command): void {
+  const identity = program.command('identity').description('device key, CSR, certificate: csr | import | show | wipe');
+
+  identity
+    .command('csr')
+    .description('create the device key on first use (it never leaves the box) and write a CSR for it; prints the CSR')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .option('-o, --out <file>', 'also write the CSR to this file')
+    .action(async (options: ConfigOption & { out?: string }) => {
+      const config = loadConfig(options.config);
+      const store = identityStoreFromConfig(config);
+      const { csrPem, keyCreated } = await store.writeProvisioningCsr();
+      if (options.out) writeFileSync(options.out, csrPem);
+      process.stderr.write(
+        `${keyCreated ? `generated a new ${config.identity.keyAlgorithm} key in ${store.paths.key}\n` : ''}` +
+          `wrote ${store.paths.csr}${options.out ? ` and ${options.out}` : ''} (CN=${config.gateway.id}); ` +
+          `have it signed by your CA, then: fieldgate identity import --config ${options.config} CERT.pem\n`,
+      );
+      process.stdout.write(csrPem);
+    });
+
+  identity
+    .command('import')
+    .description('install the signed certificate: it must match the device key and chain to the configured CA')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .argument('<cert>', 'PEM certificate (leaf first; intermediates may follow)')
+    .action((certFile: string, options: ConfigOption) => {
+      const config = loadConfig(options.config);
+      const store = identityStoreFromConfig(config);
+      const info = store.importCertificate(readCertificateArgument(certFile), certFile, Date.now());
+      const report = reportCertificate(info, Date.now());
+      process.stdout.write(`installed ${store.paths.cert}: ${info.subject}, serial ${info.serial}, valid until ${info.notAfter.toISOString()} (${report.daysLeft} days)\n`);
+    });
+
+  identity
+    .command('show')
+    .description('print subject, issuer, serial, validity and days left of the device certificate')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .option('--json', 'print JSON')
+    .action((options: ConfigOption & { json?: boolean }) => {
+      const config = loadConfig(options.config);
+      const store = identityStoreFromConfig(config);
+      const now = Date.now();
+      const externalCert = config.cloud?.certFile && !usesOnBoxIdentity(config, store) ? config.cloud.certFile : undefined;
+      const report = externalCert ? showExternal(externalCert, now) : showOnBox(config, store, now);
+      if (options.json) printJson(report);
+      else process.stdout.write(formatReport(report));
+      if (report.status !== 'ok') process.exitCode = 1;
+    });
+
+  identity
+    .command('wipe')
+    .description('secure decommission: destroy keys, certificates, bind keys and the buffer (stop the service first)')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .option('--yes', 'confirm: this cannot be undone')
+    .action((options: ConfigOption & { yes?: boolean }) => {
+      if (!options.yes) {
+        throw new UserError('identity wipe destroys the device key, certificates, bind keys and buffered readings for good; add --yes to confirm');
+      }
+      const config = loadConfig(options.config);
+      const report = wipeDevice(config);
+      printJson({ ...report, state: 'first-run' });
+    });
+}

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import type { Config } from '../shared/config/schema.js';
+
+/** Where each identity file lives. `next/` holds a rotation in progress until it is promoted. */
+export interface IdentityPaths {
+  dir: string;
+  key: string;
+  cert: string;
+  /** The provisioning CSR written by `fieldgate identity csr`. */
+  csr: string;
+  nextDir: string;
+  nextKey: string;
+  nextCsr: string;
+  nextCert: string;
+  nextRequest: string;
+  /** Hard link to the key being replaced during promotion, destroyed once the new key is in place. */
+  retiredKey: string;
+}
+
+export function identityDir(config: Pick<Config, 'gateway' | 'identity'>): string {
+  return config.identity.dir ?? join(config.gateway.dataDir, 'identity');
+}
+
+export function identityPaths(dir: string): IdentityPaths {
+  const nextDir = join(dir, 'next');
+  return {
+    dir,
+    key: join(dir, 'key.pem'),
+    cert: join(dir, 'cert.pem'),
+    csr: join(dir, 'csr.pem'),
+    nextDir,
+    nextKey: join(nextDir, 'key.pem'),
+    nextCsr: join(nextDir, 'csr.pem'),
+    nextCert: join(nextDir, 'cert.pem'),
+    nextRequest: join(nextDir, 'request.json'),
+    retiredKey: join(dir, 'retired-key.pem'),
+  };
+}

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, linkSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { TlsCredentials } from '../shared/tls.js';
+import type { KeyAlgorithm } from '../shared/config/identity.js';
+import { certificateMatchesKey, describeCertificate, verifyIdentity, type CertificateInfo } from './certificate.js';
+import { createCsrPem, type CsrSubject, type SubjectAltNames } from './csr.js';
+import { IdentityError } from './errors.js';
+import { generatePrivateKeyPem, parsePrivateKey } from './keys.js';
+import { identityPaths, type IdentityPaths } from './paths.js';
+import { assertPrivate, destroyFile, durableRename, ensurePrivateDir, readPrivateFile, writePrivateFile } from './secure-files.js';
+
+export interface IdentityStoreOptions {
+  dir: string;
+  /** CA bundle certificates must chain to; undefined when neither identity.caFile nor cloud.caFile is set. */
+  caFile: string | undefined;
+  gatewayId: string;
+  keyAlgorithm: KeyAlgorithm;
+  subject: CsrSubject;
+  subjectAltNames: SubjectAltNames;
+}
+
+export interface LoadedIdentity {
+  keyPem: string;
+  certPem: string;
+  info: CertificateInfo;
+}
+
+export interface RotationRequest {
+  requestId: string;
+  csrPem: string;
+  /** ms since epoch */
+  createdAt: number;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const first = statSync(a);
+    const second = statSync(b);
+    return first.ino === second.ino && first.dev === second.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The device identity on disk: `key.pem` + `cert.pem` in a 0700 folder, and during a rotation a
+ * `next/` folder with the new key, its CSR, the request id and (once issued) the new certificate.
+ * Every read re-checks permissions, so a loosened key is refused at the next connect as well.
+ */
+export class IdentityStore {
+  readonly paths: IdentityPaths;
+
+  constructor(private readonly options: IdentityStoreOptions) {
+    this.paths = identityPaths(options.dir);
+  }
+
+  hasKey(): boolean {
+    return existsSync(this.paths.key);
+  }
+
+  /** Creates the folder and a key if there is none yet; returns true when a key was generated. */
+  ensureKey(): boolean {
+    ensurePrivateDir(this.paths.dir);
+    if (this.hasKey()) {
+      this.readKey(this.paths.key);
+      return false;
+    }
+    writePrivateFile(this.paths.key, generatePrivateKeyPem(this.options.keyAlgorithm));
+    return true;
+  }
+
+  /** Writes the provisioning CSR for the current key (creating the key on first use). */
+  async writeProvisioningCsr(): Promise<{ csrPem: string; keyCreated: boolean }> {
+    const keyCreated = this.ensureKey();
+    const csrPem = await createCsrPem(this.readKey(this.paths.key), this.options.subject, this.options.subjectAltNames);
+    writePrivateFile(this.paths.csr, csrPem);
+    return { csrPem, keyCreated };
+  }
+
+  /** Validates a signed certificate against the device key and CA, then installs it as `cert.pem`. */
+  importCertificate(certPem: string, source: string, now: number): CertificateInfo {
+    if (!this.hasKey()) {
+      throw new IdentityError('missing', `no device key in ${this.paths.dir}: run "fieldgate identity csr" first and have that CSR signed`);
+    }
+    assertPrivate(this.paths.dir, 'dir');
+    const info = this.verify(certPem, this.readKey(this.paths.key), source, now);
+    writePrivateFile(this.paths.cert, certPem.endsWith('\n') ? certPem : `${certPem}\n`);
+    if (existsSync(this.paths.csr)) unlinkSync(this.paths.csr);
+    return info;
+  }
+
+  /** The installed certificate's details, without checking validity (for `identity show`). */
+  describe(): CertificateInfo {
+    const certPem = readText(this.paths.cert);
+    if (certPem === undefined) throw this.missingCertificate();
+    return describeCertificate(certPem, this.paths.cert);
+  }
+
+  /** Loads the current identity and checks permissions, key match, chain and validity at `now`. */
+  load(now: number): LoadedIdentity {
+    if (!this.hasKey()) throw this.missingCertificate();
+    assertPrivate(this.paths.dir, 'dir');
+    const key = this.readKey(this.paths.key);
+    const certPem = readText(this.paths.cert);
+    if (certPem === undefined) throw this.missingCertificate();
+    const info = this.verify(certPem, key, this.paths.cert, now);
+    return { keyPem: readPrivateFile(this.paths.key), certPem, info };
+  }
+
+  credentials(identity: Pick<LoadedIdentity, 'keyPem' | 'certPem'>): TlsCredentials {
+    return { ca: this.readCa(), cert: identity.certPem, key: identity.keyPem };
+  }
+
+  /**
+   * Finishes what a crash may have interrupted: a promotion that moved the new key but not yet its
+   * certificate, and a retired key that was not destroyed yet.
+   */
+  recover(): void {
+    if (!existsSync(this.paths.dir)) return;
+    const pendingCert = readText(this.paths.nextCert);
+    if (pendingCert !== undefined && this.hasKey() && !existsSync(this.paths.nextKey) && certificateMatchesKey(pendingCert, this.readKey(this.paths.key))) {
+      durableRename(this.paths.nextCert, this.paths.cert);
+    }
+    if (existsSync(this.paths.nextDir) && !existsSync(this.paths.nextKey)) this.discardRotation();
+    if (existsSync(this.paths.retiredKey)) {
+      if (sameFile(this.paths.retiredKey, this.paths.key)) unlinkSync(this.paths.retiredKey);
+      else destroyFile(this.paths.retiredKey);
+    }
+  }
+
+  pendingRotation(): RotationRequest | undefined {
+    const request = readText(this.paths.nextRequest);
+    const csrPem = readText(this.paths.nextCsr);
+    if (request === undefined || csrPem === undefined || !existsSync(this.paths.nextKey)) return undefined;
+    try {
+      const parsed = JSON.parse(request) as { requestId?: unknown; createdAt?: unknown };
+      if (typeof parsed.requestId !== 'string' || typeof parsed.createdAt !== 'number') return undefined;
+      return { requestId: parsed.requestId, createdAt: parsed.createdAt, csrPem };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Generates the next key and its CSR under `next/`; the current identity stays in use. */
+  async beginRotation(now: number): Promise<RotationRequest> {
+    this.discardRotation();
+    ensurePrivateDir(this.paths.nextDir);
+    writePrivateFile(this.paths.nextKey, generatePrivateKeyPem(this.options.keyAlgorithm));
+    const csrPem = await createCsrPem(this.readKey(this.paths.nextKey), this.options.subject, this.options.subjectAltNames);
+    writePrivateFile(this.paths.nextCsr, csrPem);
+    const request: RotationRequest = { requestId: randomUUID(), csrPem, createdAt: now };
+    writePrivateFile(this.paths.nextRequest, `${JSON.stringify({ requestId: request.requestId, createdAt: now })}\n`);
+    return request;
+  }
+
+  /** Validates an issued certificate against the next key and stores it beside that key. */
+  acceptIssued(certPem: string, now: number): LoadedIdentity {
+    const key = this.readKey(this.paths.nextKey);
+    const info = this.verify(certPem, key, 'issued certificate', now);
+    const normalised = certPem.endsWith('\n') ? certPem : `${certPem}\n`;
+    writePrivateFile(this.paths.nextCert, normalised);
+    return { keyPem: readPrivateFile(this.paths.nextKey), certPem: normalised, info };
+  }
+
+  /**
+   * Makes the next identity the current one. The old key is hard-linked aside first so it can be
+   * overwritten before it is unlinked; a crash in between is finished by `recover()`.
+   */
+  promote(): void {
+    if (!existsSync(this.paths.nextKey) || !existsSync(this.paths.nextCert)) {
+      throw new IdentityError('missing', 'no validated next identity to promote');
+    }
+    if (existsSync(this.paths.retiredKey)) unlinkSync(this.paths.retiredKey);
+    linkSync(this.paths.key, this.paths.retiredKey);
+    durableRename(this.paths.nextKey, this.paths.key);
+    durableRename(this.paths.nextCert, this.paths.cert);
+    destroyFile(this.paths.retiredKey);
+    this.discardRotation();
+  }
+
+  /** Destroys everything under `next/`: the half-done rotation is forgotten, the current identity stays. */
+  discardRotation(): void {
+    if (!existsSync(this.paths.nextDir)) return;
+    // Everything, including a temporary file a crash may have left behind.
+    for (const entry of readdirSync(this.paths.nextDir)) destroyFile(join(this.paths.nextDir, entry));
+    rmdirSync(this.paths.nextDir);
+  }
+
+  readCa(): string {
+    if (!this.options.caFile) {
+      throw new IdentityError('missing', 'no CA configured to check the device certificate against: set identity.caFile or cloud.caFile');
+    }
+    const pem = readText(this.options.caFile);
+    if (pem === undefined) throw new IdentityError('missing', `CA file ${this.options.caFile} not found`);
+    return pem;
+  }
+
+  private verify(certPem: string, key: KeyObject, source: string, now: number): CertificateInfo {
+    return verifyIdentity({
+      certPem,
+      privateKey: key,
+      caPem: this.readCa(),
+      caSource: this.options.caFile ?? 'CA',
+      gatewayId: this.options.gatewayId,
+      now,
+      source,
+    });
+  }
+
+  private readKey(path: string): KeyObject {
+    assertPrivate(path, 'file');
+    return parsePrivateKey(readPrivateFile(path), path);
+  }
+
+  private missingCertificate(): IdentityError {
+    return new IdentityError(
+      'missing',
+      `no device certificate in ${this.paths.dir}: run "fieldgate identity csr --config FILE", have the CSR signed by your CA, then "fieldgate identity import --config FILE cert.pem"`,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IdentityAlert } from '../../../main/identity/alerts.js';
+import { ExpiryMonitor } from '../../../main/identity/expiry-monitor.js';
+import { identityStoreFromConfig } from '../../../main/identity/from-config.js';
+import { silentLogger } from '../../../main/log/logger.js';
+import { createMetricsRegistry, type Registry } from '../../../main/metrics/registry.js';
+import { createPki, daysFromNow, type Pki } from '../../helpers/pki.js';
+import { GATEWAY_ID, installIdentity, workspace } from './fixtures.js';
+
+const DAY = 86_400_000;
+let pki: Pki;
+
+before(async () => {
+  pki = await createPki();
+});
+
+after(async () => {
+  await pki.cleanup();
+});
+
+async function daysLeftGauge(metrics: Registry): Promise<number | undefined> {
+  const metric = (await metrics.getMetricsAsJSON()).find((m) => m.name === 'fieldgate_identity_cert_days_left');
+  return metric?.values[0]?.value;
+}
+
+test('the days-left gauge follows the clock and alerts fire once at 30 days (warning) and 7 days (critical)', async () => {
+  const ws = workspace({ caFile: pki.ca.certPath });
+  const notAfter = daysFromNow(40);
+  const client = await pki.issueClientCert({ cn: GATEWAY_ID, notAfter });
+  installIdentity(ws.identityDir, client.keyPem, client.certPem);
+  // openssl keeps whole seconds: measure from the certificate's own notAfter.
+  const end = identityStoreFromConfig(ws.config).describe().notAfter.getTime();
+  let now = end - 40 * DAY;
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const alerts: IdentityAlert[] = [];
+  const monitor = new ExpiryMonitor({
+    store: identityStoreFromConfig(ws.config),
+    alertDaysLeft: [30, 7],
+    checkIntervalMs: 3_600_000,
+    metrics,
+    log: silentLogger,
+    clock: { now: () => now },
+    onAlert: (alert) => alerts.push(alert),
+  });
+  try {
+    await monitor.start(new AbortController().signal);
+    assert.equal(await daysLeftGauge(metrics), 40);
+    assert.equal(alerts.length, 0);
+
+    now = end - 29.5 * DAY;
+    monitor.check();
+    monitor.check();
+    assert.equal(await daysLeftGauge(metrics), 29);
+    assert.deepEqual(alerts.map((a) => [a.kind, a.severity]), [['cert-expiring', 'warning']]);
+    assert.match(alerts[0]?.message ?? '', /expires in 29 days/);
+
+    now = end - 6.5 * DAY;
+    monitor.check();
+    monitor.check();
+    assert.equal(await daysLeftGauge(metrics), 6);
+    assert.deepEqual(alerts.map((a) => [a.kind, a.severity]), [['cert-expiring', 'warning'], ['cert-expiring', 'critical']]);
+
+    now = end + DAY / 2;
+    monitor.check();
+    assert.equal(await daysLeftGauge(metrics), -1);
+    assert.equal(alerts.at(-1)?.kind, 'cert-expired');
+    assert.equal(alerts.length, 3);
+  } finally {
+    await monitor.stop();
+    ws.cleanup();
+  }
+});
