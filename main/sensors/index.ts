@@ -1,14 +1,24 @@
+import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config/schema.js';
 import type { SampleSink, Source } from '../shared/source.js';
+import { ConfigError } from '../shared/errors.js';
 import { namespaced } from '../log/logger.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { BleSource } from './ble/ble-source.js';
+import { SerialSource } from './serial/serial-source.js';
 import { SimSource } from './sim/sim-source.js';
 
 export interface SourceDeps {
   sink: SampleSink;
   log: Logger;
   clock: Clock;
+  /** Where sources register their metrics; without it they go to a private registry nobody scrapes. */
+  metrics?: Registry;
+  /** `gateway.dataDir`: default home of source state (the BLE allowlist). */
+  dataDir?: string;
 }
 
 /** One Source per configured sensor family; families with nothing configured are left out. */
@@ -16,6 +26,16 @@ export function createSources(sensors: Config['sensors'], deps: SourceDeps): Sou
   const sources: Source[] = [];
   if (sensors.sim.length > 0) {
     sources.push(new SimSource({ sensors: sensors.sim, sink: deps.sink, log: namespaced(deps.log, 'sim'), clock: deps.clock }));
+  }
+  if (sensors.serial.length > 0) {
+    const metrics = deps.metrics ?? createMetricsRegistry({ processMetrics: false });
+    sources.push(new SerialSource({ ports: sensors.serial, sink: deps.sink, log: namespaced(deps.log, 'serial'), clock: deps.clock, metrics }));
+  }
+  if (sensors.ble) {
+    const stateDir = sensors.ble.stateDir ?? (deps.dataDir ? join(deps.dataDir, 'ble') : undefined);
+    if (!stateDir) throw new ConfigError(['"sensors.ble.stateDir": required when gateway.dataDir is not passed to the sources']);
+    const metrics = deps.metrics ?? createMetricsRegistry({ processMetrics: false });
+    sources.push(new BleSource({ config: sensors.ble, stateDir, sink: deps.sink, log: namespaced(deps.log, 'ble'), clock: deps.clock, metrics }));
   }
   return sources;
 }

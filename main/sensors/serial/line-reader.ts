@@ -1,0 +1,132 @@
+import type { LinePortConfig } from '../../shared/config/serial.js';
+import { configuredSensorIds } from '../../shared/config/serial.js';
+import { LineFramer } from './line-framer.js';
+import { lineParserFor } from './parsers/index.js';
+import type { LineParser } from './parsers/line-result.js';
+import { PortLink } from './port-link.js';
+import { SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
+import { RateLimiter } from './rate-limit.js';
+import { RejectLog } from './rejects.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Distinct sensor ids one port may introduce from its data, so a babbling device cannot grow memory without bound. */
+const MAX_SENSORS_PER_PORT = 256;
+
+/**
+ * Reads a line-oriented sensor port (jsonl, csv, kv): frames lines, rate-limits them, decodes
+ * UTF-8, parses and forwards samples. Anything wrong with the input is counted and sampled in the
+ * log by RejectLog; nothing in the read path throws.
+ */
+export class LinePortReader implements PortWorker {
+  private readonly link: PortLink;
+  private readonly rejects: RejectLog;
+  private readonly forwarder: SampleForwarder;
+  private readonly parse: LineParser;
+  private readonly ignore: RegExp | undefined;
+  private readonly sensorIds = new Set<string>();
+  private framer: LineFramer;
+  private limiter: RateLimiter;
+  private staleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: PortWorkerDeps & { config: LinePortConfig }) {
+    const { config } = deps;
+    this.parse = lineParserFor(config);
+    this.ignore = config.ignore !== undefined ? new RegExp(config.ignore) : undefined;
+    this.framer = new LineFramer(config.maxLineBytes);
+    this.limiter = new RateLimiter(config.maxLinesPerSecond);
+    this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
+    this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
+    this.link = new PortLink({
+      config,
+      opener: deps.opener,
+      discovery: deps.discovery,
+      metrics: deps.metrics,
+      log: deps.log,
+      ...(deps.random && { random: deps.random }),
+      events: {
+        opened: () => {
+          // A fresh connection starts mid-line at worst: drop what was half-read before.
+          this.framer = new LineFramer(config.maxLineBytes);
+        },
+        data: (chunk) => this.onData(chunk),
+        lost: () => this.markOffline(),
+      },
+    });
+  }
+
+  start(): void {
+    for (const sensorId of configuredSensorIds(this.deps.config)) {
+      this.sensorIds.add(sensorId);
+      this.deps.activity.register(sensorId);
+    }
+    const staleAfterMs = this.deps.config.staleAfterMs;
+    if (staleAfterMs !== undefined) {
+      this.staleTimer = setInterval(() => this.markStale(staleAfterMs), Math.min(1000, staleAfterMs));
+      this.staleTimer.unref();
+    }
+    this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.staleTimer);
+    await this.link.stop();
+    this.markOffline();
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      for (const event of this.framer.push(chunk)) {
+        if (event.kind === 'too-long') {
+          this.rejects.reject('line-too-long', `line longer than ${this.deps.config.maxLineBytes} bytes; discarded up to its end`, event.head);
+        } else {
+          this.onLine(event.bytes);
+        }
+      }
+    } catch (error) {
+      this.rejects.reject('internal', (error as Error).message);
+    }
+  }
+
+  private onLine(bytes: Buffer): void {
+    const now = this.deps.clock.now();
+    if (!this.limiter.tryTake(now)) {
+      this.rejects.reject('rate-limited', `more than ${this.deps.config.maxLinesPerSecond} lines per second`, bytes);
+      return;
+    }
+    let line: string;
+    try {
+      line = utf8.decode(bytes);
+    } catch {
+      this.rejects.reject('bad-utf8', 'line is not valid UTF-8', bytes);
+      return;
+    }
+    if (this.ignore?.test(line)) return;
+    const result = this.parse(line);
+    if (!result.ok) {
+      this.rejects.reject(result.reason, result.detail, bytes);
+      return;
+    }
+    if (!this.sensorIds.has(result.sensorId)) {
+      if (this.sensorIds.size >= MAX_SENSORS_PER_PORT) {
+        this.rejects.reject('unknown-sensor', `more than ${MAX_SENSORS_PER_PORT} sensor ids on this port; list the real ones in sensorIds`, bytes);
+        return;
+      }
+      this.sensorIds.add(result.sensorId);
+    }
+    this.deps.activity.seen(result.sensorId);
+    this.forwarder.forward({ sensorId: result.sensorId, ts: now, values: result.values });
+  }
+
+  private markOffline(): void {
+    for (const sensorId of this.sensorIds) this.deps.activity.setOnline(sensorId, false);
+  }
+
+  private markStale(staleAfterMs: number): void {
+    const cutoff = this.deps.clock.now() - staleAfterMs;
+    for (const status of this.deps.activity.statuses()) {
+      if (status.online && this.sensorIds.has(status.sensorId) && (status.lastSeen ?? 0) < cutoff) {
+        this.deps.activity.setOnline(status.sensorId, false);
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type { FieldMapping, SensorIdRule } from '../../../shared/config/serial.js';
+import { clip, mapValues, rejected, resolveSensorId, type LineParser } from './line-result.js';
+
+/** As in the config schema: a unit is a short symbol, not free text. */
+const MAX_UNIT_LENGTH = 32;
+
+export interface JsonlOptions {
+  sensor: SensorIdRule;
+  fields?: Record<string, FieldMapping>;
+}
+
+/**
+ * One JSON object per line: `{"sensor":"a1","temperature":21.5,"rh":{"value":40,"unit":"%"}}`.
+ * Numbers and `{value, unit}` objects are values; other fields (strings, flags) are ignored
+ * unless `fields` names them, in which case they must be numeric.
+ */
+export function jsonlParser(options: JsonlOptions): LineParser {
+  return (line) => {
+    let document: unknown;
+    try {
+      document = JSON.parse(line);
+    } catch (error) {
+      return rejected('bad-json', (error as Error).message);
+    }
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      return rejected('bad-json', 'expected one JSON object per line');
+    }
+    const record = document as Record<string, unknown>;
+    const idField = options.sensor.kind === 'field' ? options.sensor.field : undefined;
+    let rawId: string | undefined;
+    if (idField !== undefined) {
+      const id = record[idField];
+      rawId = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+    }
+    const sensor = resolveSensorId(options.sensor, rawId);
+    if (!sensor.ok) return sensor;
+
+    const pairs = new Map<string, { value: number; unit?: string }>();
+    for (const [name, raw] of Object.entries(record)) {
+      if (name === idField) continue;
+      const measurement = asMeasurement(raw);
+      if (measurement) pairs.set(name, measurement);
+      else if (options.fields && Object.hasOwn(options.fields, name)) {
+        return rejected('bad-value', `"${name}" is not a number: ${clip(JSON.stringify(raw))}`);
+      }
+    }
+    const mapped = mapValues(pairs, options.fields);
+    return mapped.ok ? { ok: true, sensorId: sensor.sensorId, values: mapped.values } : mapped;
+  };
+}
+
+function asMeasurement(raw: unknown): { value: number; unit?: string } | undefined {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? { value: raw } : undefined;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { value, unit } = raw as { value?: unknown; unit?: unknown };
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  if (unit === undefined) return { value };
+  return typeof unit === 'string' && unit.length <= MAX_UNIT_LENGTH ? { value, unit } : undefined;
+}

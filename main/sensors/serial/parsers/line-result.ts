@@ -1,0 +1,76 @@
+import type { FieldMapping, SensorIdRule } from '../../../shared/config/serial.js';
+import type { Values } from '../../../shared/reading.js';
+import type { RejectReason } from '../rejects.js';
+import { scaleValue } from '../scale.js';
+
+export interface Rejection {
+  ok: false;
+  reason: RejectReason;
+  detail: string;
+}
+
+export type LineResult = { ok: true; sensorId: string; values: Values } | Rejection;
+
+/** A line parser: pure, never throws, one text line in, one result out. */
+export type LineParser = (line: string) => LineResult;
+
+export function rejected(reason: RejectReason, detail: string): Rejection {
+  return { ok: false, reason, detail };
+}
+
+const SENSOR_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const QUANTITY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A decimal number as sensors print it; hex, `Infinity` and empty strings are not numbers. */
+export function parseNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!NUMBER.test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+export function isQuantityName(name: string): boolean {
+  return QUANTITY.test(name);
+}
+
+/** The gateway sensor id for a line: fixed by config, or read from the line and mapped. */
+export function resolveSensorId(rule: SensorIdRule, raw: string | undefined): { ok: true; sensorId: string } | Rejection {
+  if (rule.kind === 'fixed') return { ok: true, sensorId: rule.sensorId };
+  if (raw === undefined || raw === '') return rejected('bad-sensor-id', `no sensor id in field "${rule.field}"`);
+  if (rule.map) {
+    const mapped = Object.hasOwn(rule.map, raw) ? rule.map[raw] : undefined;
+    return mapped !== undefined ? { ok: true, sensorId: mapped } : rejected('unknown-sensor', `sensor "${clip(raw)}" is not listed in sensorIds`);
+  }
+  return SENSOR_ID.test(raw) ? { ok: true, sensorId: raw } : rejected('bad-sensor-id', `sensor id "${clip(raw)}" is not a valid identifier`);
+}
+
+/**
+ * Turns raw name → number pairs into Values. With `fields`, only the listed names are taken and
+ * mapped; without, every pair with a valid quantity name is taken as is (unit empty).
+ */
+export function mapValues(
+  pairs: ReadonlyMap<string, { value: number; unit?: string }>,
+  fields: Record<string, FieldMapping> | undefined,
+): { ok: true; values: Values } | Rejection {
+  const entries: [string, { value: number; unit: string }][] = [];
+  if (fields) {
+    for (const [name, mapping] of Object.entries(fields)) {
+      const raw = pairs.get(name);
+      if (raw === undefined) continue;
+      const value = scaleValue(raw.value, mapping.scale, mapping.offset);
+      if (value === undefined) return rejected('bad-value', `"${name}" is out of range after scaling`);
+      entries.push([mapping.quantity ?? name, { value, unit: mapping.unit || (raw.unit ?? '') }]);
+    }
+  } else {
+    for (const [name, raw] of pairs) {
+      if (isQuantityName(name)) entries.push([name, { value: raw.value, unit: raw.unit ?? '' }]);
+    }
+  }
+  if (entries.length === 0) return rejected('no-values', fields ? 'none of the configured fields is present' : 'no numeric fields');
+  return { ok: true, values: Object.fromEntries(entries) };
+}
+
+export function clip(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,71 @@
+import type { Logger } from '../../log/logger.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Counter } from 'prom-client';
+
+/** Why input from a serial port was dropped; the `reason` label of `fieldgate_serial_rejects_total`. */
+export type RejectReason =
+  | 'line-too-long'
+  | 'bad-utf8'
+  | 'bad-json'
+  | 'bad-format'
+  | 'bad-value'
+  | 'no-values'
+  | 'column-count'
+  | 'unknown-sensor'
+  | 'bad-sensor-id'
+  | 'rate-limited'
+  | 'bad-crc'
+  | 'bad-frame'
+  | 'exception'
+  | 'timeout'
+  | 'internal';
+
+const SAMPLE_INTERVAL_MS = 10_000;
+const SAMPLE_BYTES = 64;
+
+interface ReasonLog {
+  lastLogged: number;
+  suppressed: number;
+}
+
+export interface RejectLogDeps {
+  port: string;
+  counter: Counter<'port' | 'reason'>;
+  log: Logger;
+  clock: Clock;
+}
+
+/**
+ * Counts every rejected line or frame and logs a sample of each reason at most once per
+ * interval, with how many were suppressed since, so a babbling sensor cannot flood the journal.
+ */
+export class RejectLog {
+  private readonly byReason = new Map<RejectReason, ReasonLog>();
+
+  constructor(private readonly deps: RejectLogDeps) {}
+
+  reject(reason: RejectReason, detail: string, raw?: Uint8Array): void {
+    this.deps.counter.inc({ port: this.deps.port, reason });
+    const now = this.deps.clock.now();
+    const entry = this.byReason.get(reason);
+    if (entry && now - entry.lastLogged < SAMPLE_INTERVAL_MS) {
+      entry.suppressed++;
+      return;
+    }
+    const suppressed = entry?.suppressed ?? 0;
+    this.byReason.set(reason, { lastLogged: now, suppressed: 0 });
+    this.deps.log.warn(
+      { port: this.deps.port, reason, detail, ...(raw && { sample: printable(raw) }), suppressedSinceLast: suppressed },
+      'serial input rejected',
+    );
+  }
+}
+
+/** The first bytes of raw input, safe for a log line: printable ASCII as is, the rest as \xNN. */
+export function printable(raw: Uint8Array): string {
+  let text = '';
+  for (const byte of raw.subarray(0, SAMPLE_BYTES)) {
+    text += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return raw.length > SAMPLE_BYTES ? `${text}… (${raw.length} bytes)` : text;
+}
