@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerBleCommands } from './cli/ble.js';
 import { registerConfigCommands } from './cli/config.js';
 import { registerDemoCommand } from './cli/demo.js';
-import { registerPendingCommand } from './cli/not-yet.js';
+import { registerIdentityCommands } from './cli/identity.js';
+import { registerOtaCommands } from './cli/ota.js';
 import { reportFailure } from './cli/output.js';
 import { registerRunCommand } from './cli/run.js';
+import { registerStatusCommand } from './cli/status.js';
 import { FIELDGATE_VERSION } from './shared/version.js';
 
 const program = new Command('fieldgate')
@@ -16,10 +19,10 @@ const program = new Command('fieldgate')
 registerRunCommand(program);
 registerDemoCommand(program);
 registerConfigCommands(program);
-registerPendingCommand(program, 'status', 'show the running service');
-registerPendingCommand(program, 'identity', 'device key, CSR, certificate: csr | show | wipe');
-registerPendingCommand(program, 'ble', 'BLE tools: decode one advertisement');
-registerPendingCommand(program, 'ota', 'signed updates: keygen | sign | verify | install');
+registerStatusCommand(program);
+registerIdentityCommands(program);
+registerBleCommands(program);
+registerOtaCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,12 +1,20 @@
 import { z } from 'zod';
+import { bleSchema } from './ble.js';
 import { bufferSchema } from './buffer.js';
 import { cloudSchema } from './cloud.js';
 import { gatewaySchema, logSchema, uiSchema } from './gateway.js';
+import { identitySchema } from './identity.js';
+import { otaSchema } from './ota.js';
+import { serialPortsSchema } from './serial.js';
 import { simSensorSchema } from './sim.js';
 
 export const sensorsSchema = z
   .strictObject({
     sim: z.array(simSensorSchema).default([]),
+    /** Sensors on serial ports: line formats (jsonl, csv, kv) and Modbus RTU. */
+    serial: serialPortsSchema.default([]),
+    /** BLE advertisers through BlueZ; present means enabled. */
+    ble: bleSchema.optional(),
   })
   .prefault({});
 
@@ -16,6 +24,10 @@ export const configSchema = z.strictObject({
   buffer: bufferSchema,
   /** Omit to run offline: readings are buffered until a cloud is configured. */
   cloud: cloudSchema.optional(),
+  /** Signed updates; omit to disable OTA on this box. */
+  ota: otaSchema.optional(),
+  /** Device key, CSR, certificate lifecycle and rotation; every key has a default. */
+  identity: identitySchema,
   sensors: sensorsSchema,
   ui: uiSchema,
 });
