@@ -4,9 +4,7 @@ import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config/schema.js';
 import type { SampleSink, Source } from '../shared/source.js';
-import { ConfigError } from '../shared/errors.js';
 import { namespaced } from '../log/logger.js';
-import { createMetricsRegistry } from '../metrics/registry.js';
 import { BleSource } from './ble/ble-source.js';
 import { SerialSource } from './serial/serial-source.js';
 import { SimSource } from './sim/sim-source.js';
@@ -15,10 +13,9 @@ export interface SourceDeps {
   sink: SampleSink;
   log: Logger;
   clock: Clock;
-  /** Where sources register their metrics; without it they go to a private registry nobody scrapes. */
-  metrics?: Registry;
+  metrics: Registry;
   /** `gateway.dataDir`: default home of source state (the BLE allowlist). */
-  dataDir?: string;
+  dataDir: string;
 }
 
 /** One Source per configured sensor family; families with nothing configured are left out. */
@@ -28,14 +25,11 @@ export function createSources(sensors: Config['sensors'], deps: SourceDeps): Sou
     sources.push(new SimSource({ sensors: sensors.sim, sink: deps.sink, log: namespaced(deps.log, 'sim'), clock: deps.clock }));
   }
   if (sensors.serial.length > 0) {
-    const metrics = deps.metrics ?? createMetricsRegistry({ processMetrics: false });
-    sources.push(new SerialSource({ ports: sensors.serial, sink: deps.sink, log: namespaced(deps.log, 'serial'), clock: deps.clock, metrics }));
+    sources.push(new SerialSource({ ports: sensors.serial, sink: deps.sink, log: namespaced(deps.log, 'serial'), clock: deps.clock, metrics: deps.metrics }));
   }
   if (sensors.ble) {
-    const stateDir = sensors.ble.stateDir ?? (deps.dataDir ? join(deps.dataDir, 'ble') : undefined);
-    if (!stateDir) throw new ConfigError(['"sensors.ble.stateDir": required when gateway.dataDir is not passed to the sources']);
-    const metrics = deps.metrics ?? createMetricsRegistry({ processMetrics: false });
-    sources.push(new BleSource({ config: sensors.ble, stateDir, sink: deps.sink, log: namespaced(deps.log, 'ble'), clock: deps.clock, metrics }));
+    const stateDir = sensors.ble.stateDir ?? join(deps.dataDir, 'ble');
+    sources.push(new BleSource({ config: sensors.ble, stateDir, sink: deps.sink, log: namespaced(deps.log, 'ble'), clock: deps.clock, metrics: deps.metrics }));
   }
   return sources;
 }
