@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
@@ -7,11 +8,16 @@ import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
-import { Counter } from 'prom-client';
 import { createGatewayApi, type StatusReporter } from '../api/gateway-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { namespaced } from '../log/logger.js';
+import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
+import { identityAlertPayload } from '../identity/alerts.js';
+import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
 import { createSources } from '../sensors/index.js';
+import { FIELDGATE_VERSION } from '../shared/version.js';
+import { configuredCredentialProvider } from '../uplink/credentials.js';
+import { Uplink } from '../uplink/uplink.js';
 import { Supervisor } from './supervisor.js';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -26,6 +32,9 @@ export interface GatewayDeps {
 export interface Gateway {
   supervisor: Supervisor;
   sources: Source[];
+  buffer: SqliteBuffer;
+  /** Absent when no cloud is configured: readings are buffered until one is. */
+  uplink: Uplink | undefined;
   api: GatewayApi;
   /** Present when the UI is enabled. */
   apiServer: ApiServer | undefined;
@@ -33,26 +42,61 @@ export interface Gateway {
 
 /** Composition root: builds every component from config and orders them by dependency. */
 export function buildGateway(deps: GatewayDeps): Gateway {
-  const produced = new Counter({
-    name: 'fieldgate_samples_produced_total',
-    help: 'Samples handed over by sources',
-    labelNames: ['sensor'],
-    registers: [deps.metrics],
+  const { config, clock } = deps;
+  let uplink: Uplink | undefined;
+  const buffer = new SqliteBuffer({
+    file: config.buffer.path ?? join(config.gateway.dataDir, 'buffer.db'),
+    options: config.buffer,
+    log: namespaced(deps.log, 'buffer'),
+    clock,
+    metrics: deps.metrics,
+    onAlert: (alert) => uplink?.publishAlert(alert),
   });
+  // The on-box identity (issue 6) provides the uplink's key and certificate and rotates them;
+  // cloud.certFile/keyFile naming other files means an externally managed identity instead.
+  const identity = createDeviceIdentity({
+    config,
+    log: deps.log,
+    clock,
+    metrics: deps.metrics,
+    onAlert: (alert) => void uplink?.publishControl('alerts', identityAlertPayload(config.gateway.id, alert)).catch(() => undefined),
+  });
+  const onBoxIdentity = usesOnBoxIdentity(config, identity.store) ? identity : undefined;
+  if (config.cloud) {
+    uplink = new Uplink({
+      buffer,
+      config: config.cloud,
+      gatewayId: config.gateway.id,
+      credentials: onBoxIdentity ? onBoxIdentity.credentials.provide : configuredCredentialProvider(config.cloud),
+      log: namespaced(deps.log, 'uplink'),
+      clock,
+      metrics: deps.metrics,
+      version: FIELDGATE_VERSION,
+    });
+  }
+  // Sources meet the uplink only here: a durable append wakes the sender.
   const sink: SampleSink = {
     async accept(sample: Sample) {
-      produced.inc({ sensor: sample.sensorId });
+      await buffer.accept(sample);
+      uplink?.wake();
     },
   };
-  const sources = createSources(deps.config.sensors, { sink, log: deps.log, clock: deps.clock });
-  const reporters: StatusReporter[] = [];
-  const components: Component[] = [...sources];
+  const sources = createSources(config.sensors, { sink, log: deps.log, clock, metrics: deps.metrics, dataDir: config.gateway.dataDir });
+  const reporters: StatusReporter[] = [{ name: 'buffer', status: () => buffer.stats(clock.now()) }];
+  if (uplink) reporters.push(uplink);
+  const components: Component[] = [
+    buffer,
+    ...(onBoxIdentity ? [onBoxIdentity.monitor] : []),
+    ...sources,
+    ...(uplink ? [uplink] : []),
+    ...(onBoxIdentity && uplink ? [onBoxIdentity.rotation(uplink)] : []),
+  ];
 
-  let supervisor: Supervisor | undefined;
+  const built: { supervisor?: Supervisor } = {};
   const api = createGatewayApi({
     gatewayId: deps.config.gateway.id,
     startedAt: new Date(deps.clock.now()),
-    components: () => supervisor?.report() ?? [],
+    components: () => built.supervisor?.report() ?? [],
     sources,
     reporters,
   });
@@ -69,6 +113,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       })
     : undefined;
   if (apiServer) components.push(apiServer);
-  supervisor = new Supervisor({ components, log: namespaced(deps.log, 'service'), stopTimeoutMs: 10_000 });
-  return { supervisor, sources, api, apiServer };
+  const supervisor = new Supervisor({ components, log: namespaced(deps.log, 'service'), stopTimeoutMs: 10_000 });
+  built.supervisor = supervisor;
+  return { supervisor, sources, buffer, uplink, api, apiServer };
 }

@@ -1,16 +1,52 @@
 import { z } from 'zod';
-import { filePath, identifier } from './common.js';
+import { durationMs, filePath, identifier } from './common.js';
+
+const batchSchema = z
+  .strictObject({
+    /** Readings per MQTT message (one sensor per message, since the topic names the sensor). */
+    maxReadings: z.number().int().min(1, { error: 'expected an integer >= 1' }).max(10_000, { error: 'expected an integer <= 10000' }).default(100),
+    /** Payload bytes per message; a single reading larger than this is still sent alone. */
+    maxBytes: z.number().int().min(256, { error: 'expected an integer >= 256' }).max(256 * 1024 * 1024, { error: 'expected at most 268435456 (the MQTT limit)' }).default(64 * 1024),
+  })
+  .prefault({});
+
+const backoffSchema = z
+  .strictObject({
+    /** First reconnect delay cap; each failure doubles it (full jitter picks uniformly below the cap). */
+    initialMs: durationMs.min(10, { error: 'expected at least 10 ms' }).default(1_000),
+    maxMs: durationMs.min(10, { error: 'expected at least 10 ms' }).default(60_000),
+    /** A connection that lasted this long resets the backoff to `initialMs`. */
+    stableMs: durationMs.default(30_000),
+  })
+  .prefault({})
+  .refine((b) => b.maxMs >= b.initialMs, { error: 'expected backoff.maxMs >= backoff.initialMs' });
 
 export const cloudSchema = z
   .strictObject({
     url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s/]+/, { error: 'expected a broker URL such as mqtts://broker.example.com:8883' }),
-    /** Plaintext `mqtt://` is refused unless this is true. */
+    /** Plaintext `mqtt://` is refused unless this is true; even then every connect logs a warning. */
     allowInsecure: z.boolean().default(false),
+    /** The CA that signed the broker's certificate (and, usually, the gateway's). */
     caFile: filePath.optional(),
+    /** Client certificate and key: the on-box identity's files, or an externally managed pair. */
     certFile: filePath.optional(),
     keyFile: filePath.optional(),
     topicPrefix: identifier.default('fieldgate'),
-    protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
+    protocolVersion: z.union([z.literal(5), z.literal(4)], { error: 'expected 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).default(5),
+    /** MQTT client id; defaults to gateway.id. */
+    clientId: identifier.optional(),
+    keepaliveSeconds: z.number().int().min(5, { error: 'expected an integer >= 5' }).max(65_535).default(30),
+    connectTimeoutMs: durationMs.min(1_000, { error: 'expected at least 1000 ms' }).default(15_000),
+    batch: batchSchema,
+    /** Messages published but not yet acknowledged (PUBACK) at any time. */
+    inFlight: z.number().int().min(1, { error: 'expected an integer >= 1' }).max(1_000, { error: 'expected an integer <= 1000' }).default(32),
+    /** `fifo`: oldest first, each sensor's readings arrive in seq order. `live-first`: newest first, the cloud reorders by seq. */
+    drainOrder: z.enum(['fifo', 'live-first'], { error: 'expected "fifo" or "live-first"' }).default('fifo'),
+    /** Cap on readings sent per second, so a fleet reconnecting at once does not flood the broker. Omit for no cap. */
+    maxReadingsPerSecond: z.number().positive({ error: 'expected a number > 0 (omit the key for no cap)' }).optional(),
+    backoff: backoffSchema,
+    /** How often the retained status (with the buffer depth) is refreshed while connected. */
+    statusIntervalMs: durationMs.min(100, { error: 'expected at least 100 ms' }).default(60_000),
   })
   .superRefine((cloud, ctx) => {
     if (/^(mqtt|ws):/.test(cloud.url) && !cloud.allowInsecure) {
@@ -28,7 +64,7 @@ export const cloudSchema = z
             code: 'custom',
             path: [key],
             input: undefined,
-            message: `mutual TLS needs cloud.${key}: give the path to the PEM file`,
+            message: `mutual TLS needs cloud.${key}: give the path to the PEM file (for the on-box identity: <dataDir>/identity/cert.pem and key.pem)`,
           });
         }
       }

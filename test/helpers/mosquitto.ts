@@ -1,0 +1,192 @@
+/**
+ * A real /usr/sbin/mosquitto on a free loopback port, configured exactly as the README recommends
+ * for production: mutual TLS with `require_certificate true`, `use_identity_as_username true`
+ * (the client certificate's CN is the MQTT username) and an ACL confining each gateway to
+ * `<prefix>/%u/#`. One extra ACL user (`readerCn`, default `cloud-ingest`) may read and write
+ * everything under the prefix, standing in for the cloud side.
+ *
+ *   const pki = await createPki();
+ *   const broker = await startMosquitto({ pki });
+ *   broker.url            // mqtts://localhost:<port>
+ *   await broker.stop();  // outage
+ *   await broker.start(); // back on the same port
+ *   await broker.cleanup();
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IssuedCert, Pki } from './pki.js';
+
+export interface MosquittoOptions {
+  /** The CA that signs the broker's certificate and the client certificates it accepts. */
+  pki: Pki;
+  /** Topic prefix for the ACL (default `fieldgate`). */
+  prefix?: string;
+  /** CN of the cloud-side client allowed to read and write `<prefix>/#` (default `cloud-ingest`). */
+  readerCn?: string;
+  /** Server certificate; default one issued by `pki` for localhost and 127.0.0.1. */
+  serverCert?: IssuedCert;
+  /** Fixed port; default a free one picked at start. */
+  port?: number;
+  /**
+   * Keep sessions and queued QoS 1 messages across stop()/start() (saved at shutdown), as a cloud
+   * broker would. Default false.
+   */
+  persistence?: boolean;
+}
+
+export interface Mosquitto {
+  host: '127.0.0.1';
+  port: number;
+  /** `mqtts://localhost:<port>`: the name matches the server certificate's SAN. */
+  url: string;
+  prefix: string;
+  readerCn: string;
+  running(): boolean;
+  /** Starts the broker again on the same port (after stop()); resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** SIGTERM and wait for the process to exit. */
+  stop(): Promise<void>;
+  /** The broker's log so far (useful in assertion messages). */
+  log(): string;
+  /** Stops the broker and removes its temp folder. */
+  cleanup(): Promise<void>;
+}
+
+export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+
+/** The ACL the README recommends: a gateway may only touch topics under its own CN. */
+export function recommendedAcl(prefix: string, readerCn: string): string {
+  return [`pattern readwrite ${prefix}/%u/#`, '', `user ${readerCn}`, `topic readwrite ${prefix}/#`, ''].join('\n');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startMosquitto(options: MosquittoOptions): Promise<Mosquitto> {
+  const prefix = options.prefix ?? 'fieldgate';
+  const readerCn = options.readerCn ?? 'cloud-ingest';
+  const dir = await mkdtemp(join(tmpdir(), 'fieldgate-mosquitto-'));
+  const server = options.serverCert ?? (await options.pki.issueServerCert());
+  const port = options.port ?? (await freePort());
+  const aclPath = join(dir, 'acl');
+  const confPath = join(dir, 'mosquitto.conf');
+  await writeFile(aclPath, recommendedAcl(prefix, readerCn));
+  await writeFile(
+    confPath,
+    [
+      // Test-only: we run as root in CI; production runs as the mosquitto user.
+      'user root',
+      ...(options.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false']),
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      'per_listener_settings false',
+      'allow_anonymous false',
+      `acl_file ${aclPath}`,
+      `listener ${port} 127.0.0.1`,
+      `cafile ${options.pki.ca.certPath}`,
+      `certfile ${server.certPath}`,
+      `keyfile ${server.keyPath}`,
+      'tls_version tlsv1.2',
+      'require_certificate true',
+      'use_identity_as_username true',
+      '',
+    ].join('\n'),
+  );
+
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  async function start(): Promise<void> {
+    if (child) throw new Error('mosquitto is already running');
+    const proc = spawn(MOSQUITTO_BIN, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+      if (child === proc) child = undefined;
+    });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (exited) throw new Error(`mosquitto exited at start:\n${output}`);
+      // A freshly stopped broker's port may still be in use briefly; mosquitto exits then, so retry.
+      if (await canConnect(port)) return;
+      await sleep(50);
+    }
+    proc.kill('SIGKILL');
+    throw new Error(`mosquitto did not listen on port ${port} within 15 s:\n${output}`);
+  }
+
+  async function stop(): Promise<void> {
+    const proc = child;
+    if (!proc) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+    child = undefined;
+  }
+
+  async function startWithRetry(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await start();
+        return;
+      } catch (error) {
+        if (attempt >= 5 || !/Address already in use/.test(String(error))) throw error;
+        await sleep(200 * attempt);
+      }
+    }
+  }
+
+  try {
+    await startWithRetry();
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    url: `mqtts://localhost:${port}`,
+    prefix,
+    readerCn,
+    running: () => child !== undefined,
+    start: startWithRetry,
+    stop,
+    log: () => output,
+    cleanup: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyConnack, classifyConnectError, classifyPubackRefusal, UPLINK_ERROR_KINDS } from '../../../main/uplink/errors.js';
+
+const now = Date.UTC(2026, 5, 1);
+const ctx = { url: 'mqtts://broker:8883', gatewayId: 'gw-1', now, cert: { commonName: 'gw-9', validFrom: now - 86_400_000, validTo: now + 86_400_000 } };
+const err = (code: string | number, message = 'boom') => Object.assign(new Error(message), { code });
+
+describe('uplink error classification', () => {
+  it('gives each TLS failure its own kind', () => {
+    const cases: Array<[string, string]> = [
+      ['SELF_SIGNED_CERT_IN_CHAIN', 'unknown-ca'],
+      ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unknown-ca'],
+      ['ERR_TLS_CERT_ALTNAME_INVALID', 'hostname-mismatch'],
+      ['CERT_HAS_EXPIRED', 'server-cert-expired'],
+      ['CERT_NOT_YET_VALID', 'server-cert-not-yet-valid'],
+      ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'client-cert-rejected'],
+      ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'client-cert-rejected'],
+      ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', 'client-cert-expired'],
+      ['ECONNREFUSED', 'connection-refused'],
+      ['ENOTFOUND', 'dns'],
+      ['ECONNRESET', 'connection-lost'],
+      ['ERR_SSL_WRONG_VERSION_NUMBER', 'tls'],
+    ];
+    for (const [code, kind] of cases) assert.equal(classifyConnectError(err(code), ctx).kind, kind, code);
+    const messages = new Set(cases.map(([code]) => classifyConnectError(err(code), ctx).message.split(':')[0]));
+    assert.ok(messages.size >= 8, 'messages differ by kind');
+  });
+
+  it('uses the local certificate dates to explain a generic bad-certificate alert', () => {
+    const future = { ...ctx, cert: { ...ctx.cert, validFrom: now + 3_600_000 } };
+    const e = classifyConnectError(err('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), future);
+    assert.equal(e.kind, 'client-cert-not-yet-valid');
+    assert.match(e.message, /check the system clock \(it says 2026-06-01T00:00:00\.000Z/);
+    const expired = { ...ctx, cert: { ...ctx.cert, validTo: now - 1 } };
+    assert.equal(classifyConnectError(err('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), expired).kind, 'client-cert-expired');
+    assert.match(classifyConnectError(err('CERT_NOT_YET_VALID'), ctx).message, /check the system clock/);
+  });
+
+  it('classifies CONNACK refusals for MQTT 5 and 3.1.1', () => {
+    assert.equal(classifyConnack(0x87, 5, ctx).kind, 'not-authorized');
+    assert.equal(classifyConnack(5, 4, ctx).kind, 'not-authorized');
+    assert.equal(classifyConnack(0x88, 5, ctx).kind, 'protocol');
+    assert.match(classifyConnack(0x88, 5, ctx).message, /server unavailable \(0x88\)/);
+  });
+
+  it('explains a PUBACK 0x87 as the CN / gateway.id mismatch it usually is', () => {
+    const e = classifyPubackRefusal(0x87, 'fieldgate/gw-1/readings/t1', ctx);
+    assert.equal(e.kind, 'publish-not-authorized');
+    assert.match(e.message, /CN \(here "gw-9"\); set gateway\.id to that CN \("gw-1" now\)/);
+    assert.equal(classifyPubackRefusal(0x97, 't', ctx).kind, 'publish-rejected');
+    assert.match(classifyPubackRefusal(0x95, 't', ctx).message, /lower cloud\.batch\.maxBytes/);
+  });
+
+  it('has a stable list of kinds for the status counters', () => {
+    assert.equal(new Set(UPLINK_ERROR_KINDS).size, UPLINK_ERROR_KINDS.length);
+  });
+});

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LeasedReading } from '../../../main/buffer/types.js';
+import { toWire } from '../../../main/shared/reading.js';
+import { dropAlert, packReadings } from '../../../main/uplink/messages.js';
+
+function reading(id: number, sensorId: string, seq: number, withWire = false): LeasedReading {
+  const r: LeasedReading = { id, sensorId, seq, ts: Date.UTC(2026, 0, 1) + seq, values: { temperature: { value: seq / 10, unit: '°C' } } };
+  return withWire ? { ...r, wire: JSON.stringify(toWire(r)) } : r;
+}
+
+const body = (payload: Buffer) => JSON.parse(payload.toString()) as { readings: Array<{ sensor: string; seq: number; ts: string }> };
+
+describe('packReadings', () => {
+  it('puts one sensor per message, keeps lease order, and uses the DESIGN.md payload', () => {
+    const leased = [reading(1, 'a', 1), reading(2, 'b', 1), reading(3, 'a', 2), reading(4, 'b', 2, true)];
+    const messages = packReadings(leased, { maxReadings: 100, maxBytes: 65_536 });
+    assert.deepEqual(messages.map((m) => [m.sensorId, m.ids]), [['a', [1, 3]], ['b', [2, 4]]]);
+    assert.deepEqual(body(messages[1]!.payload), { readings: [toWire(reading(2, 'b', 1)), toWire(reading(4, 'b', 2))] });
+    assert.equal(body(messages[0]!.payload).readings[0]?.ts, '2026-01-01T00:00:00.001Z');
+  });
+
+  it('splices pre-encoded wire JSON byte for byte like a fresh encoding', () => {
+    const plain = packReadings([reading(1, 'a', 1), reading(2, 'a', 2)], { maxReadings: 10, maxBytes: 65_536 });
+    const wired = packReadings([reading(1, 'a', 1, true), reading(2, 'a', 2, true)], { maxReadings: 10, maxBytes: 65_536 });
+    assert.equal(wired[0]!.payload.toString(), plain[0]!.payload.toString());
+  });
+
+  it('respects maxReadings and maxBytes, and sends an oversized single reading alone', () => {
+    const leased = Array.from({ length: 25 }, (_, i) => reading(i + 1, 's', i + 1));
+    assert.deepEqual(packReadings(leased, { maxReadings: 10, maxBytes: 65_536 }).map((m) => m.ids.length), [10, 10, 5]);
+    const bySize = packReadings(leased, { maxReadings: 100, maxBytes: 500 });
+    assert.ok(bySize.every((m) => m.payload.length <= 500));
+    assert.deepEqual(bySize.flatMap((m) => m.ids), leased.map((r) => r.id));
+    const tiny = packReadings(leased.slice(0, 2), { maxReadings: 100, maxBytes: 10 });
+    assert.deepEqual(tiny.map((m) => m.ids), [[1], [2]]);
+  });
+
+  it('describes a drop record for the alerts topic', () => {
+    const alert = JSON.parse(dropAlert('gw-1', { id: 7, sensorId: 't1', reason: 'capacity', count: 15, firstSeq: 1, lastSeq: 15, ts: Date.UTC(2026, 0, 1) }).toString()) as Record<string, unknown>;
+    assert.deepEqual(alert, { type: 'readings-dropped', gateway: 'gw-1', sensor: 't1', reason: 'capacity', count: 15, firstSeq: 1, lastSeq: 15, ts: '2026-01-01T00:00:00.000Z' });
+  });
+});
