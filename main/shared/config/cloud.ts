@@ -58,15 +58,23 @@ export const cloudSchema = z
       });
     }
     if (/^(mqtts|wss):/.test(cloud.url)) {
-      for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
-        if (!cloud[key]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            input: undefined,
-            message: `mutual TLS needs cloud.${key}: give the path to the PEM file (for the on-box identity: <dataDir>/identity/cert.pem and key.pem)`,
-          });
-        }
+      if (!cloud.caFile) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['caFile'],
+          input: undefined,
+          message: 'mutual TLS needs cloud.caFile: give the path to the PEM file of the CA that signed the broker certificate',
+        });
+      }
+      // Both omitted means the on-box identity (<dataDir>/identity); one without the other is a mistake.
+      if (Boolean(cloud.certFile) !== Boolean(cloud.keyFile)) {
+        const missing = cloud.certFile ? 'keyFile' : 'certFile';
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          input: undefined,
+          message: `cloud.${missing} is needed with cloud.${missing === 'keyFile' ? 'certFile' : 'keyFile'}; omit both to use the on-box identity in <gateway.dataDir>/identity`,
+        });
       }
     }
   });

@@ -61,9 +61,12 @@ test('plaintext MQTT is refused unless explicitly allowed', () => {
   assert.equal(config.cloud?.allowInsecure, true);
 });
 
-test('mutual TLS needs the CA, certificate and key files', () => {
-  const problems = problemsOf({ ...minimal, cloud: { url: 'mqtts://broker:8883', caFile: 'ca.pem' } });
-  assert.deepEqual(problems.map((p) => p.split(':')[0]), ['"cloud.certFile"', '"cloud.keyFile"']);
+test('mutual TLS needs the CA, and the certificate and key together or neither (on-box identity)', () => {
+  assert.deepEqual(problemsOf({ ...minimal, cloud: { url: 'mqtts://broker:8883' } }).map((p) => p.split(':')[0]), ['"cloud.caFile"']);
+  const [problem] = problemsOf({ ...minimal, cloud: { url: 'mqtts://broker:8883', caFile: 'ca.pem', certFile: 'c.pem' } });
+  assert.match(problem ?? '', /^"cloud\.keyFile": cloud\.keyFile is needed with cloud\.certFile; omit both to use the on-box identity/);
+  const onBox = validateConfig({ ...minimal, cloud: { url: 'mqtts://broker:8883', caFile: 'ca.pem' } });
+  assert.equal(onBox.cloud?.certFile, undefined);
 });
 
 test('the UI beyond loopback requires an access token file', () => {
