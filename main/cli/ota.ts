@@ -1,12 +1,12 @@
 import { hexToBytes } from '@noble/hashes/utils.js';
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig } from '../config/load.js';
 import { IdentityCredentials } from '../identity/credentials.js';
 import { identityStoreFromConfig } from '../identity/from-config.js';
 import { createLogger } from '../log/logger.js';
+import { otaRootFor } from '../ota/paths.js';
 import { parseKeyset } from '../ota/documents.js';
 import { fetchBundle } from '../ota/fetch.js';
 import { Installer } from '../ota/installer.js';
@@ -257,8 +257,7 @@ async function sign(options: SignOptions): Promise<void> {
 function resolveRoot(options: DeviceOptions): string {
   if (options.root) return options.root;
   if (options.config) {
-    const config = loadConfig(options.config);
-    return config.ota?.rootDir ?? join(config.gateway.dataDir, 'ota');
+    return otaRootFor(loadConfig(options.config));
   }
   throw new UserError('give --config FILE or --root DIR');
 }
@@ -267,7 +266,7 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
   const config = options.config ? loadConfig(options.config) : undefined;
   if (config && !config.ota) throw new UserError(`"${options.config}" has no "ota" section`);
   const ota = config?.ota;
-  const root = options.root ?? ota?.rootDir ?? (config ? join(config.gateway.dataDir, 'ota') : undefined);
+  const root = options.root ?? (config ? otaRootFor(config) : undefined);
   if (!root) throw new UserError('give --config FILE (with an ota section) or --root DIR');
   const model = options.model ?? ota?.model;
   if (!model) throw new UserError('give --model (or set ota.model in the config)');

@@ -2,8 +2,10 @@ import type { Logger } from '../log/logger.js';
 import type { Config } from '../shared/config/schema.js';
 import { namespaced } from '../log/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
+import { otaRootFor } from '../ota/paths.js';
 import { systemClock } from '../shared/clock.js';
 import { buildGateway, type Gateway } from './gateway.js';
+import { confirmUpdateWhenHealthy } from './update-confirmation.js';
 
 export interface RunOptions {
   /** Runs after every component stopped, before the process exits (the demo closes its broker here). */
@@ -17,14 +19,14 @@ export interface RunOptions {
 export async function runUntilSignalled(config: Config, log: Logger, options: RunOptions = {}): Promise<Gateway> {
   const gateway = buildGateway({ config, log, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: true }) });
   const serviceLog = namespaced(log, 'service');
-  let stopping = false;
+  const stopping = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stopping.signal.aborted) {
       serviceLog.warn({ signal }, 'second signal while stopping: exiting now');
       log.flush();
       process.exit(130);
     }
-    stopping = true;
+    stopping.abort();
     serviceLog.info({ signal }, 'stopping');
     void gateway.supervisor
       .stop()
@@ -39,5 +41,13 @@ export async function runUntilSignalled(config: Config, log: Logger, options: Ru
   process.on('SIGINT', onSignal);
   await gateway.supervisor.start();
   serviceLog.info({ gateway: config.gateway.id, components: gateway.supervisor.report() }, 'gateway running');
+  void confirmUpdateWhenHealthy({
+    components: () => gateway.supervisor.report(),
+    uplink: () => gateway.uplink?.status(),
+    otaRoot: config.ota ? otaRootFor(config) : undefined,
+    clock: systemClock,
+    log: namespaced(log, 'ota'),
+    signal: stopping.signal,
+  });
   return gateway;
 }
