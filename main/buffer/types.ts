@@ -6,6 +6,11 @@ export type DropReason = 'capacity' | 'ttl' | 'io-error';
 /** A buffered reading as leased for sending; `id` is the buffer's row id, used to ack or nack. */
 export interface LeasedReading extends Reading {
   id: number;
+  /**
+   * The reading's wire JSON, byte-identical to `JSON.stringify(toWire(reading))`, encoded once at
+   * append so the uplink can splice it into `{"readings":[...]}` without re-encoding.
+   */
+  wire?: string;
 }
 
 export type DrainOrder = 'fifo' | 'live-first';
@@ -28,11 +33,20 @@ export interface DropRecord {
   ts: number;
 }
 
+/** Something an operator must see (disk full, I/O errors, a quarantined file, readings dropped). */
+export interface BufferAlert {
+  kind: 'disk-full' | 'io-error' | 'corrupt-quarantined' | 'capacity' | 'recovered';
+  severity: 'warning' | 'critical' | 'info';
+  message: string;
+  ts: number;
+}
+
 export interface BufferStats {
   depth: number;
   bytes: number;
   inFlight: number;
   oldestUnsentAgeMs: number | null;
+  /** Readings dropped since this process started, by reason (the drop records outlive restarts). */
   drops: Record<DropReason, number>;
   pendingDropRecords: number;
 }
@@ -42,16 +56,22 @@ export interface BufferStats {
  * the group commit holding the sample returned: from then on the reading survives kill -9.
  */
 export interface ReadingBuffer extends SampleSink {
+  /**
+   * Rejects with a RangeError naming the field for a sample that cannot be stored faithfully, and
+   * with ReadingDroppedError (reason, seq) when the full policy or a storage failure dropped it.
+   * `accept` resolves in the second case: the drop is counted, recorded and alerted by the buffer.
+   */
   append(sample: Sample): Promise<Reading>;
   /** Oldest first (or newest first for `live-first`); per-sensor seq order is kept within a lease. Leased rows are not leased again until nacked. */
   lease(options: LeaseOptions): LeasedReading[];
-  /** Deletes rows the broker acknowledged. */
+  /** Deletes rows the broker acknowledged (in the next group commit; until then they are not leased again). Unknown ids are ignored. */
   ack(ids: readonly number[]): void;
   /** Returns leased rows to the queue (publish failed or connection lost). */
   nack(ids: readonly number[]): void;
   /** Drops readings older than the TTL; returns how many were dropped. */
   prune(now: number): number;
   stats(now: number): BufferStats;
+  /** The oldest unreported drop records, the same ones again on every call until acknowledged. */
   dropRecords(max: number): DropRecord[];
   ackDropRecords(ids: readonly number[]): void;
 }

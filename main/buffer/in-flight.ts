@@ -1,0 +1,124 @@
+import type { Store, StoredRow } from './store.js';
+import type { LeaseOptions } from './types.js';
+
+const SCAN_CHUNK = 1_024;
+
+/**
+ * The rows in flight: leased to the uplink, or acknowledged and waiting for the next write to
+ * delete them. Kept in memory only, so after a crash every unacknowledged row is sent again.
+ */
+export class InFlight {
+  /** id → wire size */
+  private readonly leased = new Map<number, number>();
+  private readonly acked = new Map<number, number>();
+  /** Every row not in flight has an id >= scanFrom, so fifo leases need not rescan in-flight rows. */
+  private scanFrom = 0;
+
+  get leasedCount(): number {
+    return this.leased.size;
+  }
+
+  get ackedCount(): number {
+    return this.acked.size;
+  }
+
+  has(id: number): boolean {
+    return this.leased.has(id) || this.acked.has(id);
+  }
+
+  isAcked(id: number): boolean {
+    return this.acked.has(id);
+  }
+
+  /** Acknowledged rows to delete in the next write, with their total size. */
+  pendingDeletes(): { ids: number[]; bytes: number } {
+    let bytes = 0;
+    for (const size of this.acked.values()) bytes += size;
+    return { ids: [...this.acked.keys()], bytes };
+  }
+
+  deleted(ids: readonly number[]): void {
+    for (const id of ids) this.acked.delete(id);
+  }
+
+  /** Oldest first; or newest first for live-first, returned in ascending order. Marks the rows leased. */
+  lease(store: Store, options: LeaseOptions): StoredRow[] {
+    const rows = options.order === 'live-first' ? this.newest(store, options) : this.oldest(store, options);
+    for (const row of rows) this.leased.set(row.id, row.size);
+    return rows;
+  }
+
+  ack(ids: readonly number[]): void {
+    for (const id of ids) {
+      const size = this.leased.get(id);
+      if (size === undefined) continue;
+      this.leased.delete(id);
+      this.acked.set(id, size);
+    }
+  }
+
+  nack(ids: readonly number[]): void {
+    for (const id of ids) {
+      if (this.leased.delete(id) && id < this.scanFrom) this.scanFrom = id;
+    }
+  }
+
+  /** Forgets the leases (the store closed); acknowledged rows not yet deleted will be sent again. */
+  clear(): void {
+    this.leased.clear();
+    this.acked.clear();
+    this.scanFrom = 0;
+  }
+
+  private oldest(store: Store, options: LeaseOptions): StoredRow[] {
+    const taken: StoredRow[] = [];
+    let bytes = 0;
+    let after = this.scanFrom - 1;
+    for (;;) {
+      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - taken.length + 16));
+      if (rows.length === 0) {
+        this.scanFrom = after + 1;
+        return taken;
+      }
+      for (const row of rows) {
+        after = row.id;
+        if (this.has(row.id)) continue;
+        if (overBytes(options, taken.length, bytes, row.size)) {
+          this.scanFrom = row.id;
+          return taken;
+        }
+        taken.push(row);
+        bytes += row.size;
+        if (taken.length >= options.max) {
+          this.scanFrom = row.id + 1;
+          return taken;
+        }
+      }
+    }
+  }
+
+  private newest(store: Store, options: LeaseOptions): StoredRow[] {
+    const taken: StoredRow[] = [];
+    let bytes = 0;
+    let before = Number.MAX_SAFE_INTEGER;
+    scan: for (;;) {
+      const rows = store.scanDown(before, SCAN_CHUNK);
+      for (const row of rows) {
+        before = row.id;
+        if (row.id < this.scanFrom) break scan;
+        if (this.has(row.id)) continue;
+        if (overBytes(options, taken.length, bytes, row.size)) break scan;
+        taken.push(row);
+        bytes += row.size;
+        if (taken.length >= options.max) break scan;
+      }
+      if (rows.length < SCAN_CHUNK) break;
+    }
+    return taken.reverse();
+  }
+}
+
+/** A lease always takes at least one reading, so one larger than maxBytes cannot block the queue. */
+function overBytes(options: LeaseOptions, count: number, bytes: number, size: number): boolean {
+  return options.maxBytes !== undefined && count > 0 && bytes + size > options.maxBytes;
+}
