@@ -65,7 +65,7 @@ test('fieldgate run refuses a key readable by others: identity fails with the ch
       const failed = await running.waitForLine('"component":"identity","err"');
       assert.match(failed, /component failed to start/);
       assert.match(failed, /chmod 600/);
-      const uplinkError = await running.waitForLine('"kind":"other"');
+      const uplinkError = await running.waitForLine('"kind":"bad-credentials"');
       assert.match(uplinkError, /chmod 600/);
       assert.equal(running.lines.some((line) => line.includes('"uplink connected"')), false);
     } finally {
