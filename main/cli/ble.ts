@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, stderrDestination } from '../log/logger.js';
 import { AllowlistStore, defaultSensorId } from '../sensors/ble/allowlist.js';
 import { hexToBytes, macToBytes, normalizeMac } from '../sensors/ble/decoders/bytes.js';
 import { decodePayloads, expandUuid, type AdvertisementPayloads } from '../sensors/ble/decoders/index.js';
@@ -109,7 +109,7 @@ function scanOptions(context: BleContext, duration: number) {
   return {
     config: context.config,
     stateDir: context.stateDir,
-    log: createLogger({ level: context.logLevel === 'info' ? 'warn' : context.logLevel, destination: process.stderr as never }),
+    log: createLogger({ level: context.logLevel === 'info' ? 'warn' : context.logLevel, destination: stderrDestination() }),
     clock: systemClock,
     seconds: duration,
   };

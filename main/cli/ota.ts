@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { loadConfig } from '../config/load.js';
 import { IdentityCredentials } from '../identity/credentials.js';
 import { identityStoreFromConfig } from '../identity/from-config.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, stderrDestination } from '../log/logger.js';
 import { otaRootFor } from '../ota/paths.js';
 import { parseKeyset } from '../ota/documents.js';
 import { fetchBundle } from '../ota/fetch.js';
@@ -104,19 +104,10 @@ export function registerOtaCommands(program: Command): void {
     .option('--gzip', 'compress the archive')
     .action(async (options: SignOptions) => sign(options));
 
-  ota
+  withDeviceOptions(ota
     .command('verify')
     .description('verify BUNDLE against the trusted keys, floor and clock; exit 0 only if every check passes')
-    .argument('<bundle>', 'bundle file (.tar or .tar.gz), e.g. from a USB stick, or an https:// URL')
-    .addHelpText('after', DEVICE_HELP)
-    .option('--config <file>', 'fieldgate config (uses its ota section)')
-    .option('--root <dir>', 'OTA root (versions/, current, state/)')
-    .option('--keys <file>', 'trusted key set file')
-    .option('--model <m>', 'this box’s model')
-    .option('--arch <a>', 'this box’s arch')
-    .option('--tls-ca <file>', 'for https://: CA of the update server (default: the device identity from --config)')
-    .option('--tls-cert <file>', 'for https://: client certificate')
-    .option('--tls-key <file>', 'for https://: client key')
+    .argument('<bundle>', 'bundle file (.tar or .tar.gz), e.g. from a USB stick, or an https:// URL'))
     .action(async (bundle: string, options: DeviceOptions) => {
       const installer = buildInstaller(options);
       const verified = await refuse('verify', async () => installer.verify(await openBundle(bundle, options)));
@@ -133,19 +124,10 @@ export function registerOtaCommands(program: Command): void {
       });
     });
 
-  ota
+  withDeviceOptions(ota
     .command('install')
     .description('verify, extract to versions/<v>, switch `current`, start it and wait for mark-good; roll back otherwise')
-    .argument('<bundle>', 'bundle file (.tar or .tar.gz) or an https:// URL (fetched with the device’s mutual-TLS identity)')
-    .addHelpText('after', DEVICE_HELP)
-    .option('--config <file>', 'fieldgate config (uses its ota section)')
-    .option('--root <dir>', 'OTA root')
-    .option('--keys <file>', 'trusted key set file')
-    .option('--model <m>', 'this box’s model')
-    .option('--arch <a>', 'this box’s arch')
-    .option('--tls-ca <file>', 'for https://: CA of the update server (default: the device identity from --config)')
-    .option('--tls-cert <file>', 'for https://: client certificate')
-    .option('--tls-key <file>', 'for https://: client key')
+    .argument('<bundle>', 'bundle file (.tar or .tar.gz) or an https:// URL (fetched with the device’s mutual-TLS identity)'))
     .option('--timeout-ms <ms>', 'how long the new version has to mark itself good')
     .option('--progress', 'print progress events as JSON lines on stderr')
     .action(async (bundle: string, options: DeviceOptions) => {
@@ -271,7 +253,7 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
   const model = options.model ?? ota?.model;
   if (!model) throw new UserError('give --model (or set ota.model in the config)');
   const keysFile = options.keys ?? ota?.trustedKeysFile ?? SHIPPED_KEYS_FILE;
-  const log = createLogger({ level: config?.log.level ?? 'warn', destination: process.stderr as never });
+  const log = createLogger({ level: config?.log.level ?? 'warn', destination: stderrDestination() });
   const timeout = options.timeoutMs ? positiveInt(options.timeoutMs, '--timeout-ms') : (ota?.markGoodTimeoutMs ?? 120_000);
   return new Installer({
     root,
@@ -379,4 +361,18 @@ function nonNegativeInt(text: string, flag: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UserError(`${flag}: expected integer >= 0, got ${text}`);
   return value;
+}
+
+/** The options `verify` and `install` share: where the box's OTA state is and how to reach an update server. */
+function withDeviceOptions(command: Command): Command {
+  return command
+    .addHelpText('after', DEVICE_HELP)
+    .option('--config <file>', 'fieldgate config (uses its ota section)')
+    .option('--root <dir>', 'OTA root (versions/, current, state/)')
+    .option('--keys <file>', 'trusted key set file')
+    .option('--model <m>', 'this box’s model')
+    .option('--arch <a>', 'this box’s arch')
+    .option('--tls-ca <file>', 'for https://: CA of the update server (default: the device identity from --config)')
+    .option('--tls-cert <file>', 'for https://: client certificate')
+    .option('--tls-key <file>', 'for https://: client key');
 }

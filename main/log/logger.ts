@@ -13,6 +13,11 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/** For CLI tools whose stdout carries their result: log lines go to stderr instead. */
+export function stderrDestination(): DestinationStream {
+  return pino.destination({ fd: 2, sync: true });
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {

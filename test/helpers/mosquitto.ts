@@ -14,7 +14,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './net.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IssuedCert, Pki } from './pki.js';
@@ -60,17 +61,6 @@ export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 /** The ACL the README recommends: a gateway may only touch topics under its own CN. */
 export function recommendedAcl(prefix: string, readerCn: string): string {
   return [`pattern readwrite ${prefix}/%u/#`, '', `user ${readerCn}`, `topic readwrite ${prefix}/#`, ''].join('\n');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -3,17 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { CliProcess, runCli } from '../../helpers/cli.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../../helpers/net.js';
 
 test('run starts components in order and stops cleanly in reverse on SIGTERM', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldgate-lifecycle-'));
