@@ -11,6 +11,7 @@ import type { SampleSink, Source } from '../shared/source.js';
 import { createGatewayApi, type StatusReporter } from '../api/gateway-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { namespaced } from '../log/logger.js';
+import { SensorMetrics } from '../metrics/sensor-metrics.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { identityAlertPayload } from '../identity/alerts.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
@@ -78,10 +79,12 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const sink: SampleSink = {
     async accept(sample: Sample) {
       await buffer.accept(sample);
+      sensorMetrics.observe(sample);
       uplink?.wake();
     },
   };
   const sources = createSources(config.sensors, { sink, log: deps.log, clock, metrics: deps.metrics, dataDir: config.gateway.dataDir });
+  const sensorMetrics = new SensorMetrics({ registry: deps.metrics, sources });
   const reporters: StatusReporter[] = [{ name: 'buffer', status: () => buffer.stats(clock.now()) }];
   if (uplink) reporters.push(uplink);
   const components: Component[] = [

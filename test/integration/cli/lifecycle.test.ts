@@ -32,6 +32,11 @@ test('run starts components in order and stops cleanly in reverse on SIGTERM', a
   assert.match(status.stdout, /^gateway gw-lifecycle /);
   assert.match(status.stdout, /^  t1 +sim +online /m);
 
+  const metrics = await (await fetch(`http://127.0.0.1:${uiPort}/metrics`)).text();
+  assert.match(metrics, /^fieldgate_sensor_value\{sensor="t1",quantity="temperature",unit="°C"\} \d+(\.\d+)?$/m);
+  assert.match(metrics, /^fieldgate_sensor_online\{sensor="t1",source="sim"\} 1$/m);
+  assert.match(metrics, /^fieldgate_buffer_appended_total \d+/m);
+
   gateway.child.kill('SIGTERM');
   const exit = await gateway.exit();
   assert.deepEqual(exit, { code: 0, signal: null });
