@@ -54,7 +54,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   writeFileSync(configFile, `# Written by \`fieldgate demo\`; run it yourself with: fieldgate run --config ${configFile}\n${stringify(demoConfig(dataDir, pki, broker, options.uiPort))}`);
   const config = loadConfig(configFile);
 
-  let summary: NodeJS.Timeout | undefined;
+  const summary = setInterval(() => {
+    const delivered = [...broker.delivered].map(([sensor, count]) => `${sensor} ${count}`).join(', ');
+    process.stdout.write(`readings delivered to the broker: ${delivered || 'none yet'}\n`);
+  }, SUMMARY_INTERVAL_MS);
   const gateway = await runUntilSignalled(config, log, {
     afterStop: async () => {
       clearInterval(summary);
@@ -70,8 +73,4 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     `  data:    ${dataDir}  (config ${configFile})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  summary = setInterval(() => {
-    const delivered = [...broker.delivered].map(([sensor, count]) => `${sensor} ${count}`).join(', ');
-    process.stdout.write(`readings delivered to the broker: ${delivered || 'none yet'}\n`);
-  }, SUMMARY_INTERVAL_MS);
 }
