@@ -161,11 +161,33 @@ export function classifyPubackRefusal(code: number, topic: string, ctx: Classify
   return new UplinkError('publish-rejected', `the broker refused a publish to "${topic}": ${text} (${hex})${hint}`, code);
 }
 
+/**
+ * TLS alert numbers (RFC 8446 §6) to the codes Node 20's OpenSSL gives them. OpenSSL 3.5 (Node 24)
+ * renamed "sslv3 alert …" to "ssl/tls alert …", so alerts are recognised by number, not by name.
+ */
+const ALERT_CODES: Record<number, string> = {
+  42: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  43: 'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  44: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  45: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  46: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  48: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  49: 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+  51: 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+  116: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+};
+
+function errorCode(err: { code?: unknown; message?: string }): string | undefined {
+  const alert = /SSL alert number (\d+)/.exec(err.message ?? '')?.[1];
+  const fromAlert = alert === undefined ? undefined : ALERT_CODES[Number(alert)];
+  return fromAlert ?? (typeof err.code === 'string' ? err.code : undefined);
+}
+
 /** Turns a connect-time failure (socket, TLS or MQTT) into a kind and a message an operator can act on. */
 export function classifyConnectError(error: unknown, ctx: ClassifyContext): UplinkError {
   if (error instanceof UplinkError) return error;
   const err = error as { code?: unknown; message?: string };
-  const code = typeof err.code === 'string' ? err.code : undefined;
+  const code = errorCode(err);
   const detail = err.message ?? String(error);
   const broker = ctx.url;
   if (code && UNKNOWN_CA_CODES.has(code)) {

@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { Database } from '../../../main/sqlite/driver.js';
 import { Registry } from 'prom-client';
 import { ReadingDroppedError } from '../../../main/buffer/errors.js';
 import { LATEST_VERSION } from '../../../main/buffer/migrations.js';

@@ -27,6 +27,15 @@ describe('uplink error classification', () => {
     assert.ok(messages.size >= 8, 'messages differ by kind');
   });
 
+  it('recognises TLS alerts by number, whatever name the OpenSSL version gives them', () => {
+    const openssl35 = (name: string, alert: number) =>
+      err(`ERR_SSL_SSL/TLS_ALERT_${name}`, `error:0A000415:SSL routines:ssl3_read_bytes:ssl/tls alert ...:SSL alert number ${alert}`);
+    assert.equal(classifyConnectError(openssl35('CERTIFICATE_EXPIRED', 45), ctx).kind, 'client-cert-expired');
+    assert.equal(classifyConnectError(openssl35('BAD_CERTIFICATE', 42), ctx).kind, 'client-cert-rejected');
+    assert.equal(classifyConnectError(openssl35('UNKNOWN_CA', 48), ctx).kind, 'client-cert-rejected');
+    assert.equal(classifyConnectError(openssl35('HANDSHAKE_FAILURE', 40), ctx).kind, 'tls');
+  });
+
   it('uses the local certificate dates to explain a generic bad-certificate alert', () => {
     const future = { ...ctx, cert: { ...ctx.cert, validFrom: now + 3_600_000 } };
     const e = classifyConnectError(err('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), future);
