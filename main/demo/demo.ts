@@ -64,10 +64,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await broker.close();
     },
   });
-  const uiUrl = gateway.apiServer?.url;
+  const api = gateway.supervisor.report().find((component) => component.name === 'api');
+  const uiUrl = api?.state === 'running' ? gateway.apiServer?.url : undefined;
+  const uiLine = uiUrl
+    ? `${uiUrl}  (JSON: ${uiUrl}/api/status, metrics: ${uiUrl}/metrics)`
+    : `not available: ${api?.error ?? 'disabled'} (another port: --ui-port 0 picks a free one)`;
   const lines = [
     'fieldgate demo is running (Ctrl+C to stop)',
-    `  setup UI and status: ${uiUrl ?? 'disabled'}${uiUrl ? `  (JSON: ${uiUrl}/api/status, metrics: ${uiUrl}/metrics)` : ''}`,
+    `  setup UI and status: ${uiLine}`,
     `  broker:  mqtts://localhost:${broker.port} with mutual TLS (CA ${pki.caFile})`,
     `  sensors: ${config.sensors.sim.map((s) => `${s.id} (${s.rate}/s)`).join(', ')}`,
     `  data:    ${dataDir}  (config ${configFile})`,
