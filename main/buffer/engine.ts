@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
 import type { BufferConfig } from '../shared/config/buffer.js';
-import type { Reading, Sample } from '../shared/reading.js';
+import type { Reading, Sample, Values } from '../shared/reading.js';
 import type { ChangeSet, Store, StoredRow } from './store.js';
 import type { BufferAlert, BufferStats, DropReason, DropRecord, LeasedReading, LeaseOptions, ReadingBuffer } from './types.js';
 import { DropLedger, type Drop, type DropDraft } from './drop-ledger.js';
@@ -26,6 +26,7 @@ interface PendingAppend {
   sample: Sample;
   seq: number;
   valuesJson: string;
+  wire: string;
   size: number;
   resolve(reading: Reading): void;
   reject(error: Error): void;
@@ -55,6 +56,33 @@ const PRUNE_CHUNK = 4_096;
 const MAX_PRUNE_INTERVAL_MS = 60_000;
 /** Storage counts as recovered after this long without a failed write (no alert flapping while drop-oldest works at the limit). */
 const RECOVERY_QUIET_MS = 30_000;
+
+/**
+ * A leased reading. The uplink sends `wire` and never looks at `values`, so they are parsed only
+ * when read (a large drain would otherwise build and collect an object tree per reading).
+ */
+class LeasedRow implements LeasedReading {
+  readonly id: number;
+  readonly sensorId: string;
+  readonly seq: number;
+  readonly ts: number;
+  readonly wire: string;
+  readonly #valuesJson: string;
+  #values: Values | undefined;
+
+  constructor(row: StoredRow) {
+    this.id = row.id;
+    this.sensorId = row.sensorId;
+    this.seq = row.seq;
+    this.ts = row.ts;
+    this.wire = row.wire ?? encodeWire(row.sensorId, row.seq, row.ts, row.valuesJson);
+    this.#valuesJson = row.valuesJson;
+  }
+
+  get values(): Values {
+    return (this.#values ??= JSON.parse(this.#valuesJson) as Values);
+  }
+}
 
 const noDrops = (): Record<DropReason, number> => ({ capacity: 0, ttl: 0, 'io-error': 0 });
 
@@ -155,9 +183,10 @@ export class BufferEngine implements ReadingBuffer {
     const seq = (this.lastSeqs.get(sample.sensorId) ?? 0) + 1;
     this.lastSeqs.set(sample.sensorId, seq);
     this.dirtySeqs.add(sample.sensorId);
-    const size = Buffer.byteLength(encodeWire(sample.sensorId, seq, sample.ts, valuesJson));
+    const wire = encodeWire(sample.sensorId, seq, sample.ts, valuesJson);
+    const size = Buffer.byteLength(wire);
     return new Promise<Reading>((resolve, reject) => {
-      this.pending.push({ sample, seq, valuesJson, size, resolve, reject });
+      this.pending.push({ sample, seq, valuesJson, wire, size, resolve, reject });
       if (this.pending.length >= MAX_BATCH) this.commit();
       else this.scheduleCommit();
     });
@@ -181,14 +210,7 @@ export class BufferEngine implements ReadingBuffer {
       this.storageFailed(error);
       return [];
     }
-    return rows.map((row) => ({
-      id: row.id,
-      sensorId: row.sensorId,
-      seq: row.seq,
-      ts: row.ts,
-      values: JSON.parse(row.valuesJson) as Reading['values'],
-      wire: encodeWire(row.sensorId, row.seq, row.ts, row.valuesJson),
-    }));
+    return rows.map((row) => new LeasedRow(row));
   }
 
   ack(ids: readonly number[]): void {
@@ -405,6 +427,7 @@ export class BufferEngine implements ReadingBuffer {
         at,
         size: item.size,
         valuesJson: item.valuesJson,
+        wire: item.wire,
       }),
     );
     const dropped: Drop[] = [
@@ -562,8 +585,15 @@ export class BufferEngine implements ReadingBuffer {
   private oldestAgeMs(now: number): number | null {
     if (!this.store || this.depth === 0) return null;
     try {
-      const oldest = this.store.scanUp(0, this.inFlight.ackedCount + 1).find((row) => !this.inFlight.isAcked(row.id));
-      return oldest ? Math.max(0, now - oldest.at) : null;
+      // Usually the first row looked at: the lowest leased one, or the next to lease.
+      let after = this.inFlight.lowestUnacked() - 1;
+      for (let chunk = 1; ; chunk = Math.min(chunk * 8, SCAN_CHUNK)) {
+        const rows = this.store.scanUp(after, chunk);
+        const oldest = rows.find((row) => !this.inFlight.isAcked(row.id));
+        if (oldest) return Math.max(0, now - oldest.at);
+        if (rows.length < chunk) return null;
+        after = (rows.at(-1) as StoredRow).id;
+      }
     } catch {
       return null;
     }

@@ -30,6 +30,13 @@ export class InFlight {
     return this.acked.has(id);
   }
 
+  /** Every stored row below this id is acknowledged (the rest are leased or waiting at or above scanFrom). */
+  lowestUnacked(): number {
+    let lowest = this.scanFrom;
+    for (const id of this.leased.keys()) if (id < lowest) lowest = id;
+    return lowest;
+  }
+
   /** Acknowledged rows to delete in the next write, with their total size. */
   pendingDeletes(): { ids: number[]; bytes: number } {
     let bytes = 0;

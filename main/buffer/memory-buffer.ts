@@ -1,6 +1,7 @@
 import type { Component } from '../shared/lifecycle.js';
 import { BufferEngine, type BufferDeps } from './engine.js';
 import { MemoryStore } from './memory-store.js';
+import type { Store } from './store.js';
 
 /**
  * The buffer without durability, for unit tests of its users. Same logic as SqliteBuffer and the
@@ -11,7 +12,7 @@ export class MemoryBuffer extends BufferEngine implements Component {
 
   constructor(
     deps: BufferDeps,
-    private readonly memory = new MemoryStore(),
+    private readonly memory: Store = new MemoryStore(),
   ) {
     super(deps);
   }

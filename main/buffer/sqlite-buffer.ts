@@ -1,13 +1,16 @@
 import type { Registry } from '../metrics/registry.js';
 import type { Component } from '../shared/lifecycle.js';
-import Database from 'better-sqlite3';
+import type { Database as SqliteDb } from 'better-sqlite3';
+import { Database } from '../sqlite/driver.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BufferEngine, type BufferDeps } from './engine.js';
 import { errorMessage, isCorruption, sqliteCode } from './errors.js';
 import { assertKnownSchema, migrate } from './migrations.js';
 import { currentBootId, guardSeqs, markCleanStop, type SeqJump } from './seq-guard.js';
+import { RecentRows } from './recent-rows.js';
 import { SqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
 
 /** With synchronous=normal, a checkpoint this often fsyncs the WAL: power loss loses at most this much (or 1000 WAL pages). */
 const NORMAL_SYNC_INTERVAL_MS = 1_000;
@@ -38,7 +41,7 @@ class DamagedFileError extends Error {
 export class SqliteBuffer extends BufferEngine implements Component {
   readonly name = 'buffer';
   private syncTimer: NodeJS.Timeout | undefined;
-  private db: Database.Database | undefined;
+  private db: SqliteDb | undefined;
 
   constructor(private readonly sqliteDeps: SqliteBufferDeps) {
     super(sqliteDeps);
@@ -74,7 +77,7 @@ export class SqliteBuffer extends BufferEngine implements Component {
     this.db = undefined;
   }
 
-  protected override replaceCorruptStore(error: unknown, lastSeqs: ReadonlyMap<string, number>, lost: number): SqliteStore | undefined {
+  protected override replaceCorruptStore(error: unknown, lastSeqs: ReadonlyMap<string, number>, lost: number): Store | undefined {
     const { file } = this.sqliteDeps;
     try {
       try {
@@ -98,8 +101,9 @@ export class SqliteBuffer extends BufferEngine implements Component {
     }
   }
 
-  private storeFor(db: Database.Database): SqliteStore {
-    return new SqliteStore(db, this.deps.options.synchronous === 'normal' ? { reserveAhead: RESERVE_AHEAD } : {});
+  /** Live readings are leased from memory (RecentRows); a backlog from the file. */
+  private storeFor(db: SqliteDb): Store {
+    return new RecentRows(new SqliteStore(db, this.deps.options.synchronous === 'normal' ? { reserveAhead: RESERVE_AHEAD } : {}));
   }
 
   private checkpoint(): void {
@@ -111,7 +115,7 @@ export class SqliteBuffer extends BufferEngine implements Component {
     }
   }
 
-  private openOrQuarantine(file: string): Database.Database {
+  private openOrQuarantine(file: string): SqliteDb {
     try {
       return this.open(file);
     } catch (error) {
@@ -130,7 +134,7 @@ export class SqliteBuffer extends BufferEngine implements Component {
     }
   }
 
-  private open(file: string): Database.Database {
+  private open(file: string): SqliteDb {
     const db = new Database(file, { timeout: 1_000 });
     try {
       db.pragma('locking_mode = EXCLUSIVE');
@@ -175,7 +179,7 @@ export class SqliteBuffer extends BufferEngine implements Component {
   }
 }
 
-function seedSeqs(db: Database.Database, seqs: ReadonlyMap<string, number>): void {
+function seedSeqs(db: SqliteDb, seqs: ReadonlyMap<string, number>): void {
   const seed = db.prepare('INSERT INTO sensor_seq (sensor_id, last_seq) VALUES (?, ?)');
   db.transaction(() => {
     for (const [sensorId, seq] of seqs) seed.run(sensorId, seq);
@@ -210,7 +214,7 @@ function salvageSeqs(file: string): Map<string, number> {
 
 function readSeqs(file: string): Map<string, number> {
   const seqs = new Map<string, number>();
-  let db: Database.Database | undefined;
+  let db: SqliteDb | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
     const queries = [

@@ -4,6 +4,8 @@ import type { DropReason, DropRecord } from './types.js';
 
 /** Rows per multi-row INSERT/DELETE: one statement call per chunk instead of per row. */
 const CHUNK = 64;
+/** Consecutive ids deleted with one range statement from this many on. */
+const MIN_RANGE = 4;
 const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?)';
 const ROW_COLUMNS = 'id, sensor_id AS sensorId, seq, ts, at, size, vals AS valuesJson';
 const DROP_COLUMNS = 'id, sensor_id AS sensorId, reason, count, first_seq AS firstSeq, last_seq AS lastSeq, ts';
@@ -23,6 +25,7 @@ export class SqliteStore implements Store {
   private readonly insertChunk: Statement;
   private readonly deleteRow: Statement;
   private readonly deleteChunk: Statement;
+  private readonly deleteRange: Statement;
   private readonly raiseSeq: Statement;
   private readonly upsertDrop: Statement;
   private readonly up: Statement<[number, number], StoredRow>;
@@ -31,6 +34,10 @@ export class SqliteStore implements Store {
   private readonly deleteDrop: Statement;
   private readonly writeAll: (changes: ChangeSet, reserved: ReadonlyMap<string, number>) => void;
   private readonly reserved = new Map<string, number>();
+  /** Opened with synchronous=FULL: writes that only delete acknowledged rows still skip the fsync. */
+  private readonly fullSync: boolean;
+  private readonly syncFull: Statement;
+  private readonly syncNormal: Statement;
 
   constructor(
     private readonly db: Database,
@@ -41,6 +48,7 @@ export class SqliteStore implements Store {
     this.insertChunk = db.prepare(insert + Array(CHUNK).fill(ROW_PLACEHOLDERS).join(', '));
     this.deleteRow = db.prepare('DELETE FROM readings WHERE id = ?');
     this.deleteChunk = db.prepare(`DELETE FROM readings WHERE id IN (${Array(CHUNK).fill('?').join(', ')})`);
+    this.deleteRange = db.prepare('DELETE FROM readings WHERE id BETWEEN ? AND ?');
     this.raiseSeq = db.prepare(
       `INSERT INTO sensor_seq (sensor_id, last_seq, reserved) VALUES (?, ?, ?)
        ON CONFLICT (sensor_id) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq), reserved = max(reserved, excluded.reserved)`,
@@ -55,6 +63,9 @@ export class SqliteStore implements Store {
     for (const row of db.prepare('SELECT sensor_id AS sensorId, reserved FROM sensor_seq').all() as Array<{ sensorId: string; reserved: number }>) {
       this.reserved.set(row.sensorId, row.reserved);
     }
+    this.fullSync = (db.pragma('synchronous', { simple: true }) as number) >= 2;
+    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
+    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.writeAll = db.transaction((changes: ChangeSet, reserved: ReadonlyMap<string, number>) => {
       this.deleteRows(changes.deletes);
       this.insertRows(changes.inserts);
@@ -76,10 +87,20 @@ export class SqliteStore implements Store {
     for (let i = whole; i < rows.length; i++) this.insertRow.run(pushRow([], rows[i] as StoredRow));
   }
 
+  /** Acknowledged ids come mostly in consecutive runs: one range delete per run, the stragglers by id. */
   private deleteRows(ids: readonly number[]): void {
-    const whole = ids.length - (ids.length % CHUNK);
-    for (let start = 0; start < whole; start += CHUNK) this.deleteChunk.run(ids.slice(start, start + CHUNK));
-    for (let i = whole; i < ids.length; i++) this.deleteRow.run(ids[i]);
+    const sorted = Float64Array.from(ids).sort();
+    const single: number[] = [];
+    let runStart = 0;
+    for (let i = 1; i <= sorted.length; i++) {
+      if (i < sorted.length && (sorted[i] as number) <= (sorted[i - 1] as number) + 1) continue;
+      if (i - runStart >= MIN_RANGE) this.deleteRange.run(sorted[runStart], sorted[i - 1]);
+      else for (let k = runStart; k < i; k++) single.push(sorted[k] as number);
+      runStart = i;
+    }
+    const whole = single.length - (single.length % CHUNK);
+    for (let start = 0; start < whole; start += CHUNK) this.deleteChunk.run(single.slice(start, start + CHUNK));
+    for (let i = whole; i < single.length; i++) this.deleteRow.run(single[i]);
   }
 
   snapshot(): StoreSnapshot {
@@ -110,6 +131,17 @@ export class SqliteStore implements Store {
 
   write(changes: ChangeSet): void {
     const ahead = this.options.reserveAhead;
+    if (this.fullSync && isAcksOnly(changes)) {
+      // Deleting acknowledged rows need not survive a power cut: they would only be sent again
+      // (at-least-once). The next write with readings fsyncs the WAL, these deletes included.
+      this.syncNormal.run();
+      try {
+        this.writeAll(changes, this.reserved);
+      } finally {
+        this.syncFull.run();
+      }
+      return;
+    }
     if (ahead === undefined) {
       this.writeAll(changes, this.reserved);
       return;
@@ -123,11 +155,11 @@ export class SqliteStore implements Store {
       return;
     }
     const reserved = new Map([...this.reserved, ...raised]);
-    this.db.pragma('synchronous = FULL');
+    this.syncFull.run();
     try {
       this.writeAll(changes, reserved);
     } finally {
-      this.db.pragma('synchronous = NORMAL');
+      this.syncNormal.run();
     }
     for (const [sensorId, value] of raised) this.reserved.set(sensorId, value);
   }
@@ -160,6 +192,11 @@ export class SqliteStore implements Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Deletes without drop records are acknowledged rows (evictions and TTL drops always come with their drop records). */
+function isAcksOnly(changes: ChangeSet): boolean {
+  return changes.inserts.length === 0 && changes.seqs.length === 0 && changes.dropRecords.length === 0 && changes.deletes.length > 0;
 }
 
 function pushRow(params: Array<string | number>, row: StoredRow): Array<string | number> {

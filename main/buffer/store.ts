@@ -10,6 +10,8 @@ export interface StoredRow {
   at: number;
   size: number;
   valuesJson: string;
+  /** The wire JSON (see encodeWire), when this process encoded it already; never stored. */
+  wire?: string;
 }
 
 /** Everything one group commit writes, atomically. */

@@ -3,7 +3,11 @@ import type { SampleSink } from '../shared/source.js';
 
 export type DropReason = 'capacity' | 'ttl' | 'io-error';
 
-/** A buffered reading as leased for sending; `id` is the buffer's row id, used to ack or nack. */
+/**
+ * A buffered reading as leased for sending; `id` is the buffer's row id, used to ack or nack.
+ * `values` may be a getter that parses on first access (the uplink only sends `wire`): read it,
+ * do not rely on object spread to copy it.
+ */
 export interface LeasedReading extends Reading {
   id: number;
   /**

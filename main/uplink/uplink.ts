@@ -141,10 +141,13 @@ export class Uplink implements Component {
   private readingsSent = 0;
   private publishKey = 0;
   private pendingAcks: number[] = [];
+  /** Readings messages whose PUBACK is in pendingAcks. */
+  private ackedMessages = 0;
   private ackFlushScheduled = false;
   private wakeScheduled = false;
   private nextDropCheck = 0;
   private pollTimer: NodeJS.Timeout | undefined;
+  private pollDelay = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   /** Set by the `flush` command: ignore the rate cap until the backlog is empty. */
   private unthrottled = false;
@@ -501,9 +504,10 @@ export class Uplink implements Component {
   /** Fills the in-flight window: drop records first, then readings. */
   private pump(): void {
     const session = this.session;
-    clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
-    if (!session?.open || this.stopping) return;
+    if (!session?.open || this.stopping) {
+      this.cancelPoll();
+      return;
+    }
     const { window } = session;
     while (this.alertQueue.length > 0 && session.inFlight.size < window) {
       const alert = this.alertQueue.shift() as BufferAlert;
@@ -519,7 +523,7 @@ export class Uplink implements Component {
       if (this.limiter && !this.unthrottled) {
         max = this.limiter.available(this.deps.clock.now(), max);
         if (max === 0) {
-          this.pollTimer = setTimeout(() => this.pump(), this.limiter.waitMs(this.deps.clock.now()));
+          this.pollIn(this.limiter.waitMs(this.deps.clock.now()));
           return;
         }
       }
@@ -539,7 +543,23 @@ export class Uplink implements Component {
         this.publish(session, this.topics.readings(message.sensorId), message.payload, { readingIds: message.ids, readings: message.ids.length });
       }
     }
-    this.pollTimer ??= setTimeout(() => this.pump(), IDLE_POLL_MS);
+    this.pollIn(IDLE_POLL_MS);
+  }
+
+  /** Pumps again after `ms` unless pumped before; the pump runs once per PUBACK burst, so an unchanged delay reuses the timer. */
+  private pollIn(ms: number): void {
+    if (this.pollTimer && this.pollDelay === ms) {
+      this.pollTimer.refresh();
+      return;
+    }
+    clearTimeout(this.pollTimer);
+    this.pollDelay = ms;
+    this.pollTimer = setTimeout(() => this.pump(), ms);
+  }
+
+  private cancelPoll(): void {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
   }
 
   private sendDropRecords(session: Session, room: number): void {
@@ -571,10 +591,9 @@ export class Uplink implements Component {
     if (!error) {
       if (entry.readingIds) {
         this.pendingAcks.push(...entry.readingIds);
+        this.ackedMessages++;
         this.scheduleAckFlush();
         this.readingsSent += entry.readings ?? 0;
-        this.metrics.readingsSent.inc(entry.readings ?? 0);
-        this.metrics.messages.inc({ type: 'readings' });
       }
       if (entry.alert) this.metrics.messages.inc({ type: 'alert' });
       if (entry.dropRecordId !== undefined) {
@@ -608,12 +627,15 @@ export class Uplink implements Component {
     setImmediate(() => this.flushAcks());
   }
 
-  /** Acks are coalesced per event-loop turn: one buffer transaction for many PUBACKs. */
+  /** Acks (and their metrics) are coalesced per event-loop turn: one buffer call for many PUBACKs. */
   private flushAcks(): void {
     this.ackFlushScheduled = false;
     if (this.pendingAcks.length === 0) return;
     const ids = this.pendingAcks;
     this.pendingAcks = [];
+    this.metrics.readingsSent.inc(ids.length);
+    this.metrics.messages.inc({ type: 'readings' }, this.ackedMessages);
+    this.ackedMessages = 0;
     this.safely('ack', () => this.deps.buffer.ack(ids));
   }
 
@@ -678,7 +700,7 @@ export class Uplink implements Component {
   }
 
   private async closeGracefully(session: Session): Promise<void> {
-    clearTimeout(this.pollTimer);
+    this.cancelPoll();
     const deadline = Date.now() + STOP_DRAIN_MS;
     while (session.open && session.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (session.open) {
@@ -692,9 +714,8 @@ export class Uplink implements Component {
 
   /** Releases a finished session: flushes acks, returns everything unacknowledged to the buffer. */
   private teardown(session: Session): void {
-    clearTimeout(this.pollTimer);
+    this.cancelPoll();
     clearInterval(this.statusTimer);
-    this.pollTimer = undefined;
     this.statusTimer = undefined;
     this.flushAcks();
     for (const entry of session.inFlight.values()) this.returnToBuffer(entry);

@@ -4,6 +4,7 @@
  * line is one JSON object with every figure. Not a test: numbers depend on the machine and load.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,30 +13,44 @@ import { promisify } from 'node:util';
 import { connect, type MqttClient } from 'mqtt';
 import { createPki, type IssuedCert, type Pki } from '../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { diskWriteBytes, percentile, round, until } from './measure.js';
+import { diskWriteBytes, median, percentile, round, until } from './measure.js';
 import { benchGateway, sampleValues, type BenchTarget } from './rig.js';
 
 const GATEWAY = 'bench-gw';
 const IN_FLIGHT = 64;
 const WARM_UP = 5_000;
-const RAW_MESSAGES = 20_000;
-const SINGLE_READINGS = 20_000;
+const RAW_MESSAGES = 40_000;
+const SINGLE_READINGS = 40_000;
+/** Raw and end-to-end single runs alternate this often; the medians are reported (the machine may be shared). */
+const ROUNDS = 3;
 const BATCHED_READINGS = 300_000;
 const BATCH = 100;
 const DRAIN_READINGS = 1_000_000;
 const DRAIN_BATCH = 500;
 const LATENCY_SECONDS = 8;
 const LATENCY_RATE = 1_000;
-/** The V8 heap cap recommended for the service on small boxes (NODE_OPTIONS in the systemd unit). */
-const SERVICE_NODE_OPTIONS = ['--max-old-space-size=64'];
+const SERVICE_UNIT = fileURLToPath(new URL('../../../native-config/fieldgate.service', import.meta.url));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** NODE_OPTIONS exactly as the systemd unit ships them, so the drain's memory figure is the service's. */
+function serviceNodeOptions(): string {
+  const match = /^Environment="?NODE_OPTIONS=([^"\n]*)"?[ \t]*$/m.exec(readFileSync(SERVICE_UNIT, 'utf8'));
+  if (!match?.[1]) throw new Error(`bench: ${SERVICE_UNIT} has no Environment=NODE_OPTIONS=… line`);
+  return match[1].trim();
+}
+
 const run = promisify(execFile);
+/** The broker's MQTT 5 Receive Maximum: the uplink keeps at most this many QoS 1 messages in flight (plain mqtt.js does not check it). */
+let brokerReceiveMaximum: number | undefined;
 
 function mqttClient(broker: Mosquitto, pki: Pki, cert: IssuedCert, clientId: string): Promise<MqttClient> {
   const client = connect(broker.url, { ca: pki.ca.certPem, cert: cert.certPem, key: cert.keyPem, protocolVersion: 5, clientId, reconnectPeriod: 0 });
   return new Promise((resolve, reject) => {
-    client.once('connect', () => resolve(client));
+    client.once('connect', (connack) => {
+      brokerReceiveMaximum = connack.properties?.receiveMaximum;
+      resolve(client);
+    });
     client.once('error', reject);
   });
 }
@@ -66,7 +81,7 @@ async function rawBaseline(client: MqttClient): Promise<number> {
   return RAW_MESSAGES / ((performance.now() - started) / 1000);
 }
 
-/** Appends `count` readings as fast as the buffer accepts them while the uplink sends; readings/s from first append to last PUBACK. */
+/** Appends `count` readings as fast as the buffer accepts them while the uplink sends; readings/s from first append to the commit deleting the last acknowledged one. */
 async function endToEnd(dir: string, target: BenchTarget, name: string, count: number, maxReadings: number): Promise<number> {
   const { buffer, uplink } = benchGateway({ file: join(dir, `${name}.db`), target, gatewayId: GATEWAY, maxReadings, inFlight: IN_FLIGHT });
   await buffer.start(new AbortController().signal);
@@ -162,13 +177,18 @@ async function main(): Promise<void> {
     const target: BenchTarget = { url: broker.url, credentials: { ca: pki.ca.certPem, cert: gatewayCert.certPem, key: gatewayCert.keyPem } };
     log(`bench: mosquitto with mutual TLS at ${broker.url}; in-flight window ${IN_FLIGHT}; buffer synchronous=FULL in ${dir}`);
 
-    const rawClient = await mqttClient(broker, pki, gatewayCert, `${GATEWAY}-raw`);
-    const raw = await rawBaseline(rawClient);
-    await rawClient.endAsync();
-    log(`raw mqtt.js QoS1: ${round(raw)} msgs/s`);
-
-    const single = await endToEnd(dir, target, 'single', SINGLE_READINGS, 1);
-    log(`end-to-end, 1 reading/message: ${round(single)} msgs/s (${round(single / raw, 2)}x raw; target >= 0.6x)`);
+    const rawRuns: number[] = [];
+    const singleRuns: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const rawClient = await mqttClient(broker, pki, gatewayCert, `${GATEWAY}-raw`);
+      rawRuns.push(await rawBaseline(rawClient));
+      await rawClient.endAsync();
+      singleRuns.push(await endToEnd(dir, target, `single-${i}`, SINGLE_READINGS, 1));
+      log(`round ${i + 1}/${ROUNDS}: raw mqtt.js QoS1 ${round(rawRuns[i] as number)} msgs/s; end-to-end, 1 reading/message ${round(singleRuns[i] as number)} msgs/s`);
+    }
+    const raw = median(rawRuns);
+    const single = median(singleRuns);
+    log(`medians: raw ${round(raw)} msgs/s, end-to-end ${round(single)} msgs/s (${round(single / raw, 2)}x raw; target >= 0.6x)`);
 
     const batched = await endToEnd(dir, target, 'batched', BATCHED_READINGS, BATCH);
     log(`end-to-end, ${BATCH} readings/message: ${round(batched)} readings/s (target >= 100000)`);
@@ -179,17 +199,22 @@ async function main(): Promise<void> {
     log(`prefilled ${DRAIN_READINGS} readings in ${round((performance.now() - prefillStarted) / 1000)} s; ${round(bytesPerReading)} bytes written to disk per reading`);
 
     const worker = fileURLToPath(new URL('./drain-worker.js', import.meta.url));
-    const drainIn = async (nodeOptions: string[]) => {
+    /** Drains a copy of the prefilled file in a child process started with this NODE_OPTIONS (none: node's defaults). */
+    const drainIn = async (nodeOptions: string | undefined) => {
       const file = join(dir, 'drain-copy.db');
       await copyFile(drainFile, file);
       const job = { file, url: broker?.url, caFile: pki.ca.certPath, certFile: gatewayCert.certPath, keyFile: gatewayCert.keyPath, gatewayId: GATEWAY, maxReadings: DRAIN_BATCH, inFlight: IN_FLIGHT };
-      const { stdout } = await run(process.execPath, [...nodeOptions, worker, JSON.stringify(job)], { maxBuffer: 1024 * 1024, timeout: 200_000 });
+      const env = { ...process.env };
+      delete env.NODE_OPTIONS;
+      if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
+      const { stdout } = await run(process.execPath, [worker, JSON.stringify(job)], { env, maxBuffer: 1024 * 1024, timeout: 200_000 });
       await rm(file, { force: true });
       return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { seconds: number; readings: number; peakRssMb: number };
     };
-    const drain = await drainIn(SERVICE_NODE_OPTIONS);
-    log(`drained ${drain.readings} readings in ${round(drain.seconds, 2)} s (target <= 30 s), peak RSS ${round(drain.peakRssMb)} MB with ${SERVICE_NODE_OPTIONS.join(' ')} (target <= 150 MB)`);
-    const drainDefaultHeap = await drainIn([]);
+    const nodeOptions = serviceNodeOptions();
+    const drain = await drainIn(nodeOptions);
+    log(`drained ${drain.readings} readings in ${round(drain.seconds, 2)} s (target <= 30 s), peak RSS ${round(drain.peakRssMb)} MB with NODE_OPTIONS="${nodeOptions}" from the systemd unit (target <= 150 MB)`);
+    const drainDefaultHeap = await drainIn(undefined);
     log(`same drain with node's default heap sizing: ${round(drainDefaultHeap.seconds, 2)} s, peak RSS ${round(drainDefaultHeap.peakRssMb)} MB`);
     await rm(drainFile, { force: true });
 
@@ -204,17 +229,20 @@ async function main(): Promise<void> {
       e2e_batched_readings_per_s: round(batched),
       drain_1m_seconds: round(drain.seconds, 2),
       drain_peak_rss_mb: round(drain.peakRssMb),
-      drain_node_options: SERVICE_NODE_OPTIONS.join(' '),
+      drain_node_options: nodeOptions,
       drain_default_heap_seconds: round(drainDefaultHeap.seconds, 2),
       drain_default_heap_peak_rss_mb: round(drainDefaultHeap.peakRssMb),
       latency_p50_ms: round(lat.p50, 2),
       latency_p99_ms: round(lat.p99, 2),
       disk_bytes_per_reading: round(bytesPerReading),
       e2e_single_vs_raw: round(single / raw, 3),
+      raw_qos1_runs: rawRuns.map((value) => round(value)),
+      e2e_single_runs: singleRuns.map((value) => round(value)),
       e2e_batched_vs_raw: round(batched / raw, 3),
       batch_readings_per_message: BATCH,
       drain_readings_per_message: DRAIN_BATCH,
       in_flight_window: IN_FLIGHT,
+      broker_receive_maximum: brokerReceiveMaximum ?? null,
       total_seconds: round((performance.now() - benchStarted) / 1000),
     };
     log(JSON.stringify(result));

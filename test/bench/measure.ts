@@ -12,6 +12,10 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[index] as number;
 }
 
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
 /** Samples the resident set size every `everyMs` and keeps the peak. */
 export function rssSampler(everyMs = 50): { peakMb(): number; stop(): void } {
   let peak = process.memoryUsage.rss();
