@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Sample } from '../shared/reading.js';
-import type { Source } from '../shared/source.js';
+import type { SensorStatus, Source } from '../shared/source.js';
 import type { Registry } from './registry.js';
 
 /**
@@ -26,37 +26,25 @@ export class SensorMetrics {
         }
       },
     });
-    const statuses = () => deps.sources.flatMap((source) => source.sensors());
-    new Gauge({
-      name: 'fieldgate_sensor_online',
-      help: '1 when the sensor is online',
-      labelNames: ['sensor', 'source'],
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        for (const s of statuses()) this.set({ sensor: s.sensorId, source: s.source }, s.online ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'fieldgate_sensor_last_seen_timestamp_seconds',
-      help: 'When the sensor last produced a sample (Unix seconds)',
-      labelNames: ['sensor', 'source'],
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        for (const s of statuses()) if (s.lastSeen !== null) this.set({ sensor: s.sensorId, source: s.source }, s.lastSeen / 1000);
-      },
-    });
-    new Gauge({
-      name: 'fieldgate_sensor_samples_per_second',
-      help: 'Samples per second over the recent window',
-      labelNames: ['sensor', 'source'],
-      registers: [deps.registry],
-      collect() {
-        this.reset();
-        for (const s of statuses()) this.set({ sensor: s.sensorId, source: s.source }, s.rate);
-      },
-    });
+    const statusGauge = (name: string, help: string, read: (status: SensorStatus) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['sensor', 'source'],
+        registers: [deps.registry],
+        collect() {
+          this.reset();
+          for (const status of deps.sources.flatMap((source) => source.sensors())) {
+            const value = read(status);
+            if (value !== undefined) this.set({ sensor: status.sensorId, source: status.source }, value);
+          }
+        },
+      });
+    statusGauge('fieldgate_sensor_online', '1 when the sensor is online', (s) => (s.online ? 1 : 0));
+    statusGauge('fieldgate_sensor_last_seen_timestamp_seconds', 'When the sensor last produced a sample (Unix seconds)', (s) =>
+      s.lastSeen === null ? undefined : s.lastSeen / 1000,
+    );
+    statusGauge('fieldgate_sensor_samples_per_second', 'Samples per second over the recent window', (s) => s.rate);
   }
 
   observe(sample: Sample): void {
