@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnTied } from './tied-spawn.js';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ export class PrivateBus {
   }
 
   private static async spawnDaemon(config: string): Promise<{ daemon: ChildProcess; address: string }> {
-    const daemon = spawn('dbus-daemon', [`--config-file=${config}`, '--print-address=1', '--nofork'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const daemon = spawnTied('dbus-daemon', [`--config-file=${config}`, '--print-address=1', '--nofork'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let output = '';
     const address = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('dbus-daemon did not print its address')), 20_000);
@@ -93,7 +94,7 @@ export class BluezMock {
   constructor(private readonly bus: PrivateBus) {}
 
   async start(): Promise<void> {
-    this.process = spawn('/usr/bin/python3', ['-m', 'dbusmock', '--template', 'bluez5'], {
+    this.process = spawnTied('/usr/bin/python3', ['-m', 'dbusmock', '--template', 'bluez5'], {
       env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: this.bus.address },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -12,7 +12,8 @@
  *   await broker.start(); // back on the same port
  *   await broker.cleanup();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnTied } from './tied-spawn.js';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { freePort } from './net.js';
@@ -115,7 +116,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
 
   async function start(): Promise<void> {
     if (child) throw new Error('mosquitto is already running');
-    const proc = spawn(MOSQUITTO_BIN, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawnTied(MOSQUITTO_BIN, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
