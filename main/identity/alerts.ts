@@ -7,8 +7,3 @@ export interface IdentityAlert {
 }
 
 export type IdentityAlertSink = (alert: IdentityAlert) => void;
-
-/** The JSON published on `<prefix>/<gatewayId>/alerts`, shaped like the buffer's alerts. */
-export function identityAlertPayload(gatewayId: string, alert: IdentityAlert): Record<string, string> {
-  return { type: 'identity-alert', gateway: gatewayId, kind: alert.kind, severity: alert.severity, message: alert.message, ts: new Date(alert.ts).toISOString() };
-}

@@ -13,7 +13,6 @@ import { ApiServer } from '../api/http-server.js';
 import { namespaced } from '../log/logger.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
-import { identityAlertPayload } from '../identity/alerts.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
 import { createSources } from '../sensors/index.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
@@ -51,7 +50,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     log: namespaced(deps.log, 'buffer'),
     clock,
     metrics: deps.metrics,
-    onAlert: (alert) => uplink?.publishAlert(alert),
+    onAlert: (alert) => uplink?.publishAlert({ type: 'buffer-alert', ...alert }),
   });
   // The on-box identity (issue 6) provides the uplink's key and certificate and rotates them;
   // cloud.certFile/keyFile naming other files means an externally managed identity instead.
@@ -60,7 +59,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     log: deps.log,
     clock,
     metrics: deps.metrics,
-    onAlert: (alert) => void uplink?.publishControl('alerts', identityAlertPayload(config.gateway.id, alert)).catch(() => undefined),
+    onAlert: (alert) => uplink?.publishAlert({ type: 'identity-alert', ...alert }),
   });
   const onBoxIdentity = usesOnBoxIdentity(config, identity.store) ? identity : undefined;
   if (config.cloud) {

@@ -1,4 +1,5 @@
-import type { BufferAlert, DropRecord, LeasedReading } from '../buffer/types.js';
+import type { DropRecord, LeasedReading } from '../buffer/types.js';
+import type { GatewayAlert } from '../shared/alert.js';
 import { toWire } from '../shared/reading.js';
 
 /** One MQTT message worth of readings of one sensor, with the buffer row ids to ack on PUBACK. */
@@ -62,11 +63,11 @@ export function dropAlert(gatewayId: string, record: DropRecord): Buffer {
   );
 }
 
-/** A buffer alert (disk full, I/O error, quarantined file…) for the cloud. */
-export function bufferAlert(gatewayId: string, alert: BufferAlert): Buffer {
+/** An alert (disk full, quarantined file, certificate expiring…) for the cloud. */
+export function alertMessage(gatewayId: string, alert: GatewayAlert): Buffer {
   return Buffer.from(
     JSON.stringify({
-      type: 'buffer-alert',
+      type: alert.type,
       gateway: gatewayId,
       kind: alert.kind,
       severity: alert.severity,

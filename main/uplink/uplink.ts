@@ -2,7 +2,8 @@ import type { TcpSocketConnectOpts } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { Counter, Gauge } from 'prom-client';
-import type { BufferAlert, LeasedReading, ReadingBuffer } from '../buffer/types.js';
+import type { LeasedReading, ReadingBuffer } from '../buffer/types.js';
+import type { GatewayAlert } from '../shared/alert.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
@@ -21,7 +22,7 @@ import {
   type ClientCertFacts,
   type UplinkErrorKind,
 } from './errors.js';
-import { bufferAlert, dropAlert, packReadings } from './messages.js';
+import { alertMessage, dropAlert, packReadings } from './messages.js';
 import { RateLimit } from './rate-limit.js';
 import { Topics, topicMatches } from './topics.js';
 
@@ -71,7 +72,7 @@ interface InFlight {
   readingIds?: number[];
   readings?: number;
   dropRecordId?: number;
-  alert?: BufferAlert;
+  alert?: GatewayAlert;
 }
 
 /** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */
@@ -116,7 +117,7 @@ export class Uplink implements Component {
   private readonly limiter: RateLimit | undefined;
   private readonly controls = new Map<string, Set<ControlHandler>>();
   private readonly dropsInFlight = new Set<number>();
-  private readonly alertQueue: BufferAlert[] = [];
+  private readonly alertQueue: GatewayAlert[] = [];
   private readonly errorCounts: Partial<Record<UplinkErrorKind, number>> = {};
   private readonly waiters: Waiter[] = [];
   private readonly metrics: {
@@ -199,8 +200,8 @@ export class Uplink implements Component {
     for (const waiter of this.waiters.splice(0)) waiter.reject(new UplinkError('connection-lost', 'uplink stopped'));
   }
 
-  /** Queues a buffer alert for `<prefix>/<gatewayId>/alerts`; sent (QoS 1) as soon as the uplink is connected. */
-  publishAlert(alert: BufferAlert): void {
+  /** Queues an alert for `<prefix>/<gatewayId>/alerts`; sent (QoS 1) as soon as the uplink is connected. */
+  publishAlert(alert: GatewayAlert): void {
     this.alertQueue.push(alert);
     if (this.alertQueue.length > MAX_QUEUED_ALERTS) this.alertQueue.shift();
     this.wake();
@@ -510,8 +511,8 @@ export class Uplink implements Component {
     }
     const { window } = session;
     while (this.alertQueue.length > 0 && session.inFlight.size < window) {
-      const alert = this.alertQueue.shift() as BufferAlert;
-      this.publish(session, this.topics.alerts, bufferAlert(this.deps.gatewayId, alert), { alert });
+      const alert = this.alertQueue.shift() as GatewayAlert;
+      this.publish(session, this.topics.alerts, alertMessage(this.deps.gatewayId, alert), { alert });
     }
     if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);
     const { maxReadings, maxBytes } = this.deps.config.batch;

@@ -103,7 +103,7 @@ export async function startRig(options: {
     log: silentLogger,
     clock: systemClock,
     metrics,
-    onAlert: (alert) => wired.uplink?.publishAlert(alert),
+    onAlert: (alert) => wired.uplink?.publishAlert({ type: 'buffer-alert', ...alert }),
   });
   await buffer.start(new AbortController().signal);
   const credentials = { current: { ca: options.ca ?? options.pki.ca.certPem, cert: options.client.certPem, key: options.client.keyPem } };

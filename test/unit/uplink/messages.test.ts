@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LeasedReading } from '../../../main/buffer/types.js';
 import { toWire } from '../../../main/shared/reading.js';
-import { dropAlert, packReadings } from '../../../main/uplink/messages.js';
+import { alertMessage, dropAlert, packReadings } from '../../../main/uplink/messages.js';
 
 function reading(id: number, sensorId: string, seq: number, withWire = false): LeasedReading {
   const r: LeasedReading = { id, sensorId, seq, ts: Date.UTC(2026, 0, 1) + seq, values: { temperature: { value: seq / 10, unit: '°C' } } };
@@ -39,5 +39,17 @@ describe('packReadings', () => {
   it('describes a drop record for the alerts topic', () => {
     const alert = JSON.parse(dropAlert('gw-1', { id: 7, sensorId: 't1', reason: 'capacity', count: 15, firstSeq: 1, lastSeq: 15, ts: Date.UTC(2026, 0, 1) }).toString()) as Record<string, unknown>;
     assert.deepEqual(alert, { type: 'readings-dropped', gateway: 'gw-1', sensor: 't1', reason: 'capacity', count: 15, firstSeq: 1, lastSeq: 15, ts: '2026-01-01T00:00:00.000Z' });
+  });
+
+  it('describes an alert from any part of the gateway with its type', () => {
+    const alert = { type: 'identity-alert', kind: 'cert-expiring', severity: 'warning' as const, message: '29 days left', ts: Date.UTC(2026, 0, 1) };
+    assert.deepEqual(JSON.parse(alertMessage('gw-1', alert).toString()), {
+      type: 'identity-alert',
+      gateway: 'gw-1',
+      kind: 'cert-expiring',
+      severity: 'warning',
+      message: '29 days left',
+      ts: '2026-01-01T00:00:00.000Z',
+    });
   });
 });
