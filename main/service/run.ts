@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { Config } from '../shared/config/schema.js';
+import { refuseExposedKeys } from '../identity/preflight.js';
 import { namespaced } from '../log/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { otaRootFor } from '../ota/paths.js';
@@ -17,6 +18,7 @@ export interface RunOptions {
  * buffer flushes its pending group commit) and exits. A second signal while stopping exits at once.
  */
 export async function runUntilSignalled(config: Config, log: Logger, options: RunOptions = {}): Promise<Gateway> {
+  refuseExposedKeys(config);
   const gateway = buildGateway({ config, log, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: true }) });
   const serviceLog = namespaced(log, 'service');
   const stopping = new AbortController();

@@ -55,23 +55,22 @@ test('fieldgate run connects to Mosquitto with the provisioned on-box identity a
   }
 });
 
-test('fieldgate run refuses a key readable by others: identity fails with the chmod, the uplink never connects', async () => {
+test('fieldgate run refuses to start with a key or identity folder others can read, naming the chmod', async () => {
   const ws = gatewayWorkspace();
   try {
     await provision(ws);
-    chmodSync(join(ws.identityDir, 'key.pem'), 0o644);
-    const running = new CliProcess(['run', '--config', ws.configFile]);
-    try {
-      const failed = await running.waitForLine('"component":"identity","err"');
-      assert.match(failed, /component failed to start/);
-      assert.match(failed, /chmod 600/);
-      const uplinkError = await running.waitForLine('"kind":"bad-credentials"');
-      assert.match(uplinkError, /chmod 600/);
-      assert.equal(running.lines.some((line) => line.includes('"uplink connected"')), false);
-    } finally {
-      running.child.kill('SIGTERM');
-      await running.exit();
-    }
+    const key = join(ws.identityDir, 'key.pem');
+    chmodSync(key, 0o644);
+    const exposedKey = await runCli(['run', '--config', ws.configFile]);
+    assert.equal(exposedKey.code, 78);
+    assert.equal(exposedKey.stderr, `fieldgate: private key ${key} is accessible to group or others (mode 0644); refusing to use it. Fix: chmod 600 ${key}\n`);
+    assert.doesNotMatch(exposedKey.stdout, /component started/);
+
+    chmodSync(key, 0o600);
+    chmodSync(ws.identityDir, 0o755);
+    const exposedDir = await runCli(['run', '--config', ws.configFile]);
+    assert.equal(exposedDir.code, 78);
+    assert.match(exposedDir.stderr, /Fix: chmod 700 /);
   } finally {
     ws.cleanup();
   }
