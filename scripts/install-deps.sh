@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (broker, pty pairs, D-Bus + BlueZ
-# mock, browser), only those missing. Uses sudo when not root. Safe to run repeatedly.
+# mock, browser, systemd-notify), only those missing. Uses sudo when not root. Safe to run repeatedly.
 set -euo pipefail
 
 declare -A needed=(
@@ -10,6 +10,7 @@ declare -A needed=(
   [python3-dbusmock]=/usr/lib/python3/dist-packages/dbusmock
   [chromium]=/usr/bin/chromium
   [openssl]=/usr/bin/openssl
+  [systemd]=/usr/bin/systemd-notify
 )
 missing=()
 for package in "${!needed[@]}"; do

@@ -6,6 +6,7 @@ import { createMetricsRegistry } from '../metrics/registry.js';
 import { otaRootFor } from '../ota/paths.js';
 import { systemClock } from '../shared/clock.js';
 import { buildGateway, type Gateway } from './gateway.js';
+import { SystemdNotifier } from './systemd-notify.js';
 import { confirmUpdateWhenHealthy } from './update-confirmation.js';
 
 export interface RunOptions {
@@ -21,6 +22,7 @@ export async function runUntilSignalled(config: Config, log: Logger, options: Ru
   refuseExposedKeys(config);
   const gateway = buildGateway({ config, log, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: true }) });
   const serviceLog = namespaced(log, 'service');
+  const systemd = new SystemdNotifier({ env: process.env, log: serviceLog });
   const stopping = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping.signal.aborted) {
@@ -29,6 +31,7 @@ export async function runUntilSignalled(config: Config, log: Logger, options: Ru
       process.exit(130);
     }
     stopping.abort();
+    systemd.stopping();
     serviceLog.info({ signal }, 'stopping');
     void gateway.supervisor
       .stop()
@@ -42,7 +45,10 @@ export async function runUntilSignalled(config: Config, log: Logger, options: Ru
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   await gateway.supervisor.start();
-  serviceLog.info({ gateway: config.gateway.id, components: gateway.supervisor.report() }, 'gateway running');
+  const components = gateway.supervisor.report();
+  serviceLog.info({ gateway: config.gateway.id, components }, 'gateway running');
+  const failed = components.filter((c) => c.state === 'failed').map((c) => c.name);
+  systemd.ready(failed.length === 0 ? 'running' : `running; failed: ${failed.join(', ')}`);
   void confirmUpdateWhenHealthy({
     components: () => gateway.supervisor.report(),
     uplink: () => gateway.uplink?.status(),
