@@ -20,7 +20,37 @@ function fillTable(id: string, rows: HTMLTableCellElement[][]): void {
   );
 }
 
+function setText(id: string, text: string, className = ''): void {
+  const element = document.getElementById(id) as HTMLElement;
+  element.textContent = text;
+  element.className = className;
+}
+
+function describeAge(ms: number | null): string {
+  if (ms === null) return 'nothing waiting';
+  const seconds = Math.round(ms / 1000);
+  return seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
+}
+
+function renderDelivery({ buffer, uplink }: StatusView['details']): void {
+  if (uplink) {
+    const connected = uplink.state === 'connected';
+    setText('uplink-state', `${uplink.state} · ${uplink.broker}`, connected ? 'uplink-connected' : 'uplink-problem');
+    setText('uplink-error', uplink.lastError ? `${uplink.lastError.kind}: ${uplink.lastError.message}` : 'none');
+    setText('uplink-sent', String(uplink.readingsSent));
+  } else {
+    setText('uplink-state', 'not configured: readings stay in the buffer until a cloud is set');
+  }
+  if (buffer) {
+    setText('buffer-depth', `${buffer.depth} readings (${(buffer.bytes / 1024).toFixed(0)} KiB), ${buffer.inFlight} in flight`);
+    setText('buffer-age', describeAge(buffer.oldestUnsentAgeMs));
+    const drops = Object.entries(buffer.drops).filter(([, count]) => count > 0);
+    setText('buffer-drops', drops.length === 0 ? 'none' : drops.map(([reason, count]) => `${count} (${reason})`).join(', '), drops.length ? 'uplink-problem' : '');
+  }
+}
+
 function render(status: StatusView): void {
+  renderDelivery(status.details);
   (document.getElementById('gateway') as HTMLElement).textContent = `gateway ${status.gatewayId} · version ${status.version}`;
   fillTable(
     'components',

@@ -4,6 +4,16 @@ export interface StatusView {
   version: string;
   components: { name: string; state: string; error?: string }[];
   sensors: { sensorId: string; source: string; online: boolean; lastSeen: number | null; rate: number }[];
+  details: {
+    buffer?: { depth: number; bytes: number; inFlight: number; oldestUnsentAgeMs: number | null; drops: Record<string, number> };
+    uplink?: {
+      state: string;
+      broker: string;
+      connectedSince: string | null;
+      lastError: { kind: string; message: string; at: string } | null;
+      readingsSent: number;
+    };
+  };
 }
 
 /** One client interface for the UI: over HTTP in a browser, over the preload bridge in Electron. */
