@@ -1,7 +1,5 @@
-import type { Store, StoredRow } from './store.js';
+import { SCAN_CHUNK, type Store, type StoredRow } from './store.js';
 import type { LeaseOptions } from './types.js';
-
-const SCAN_CHUNK = 1_024;
 
 /**
  * The rows in flight: leased to the uplink, or acknowledged and waiting for the next write to

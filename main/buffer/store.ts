@@ -53,6 +53,9 @@ export interface Store {
   close(): void;
 }
 
+/** Rows read per scan when walking the store. */
+export const SCAN_CHUNK = 1_024;
+
 export function emptyChangeSet(): ChangeSet {
   return { inserts: [], deletes: [], seqs: [], dropRecords: [] };
 }

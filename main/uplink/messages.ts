@@ -76,3 +76,13 @@ export function alertMessage(gatewayId: string, alert: GatewayAlert): Buffer {
     }),
   );
 }
+
+/** The retained `…/status` message while connected. */
+export function onlineStatus(version: string, bufferDepth: number | null, now: number): Buffer {
+  return Buffer.from(JSON.stringify({ online: true, version, bufferDepth, ts: new Date(now).toISOString() }));
+}
+
+/** The retained `…/status` message when the gateway goes offline (also its MQTT will). */
+export function offlineStatus(version: string): Buffer {
+  return Buffer.from(JSON.stringify({ online: false, version }));
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LeasedReading } from '../../../main/buffer/types.js';
 import { toWire } from '../../../main/shared/reading.js';
-import { alertMessage, dropAlert, packReadings } from '../../../main/uplink/messages.js';
+import { alertMessage, dropAlert, offlineStatus, onlineStatus, packReadings } from '../../../main/uplink/messages.js';
 
 function reading(id: number, sensorId: string, seq: number, withWire = false): LeasedReading {
   const r: LeasedReading = { id, sensorId, seq, ts: Date.UTC(2026, 0, 1) + seq, values: { temperature: { value: seq / 10, unit: '°C' } } };
@@ -51,5 +51,14 @@ describe('packReadings', () => {
       message: '29 days left',
       ts: '2026-01-01T00:00:00.000Z',
     });
+  });
+});
+
+describe('status messages', () => {
+  it('online carries the version, buffer depth (null when unknown) and time; offline only the version', () => {
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    assert.equal(onlineStatus('1.2.3', 42, now).toString(), '{"online":true,"version":"1.2.3","bufferDepth":42,"ts":"2026-01-02T03:04:05.000Z"}');
+    assert.equal(onlineStatus('1.2.3', null, now).toString(), '{"online":true,"version":"1.2.3","bufferDepth":null,"ts":"2026-01-02T03:04:05.000Z"}');
+    assert.equal(offlineStatus('1.2.3').toString(), '{"online":false,"version":"1.2.3"}');
   });
 });

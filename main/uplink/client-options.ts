@@ -1,0 +1,62 @@
+import type { TcpSocketConnectOpts } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { IClientOptions } from 'mqtt';
+import type { Logger } from '../log/logger.js';
+import type { CloudConfig } from '../shared/config/cloud.js';
+import type { TlsCredentialProvider } from '../shared/tls.js';
+import { certFacts } from './credentials.js';
+import { UplinkError, type ClientCertFacts } from './errors.js';
+
+export interface ClientOptionsDeps {
+  config: CloudConfig;
+  gatewayId: string;
+  credentials: TlsCredentialProvider;
+  log: Logger;
+}
+
+/**
+ * Builds the mqtt.js options for each connect: freshly read TLS credentials (so a rotated
+ * certificate is picked up), the offline will, and the check that the certificate's CN is gateway.id.
+ */
+export class ClientOptionsBuilder {
+  /** Facts about the client certificate loaded by the last build; undefined without TLS. */
+  cert: ClientCertFacts | undefined;
+
+  constructor(private readonly deps: ClientOptionsDeps) {}
+
+  async build(will: { topic: string; payload: Buffer }): Promise<IClientOptions> {
+    const { config } = this.deps;
+    const secure = /^(mqtts|wss):/.test(config.url);
+    const options: IClientOptions = {
+      protocolVersion: config.protocolVersion,
+      clientId: config.clientId ?? this.deps.gatewayId,
+      clean: true,
+      keepalive: config.keepaliveSeconds,
+      connectTimeout: config.connectTimeoutMs,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      will: { ...will, qos: 1, retain: true },
+    };
+    // Small QoS 1 messages and their PUBACKs should not wait for Nagle's algorithm.
+    const noNagle: Pick<TcpSocketConnectOpts, 'noDelay'> = { noDelay: true };
+    if (!secure) {
+      this.cert = undefined;
+      this.deps.log.warn({ broker: config.url }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
+      return { ...options, ...noNagle };
+    }
+    const credentials = await this.deps.credentials().catch((error: unknown) => {
+      throw error instanceof UplinkError ? error : new UplinkError('bad-credentials', `cannot load the client certificate: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.cert = certFacts(credentials.cert);
+    const cn = this.cert.commonName;
+    if (cn !== undefined && cn !== this.deps.gatewayId) {
+      const message = `the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`;
+      // MQTT 3.1.1 cannot report refused publishes, so readings would be acked and lost: do not send.
+      if (config.protocolVersion === 4) throw new UplinkError('identity-mismatch', `${message}; with protocolVersion 4 the uplink does not send at all`);
+      this.deps.log.warn({ certificateCn: cn, gatewayId: this.deps.gatewayId }, `uplink: ${message}`);
+    }
+    // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
+    const minimumTls: Pick<ConnectionOptions, 'minVersion'> = { minVersion: 'TLSv1.2' };
+    return { ...options, ...noNagle, ...minimumTls, ca: credentials.ca, cert: credentials.cert, key: credentials.key, rejectUnauthorized: true };
+  }
+}

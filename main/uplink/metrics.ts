@@ -1,0 +1,31 @@
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from '../metrics/registry.js';
+
+export interface UplinkMetrics {
+  errors: Counter<'kind'>;
+  connected: Gauge;
+  readingsSent: Counter;
+  messages: Counter<'type'>;
+  connects: Counter;
+}
+
+/** Registers the uplink's metrics; the in-flight gauge reads `inFlightMessages` at scrape time. */
+export function createUplinkMetrics(registry: Registry, inFlightMessages: () => number): UplinkMetrics {
+  const registers = [registry];
+  const metrics: UplinkMetrics = {
+    errors: new Counter({ name: 'fieldgate_uplink_errors_total', help: 'Uplink connect and publish failures by kind', labelNames: ['kind'], registers }),
+    connected: new Gauge({ name: 'fieldgate_uplink_connected', help: '1 while connected to the broker', registers }),
+    readingsSent: new Counter({ name: 'fieldgate_uplink_readings_sent_total', help: 'Readings acknowledged by the broker (PUBACK)', registers }),
+    messages: new Counter({ name: 'fieldgate_uplink_messages_total', help: 'Messages acknowledged by the broker, by type', labelNames: ['type'], registers }),
+    connects: new Counter({ name: 'fieldgate_uplink_connects_total', help: 'Successful connections to the broker', registers }),
+  };
+  new Gauge({
+    name: 'fieldgate_uplink_inflight_messages',
+    help: 'Messages published and not yet acknowledged',
+    registers,
+    collect() {
+      this.set(inFlightMessages());
+    },
+  });
+  return metrics;
+}

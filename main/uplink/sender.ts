@@ -1,0 +1,246 @@
+import type { LeasedReading, ReadingBuffer } from '../buffer/types.js';
+import type { Logger } from '../log/logger.js';
+import type { GatewayAlert } from '../shared/alert.js';
+import type { Clock } from '../shared/clock.js';
+import type { CloudConfig } from '../shared/config/cloud.js';
+import { classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
+import { alertMessage, dropAlert, packReadings } from './messages.js';
+import type { UplinkMetrics } from './metrics.js';
+import { RateLimit } from './rate-limit.js';
+import type { InFlight, Session } from './session.js';
+import type { Topics } from './topics.js';
+
+const IDLE_POLL_MS = 250;
+const DROP_CHECK_MS = 1_000;
+/** Readings per buffer lease, bounding memory while a large backlog drains. */
+const MAX_LEASE = 5_000;
+/** Buffer alerts kept while offline; older ones are dropped first (they are also in the log). */
+const MAX_QUEUED_ALERTS = 100;
+
+export interface SenderDeps {
+  buffer: ReadingBuffer;
+  config: CloudConfig;
+  gatewayId: string;
+  topics: Topics;
+  log: Logger;
+  clock: Clock;
+  metrics: Pick<UplinkMetrics, 'messages' | 'readingsSent'>;
+  /** The connected session to publish on, if any. */
+  session: () => Session | undefined;
+  stopping: () => boolean;
+  /** What the error classifier needs to explain a refused publish. */
+  context: () => ClassifyContext;
+}
+
+/**
+ * Keeps the in-flight window of the current session full (queued alerts, then drop records, then
+ * readings, within the rate cap) and settles every PUBACK with the buffer: acked readings leave
+ * it, anything refused or unacknowledged goes back.
+ */
+export class Sender {
+  private readonly limiter: RateLimit | undefined;
+  private readonly alertQueue: GatewayAlert[] = [];
+  private readonly dropsInFlight = new Set<number>();
+  private publishKey = 0;
+  private pendingAcks: number[] = [];
+  /** Readings messages whose PUBACK is in pendingAcks. */
+  private ackedMessages = 0;
+  private ackFlushScheduled = false;
+  private wakeScheduled = false;
+  private nextDropCheck = 0;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollDelay = 0;
+  /** Set by the `flush` command: ignore the rate cap until the backlog is empty. */
+  private unthrottled = false;
+  private acknowledgedReadings = 0;
+
+  constructor(private readonly deps: SenderDeps) {
+    this.limiter = deps.config.maxReadingsPerSecond ? new RateLimit(deps.config.maxReadingsPerSecond, deps.clock.now()) : undefined;
+  }
+
+  /** Readings the broker acknowledged since start. */
+  get readingsSent(): number {
+    return this.acknowledgedReadings;
+  }
+
+  queueAlert(alert: GatewayAlert): void {
+    this.alertQueue.push(alert);
+    if (this.alertQueue.length > MAX_QUEUED_ALERTS) this.alertQueue.shift();
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.wakeScheduled || !this.deps.session()?.open) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Starts sending on a freshly connected session. */
+  begin(): void {
+    this.nextDropCheck = 0;
+    this.pump();
+  }
+
+  /** Sends the whole backlog at once, ignoring the rate cap until the buffer is empty. */
+  flushBacklog(): void {
+    this.unthrottled = true;
+    setImmediate(() => this.pump());
+  }
+
+  stopPolling(): void {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /** Settles a finished session: flushes pending acks, returns everything unacknowledged to the buffer. */
+  release(session: Session): void {
+    this.stopPolling();
+    this.flushAcks();
+    for (const entry of session.inFlight.values()) this.returnToBuffer(entry);
+    session.inFlight.clear();
+  }
+
+  /** Fills the in-flight window: drop records first, then readings. */
+  private pump(): void {
+    const session = this.deps.session();
+    if (!session?.open || this.deps.stopping()) {
+      this.stopPolling();
+      return;
+    }
+    const { window } = session;
+    while (this.alertQueue.length > 0 && session.inFlight.size < window) {
+      const alert = this.alertQueue.shift() as GatewayAlert;
+      this.publish(session, this.deps.topics.alerts, alertMessage(this.deps.gatewayId, alert), { alert });
+    }
+    if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);
+    const { maxReadings, maxBytes } = this.deps.config.batch;
+    while (session.open && session.inFlight.size < window) {
+      // One lease fills the free part of the window (fewer buffer queries); packing may add at most
+      // one extra message per sensor in the lease beyond the window.
+      const free = window - session.inFlight.size;
+      let max = Math.min(maxReadings * free, MAX_LEASE);
+      if (this.limiter && !this.unthrottled) {
+        max = this.limiter.available(this.deps.clock.now(), max);
+        if (max === 0) {
+          this.pollIn(this.limiter.waitMs(this.deps.clock.now()));
+          return;
+        }
+      }
+      let leased: LeasedReading[];
+      try {
+        leased = this.deps.buffer.lease({ max, maxBytes: maxBytes * free, order: this.deps.config.drainOrder });
+      } catch (error) {
+        this.deps.log.error({ err: error }, 'uplink: the buffer failed to lease readings; retrying');
+        break;
+      }
+      if (leased.length === 0) {
+        this.unthrottled = false;
+        break;
+      }
+      this.limiter?.take(leased.length, this.deps.clock.now());
+      for (const message of packReadings(leased, { maxReadings, maxBytes })) {
+        this.publish(session, this.deps.topics.readings(message.sensorId), message.payload, { readingIds: message.ids, readings: message.ids.length });
+      }
+    }
+    this.pollIn(IDLE_POLL_MS);
+  }
+
+  /** Pumps again after `ms` unless pumped before; the pump runs once per PUBACK burst, so an unchanged delay reuses the timer. */
+  private pollIn(ms: number): void {
+    if (this.pollTimer && this.pollDelay === ms) {
+      this.pollTimer.refresh();
+      return;
+    }
+    clearTimeout(this.pollTimer);
+    this.pollDelay = ms;
+    this.pollTimer = setTimeout(() => this.pump(), ms);
+  }
+
+  private sendDropRecords(session: Session, room: number): void {
+    let records;
+    try {
+      records = this.deps.buffer.dropRecords(room + this.dropsInFlight.size).filter((r) => !this.dropsInFlight.has(r.id));
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'uplink: the buffer failed to list drop records');
+      return;
+    }
+    // Drop records are rare: look again in a second unless this look filled the room.
+    this.nextDropCheck = records.length >= room ? 0 : this.deps.clock.now() + DROP_CHECK_MS;
+    for (const record of records.slice(0, room)) {
+      this.dropsInFlight.add(record.id);
+      this.publish(session, this.deps.topics.alerts, dropAlert(this.deps.gatewayId, record), { dropRecordId: record.id });
+    }
+  }
+
+  private publish(session: Session, topic: string, payload: Buffer, entry: InFlight): void {
+    const key = ++this.publishKey;
+    session.inFlight.set(key, entry);
+    session.client.publish(topic, payload, { qos: 1 }, (error) => this.onPublished(session, key, topic, error));
+  }
+
+  private onPublished(session: Session, key: number, topic: string, error: Error | undefined): void {
+    const entry = session.inFlight.get(key);
+    if (!entry) return; // already returned to the buffer when the connection closed
+    session.inFlight.delete(key);
+    if (!error) {
+      if (entry.readingIds) {
+        this.pendingAcks.push(...entry.readingIds);
+        this.ackedMessages++;
+        this.scheduleAckFlush();
+        this.acknowledgedReadings += entry.readings ?? 0;
+      }
+      if (entry.alert) this.deps.metrics.messages.inc({ type: 'alert' });
+      if (entry.dropRecordId !== undefined) {
+        this.dropsInFlight.delete(entry.dropRecordId);
+        this.safely('ack drop record', () => this.deps.buffer.ackDropRecords([entry.dropRecordId as number]));
+        this.deps.metrics.messages.inc({ type: 'alert' });
+      }
+      // PUBACKs arrive in bursts: refill the window once per burst, with one bigger lease.
+      this.wake();
+      return;
+    }
+    this.returnToBuffer(entry);
+    const code = (error as { code?: unknown }).code;
+    // A refused publish (e.g. 0x87 when gateway.id is not the certificate's CN) would repeat for
+    // every message: drop the connection and let the backoff pace the retries.
+    session.end(typeof code === 'number' ? classifyPubackRefusal(code, topic, this.deps.context()) : classifyConnectError(error, this.deps.context()));
+  }
+
+  private returnToBuffer(entry: InFlight): void {
+    if (entry.readingIds) {
+      const ids = entry.readingIds;
+      this.safely('nack', () => this.deps.buffer.nack(ids));
+    }
+    if (entry.dropRecordId !== undefined) this.dropsInFlight.delete(entry.dropRecordId);
+    if (entry.alert) this.alertQueue.unshift(entry.alert);
+  }
+
+  private scheduleAckFlush(): void {
+    if (this.ackFlushScheduled) return;
+    this.ackFlushScheduled = true;
+    setImmediate(() => this.flushAcks());
+  }
+
+  /** Acks (and their metrics) are coalesced per event-loop turn: one buffer call for many PUBACKs. */
+  private flushAcks(): void {
+    this.ackFlushScheduled = false;
+    if (this.pendingAcks.length === 0) return;
+    const ids = this.pendingAcks;
+    this.pendingAcks = [];
+    this.deps.metrics.readingsSent.inc(ids.length);
+    this.deps.metrics.messages.inc({ type: 'readings' }, this.ackedMessages);
+    this.ackedMessages = 0;
+    this.safely('ack', () => this.deps.buffer.ack(ids));
+  }
+
+  private safely(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.log.error({ err: error }, `uplink: buffer ${what} failed`);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { GatewayAlert } from '../shared/alert.js';
+import type { Clock } from '../shared/clock.js';
+import { UplinkError, classifyConnack, classifyConnectError, type ClassifyContext } from './errors.js';
+
+/** What one unacknowledged publish carries back to the buffer (or the alert queue) if it is never acked. */
+export interface InFlight {
+  readingIds?: number[];
+  readings?: number;
+  dropRecordId?: number;
+  alert?: GatewayAlert;
+}
+
+/** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */
+export class Session {
+  open = true;
+  readonly inFlight = new Map<number, InFlight>();
+  /** cloud.inFlight, lowered to the broker's MQTT 5 Receive Maximum when it announces one. */
+  window = 1;
+  readonly ended: Promise<UplinkError | undefined>;
+  private finish!: (reason: UplinkError | undefined) => void;
+
+  constructor(
+    readonly client: MqttClient,
+    readonly since: number,
+  ) {
+    this.ended = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  end(reason: UplinkError | undefined): void {
+    if (!this.open) return;
+    this.open = false;
+    this.finish(reason);
+  }
+}
+
+export interface OpenSessionDeps {
+  url: string;
+  options: IClientOptions;
+  protocolVersion: 4 | 5;
+  /** cloud.inFlight: the window before the broker's Receive Maximum is applied. */
+  inFlight: number;
+  clock: Clock;
+  context: () => ClassifyContext;
+  onMessage: (session: Session, topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  /** Aborted when the uplink stops while this connect is under way. */
+  signal: AbortSignal;
+}
+
+/**
+ * Connects and waits for the CONNACK; throws a classified UplinkError when that fails. The session
+ * ends, with the classified reason, when the connection closes.
+ */
+export async function openSession(deps: OpenSessionDeps): Promise<Session> {
+  const client = connect(deps.url, deps.options);
+  let firstError: unknown;
+  client.on('error', (error) => {
+    firstError ??= error;
+  });
+  let closedEarly: (() => void) | undefined;
+  let receiveMaximum: number | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const abort = () => reject(new UplinkError('connection-lost', 'the uplink stopped while connecting'));
+      deps.signal.addEventListener('abort', abort, { once: true });
+      if (deps.signal.aborted) abort();
+      closedEarly = () => reject(firstError ?? new UplinkError('connection-lost', `${deps.url} closed the connection before it was established`));
+      client.once('connect', (connack) => {
+        receiveMaximum = connack.properties?.receiveMaximum;
+        resolve();
+      });
+      client.once('close', closedEarly);
+    });
+  } catch (error) {
+    client.end(true);
+    if (deps.signal.aborted) throw new UplinkError('connection-lost', 'the uplink stopped while connecting');
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'number') throw classifyConnack(code, deps.protocolVersion, deps.context());
+    throw classifyConnectError(error, deps.context());
+  }
+  const session = new Session(client, deps.clock.now());
+  session.window = Math.max(1, Math.min(deps.inFlight, receiveMaximum ?? Number.POSITIVE_INFINITY));
+  if (closedEarly) client.removeListener('close', closedEarly);
+  client.on('close', () => {
+    session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.url} was lost`));
+  });
+  client.on('error', (error) => {
+    firstError = error;
+  });
+  client.on('message', (topic, payload, packet) => deps.onMessage(session, topic, payload, packet));
+  return session;
+}

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fitBatch } from '../../../main/buffer/capacity-policy.js';
+import { InFlight } from '../../../main/buffer/in-flight.js';
+import { MemoryStore } from '../../../main/buffer/memory-store.js';
+import type { StoredRow } from '../../../main/buffer/store.js';
+
+const row = (id: number, size = 10): StoredRow => ({ id, sensorId: 's', seq: id, ts: id, at: id, size, valuesJson: '{}' });
+const items = (...sizes: number[]) => sizes.map((size, index) => ({ name: `new${index + 1}`, size }));
+
+function storeWith(count: number): MemoryStore {
+  const store = new MemoryStore();
+  store.write({ inserts: Array.from({ length: count }, (_, index) => row(index + 1)), deletes: [], seqs: [], dropRecords: [] });
+  return store;
+}
+
+describe('fitBatch', () => {
+  it('drop-newest refuses what does not fit and evicts nothing', () => {
+    const store = storeWith(3);
+    const outcome = fitBatch({
+      batch: items(10, 10, 10),
+      rows: 3,
+      bytes: 30,
+      limits: { maxRows: 5, maxBytes: 1_000, fullPolicy: 'drop-newest' },
+      extraEvictions: 0,
+      store,
+      inFlight: new InFlight(),
+    });
+    assert.deepEqual(
+      outcome.accepted.map((item) => item.name),
+      ['new1', 'new2'],
+    );
+    assert.deepEqual(
+      outcome.refused.map((item) => item.name),
+      ['new3'],
+    );
+    assert.deepEqual(outcome.evicted, []);
+  });
+
+  it('drop-newest also refuses by bytes, letting a later smaller reading in', () => {
+    const outcome = fitBatch({
+      batch: items(50, 200, 50),
+      rows: 0,
+      bytes: 0,
+      limits: { maxRows: 10, maxBytes: 120, fullPolicy: 'drop-newest' },
+      extraEvictions: 0,
+      store: new MemoryStore(),
+      inFlight: new InFlight(),
+    });
+    assert.deepEqual(
+      outcome.accepted.map((item) => item.name),
+      ['new1', 'new3'],
+    );
+    assert.deepEqual(
+      outcome.refused.map((item) => item.name),
+      ['new2'],
+    );
+  });
+
+  it('drop-oldest evicts the oldest rows that are not in flight, by rows and by bytes', () => {
+    const store = storeWith(6);
+    const inFlight = new InFlight();
+    inFlight.lease(store, { max: 1 });
+    const byRows = fitBatch({
+      batch: items(10, 10),
+      rows: 6,
+      bytes: 60,
+      limits: { maxRows: 6, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
+      extraEvictions: 0,
+      store,
+      inFlight,
+    });
+    assert.deepEqual(
+      byRows.evicted.map((r) => r.id),
+      [2, 3],
+    );
+    assert.equal(byRows.accepted.length, 2);
+    assert.deepEqual(byRows.refused, []);
+
+    const byBytes = fitBatch({
+      batch: items(25),
+      rows: 6,
+      bytes: 60,
+      limits: { maxRows: 100, maxBytes: 70, fullPolicy: 'drop-oldest' },
+      extraEvictions: 0,
+      store,
+      inFlight,
+    });
+    assert.deepEqual(
+      byBytes.evicted.map((r) => r.id),
+      [2, 3],
+    );
+  });
+
+  it('drop-oldest evicts extra rows on request even when the batch fits', () => {
+    const outcome = fitBatch({
+      batch: [],
+      rows: 5,
+      bytes: 50,
+      limits: { maxRows: 100, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
+      extraEvictions: 3,
+      store: storeWith(5),
+      inFlight: new InFlight(),
+    });
+    assert.deepEqual(
+      outcome.evicted.map((r) => r.id),
+      [1, 2, 3],
+    );
+  });
+
+  it('drop-oldest refuses the oldest new readings only when every stored row is in flight', () => {
+    const store = storeWith(2);
+    const inFlight = new InFlight();
+    inFlight.lease(store, { max: 2 });
+    const outcome = fitBatch({
+      batch: items(10, 10, 10),
+      rows: 2,
+      bytes: 20,
+      limits: { maxRows: 3, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
+      extraEvictions: 0,
+      store,
+      inFlight,
+    });
+    assert.deepEqual(outcome.evicted, []);
+    assert.deepEqual(
+      outcome.refused.map((item) => item.name),
+      ['new1', 'new2'],
+    );
+    assert.deepEqual(
+      outcome.accepted.map((item) => item.name),
+      ['new3'],
+    );
+  });
+});
