@@ -3,8 +3,8 @@ import { configuredSensorIds } from '../../shared/config/serial.js';
 import { LineFramer } from './line-framer.js';
 import { lineParserFor } from './parsers/index.js';
 import type { LineParser } from './parsers/line-result.js';
-import { PortLink } from './port-link.js';
-import { SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
+import type { PortLink } from './port-link.js';
+import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
 import { RateLimiter } from './rate-limit.js';
 import { RejectLog } from './rejects.js';
 
@@ -36,21 +36,13 @@ export class LinePortReader implements PortWorker {
     this.limiter = new RateLimiter(config.maxLinesPerSecond);
     this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
     this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
-    this.link = new PortLink({
-      config,
-      opener: deps.opener,
-      discovery: deps.discovery,
-      metrics: deps.metrics,
-      log: deps.log,
-      ...(deps.random && { random: deps.random }),
-      events: {
-        opened: () => {
-          // A fresh connection starts mid-line at worst: drop what was half-read before.
-          this.framer = new LineFramer(config.maxLineBytes);
-        },
-        data: (chunk) => this.onData(chunk),
-        lost: () => this.markOffline(),
+    this.link = linkFor(deps, {
+      opened: () => {
+        // A fresh connection starts mid-line at worst: drop what was half-read before.
+        this.framer = new LineFramer(config.maxLineBytes);
       },
+      data: (chunk) => this.onData(chunk),
+      lost: () => this.markOffline(),
     });
   }
 

@@ -5,7 +5,8 @@ import type { SampleSink } from '../../shared/source.js';
 import type { SensorActivity } from '../activity.js';
 import type { PortDiscovery } from './discovery.js';
 import type { SerialMetrics } from './metrics.js';
-import type { PortOpener } from './port-link.js';
+import type { SerialLink } from '../../shared/config/serial.js';
+import { PortLink, type LinkEvents, type PortOpener } from './port-link.js';
 
 /** What every per-port worker (line reader, Modbus poller) gets from the serial source. */
 export interface PortWorkerDeps {
@@ -40,4 +41,10 @@ export class SampleForwarder {
       this.deps.log.error({ port: this.deps.port, sensor: sample.sensorId, err: error }, 'buffer refused a serial sample');
     });
   }
+}
+
+/** The link a worker reads through, wired from the worker's own deps. */
+export function linkFor(deps: PortWorkerDeps & { config: SerialLink }, events: LinkEvents): PortLink {
+  const { config, opener, discovery, metrics, log, random } = deps;
+  return new PortLink({ config, opener, discovery, metrics, log, ...(random && { random }), events });
 }

@@ -1,7 +1,7 @@
 import type { ModbusPortConfig, ModbusSlaveConfig } from '../../../shared/config/serial.js';
 import type { Values } from '../../../shared/reading.js';
-import { PortLink } from '../port-link.js';
-import { SampleForwarder, type PortWorker, type PortWorkerDeps } from '../port-worker.js';
+import type { PortLink } from '../port-link.js';
+import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from '../port-worker.js';
 import { RejectLog } from '../rejects.js';
 import { buildReadRequest, exceptionName, parseReadResponse, type ReadRequest, type ReadResponse } from './frames.js';
 import { decodeRegister, planBlocks, type RegisterBlock } from './registers.js';
@@ -47,20 +47,12 @@ export class ModbusPoller implements PortWorker {
     this.plans = config.slaves.map((slave) => ({ slave, blocks: planBlocks(slave.registers), failedPolls: 0 }));
     this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
     this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
-    this.link = new PortLink({
-      config,
-      opener: deps.opener,
-      discovery: deps.discovery,
-      metrics: deps.metrics,
-      log: deps.log,
-      ...(deps.random && { random: deps.random }),
-      events: {
-        opened: () => this.wake?.(),
-        data: (chunk) => this.onData(chunk),
-        lost: () => {
-          this.pending?.settle({ kind: 'write-failed', detail: 'port lost' });
-          for (const plan of this.plans) this.deps.activity.setOnline(plan.slave.sensorId, false);
-        },
+    this.link = linkFor(deps, {
+      opened: () => this.wake?.(),
+      data: (chunk) => this.onData(chunk),
+      lost: () => {
+        this.pending?.settle({ kind: 'write-failed', detail: 'port lost' });
+        for (const plan of this.plans) this.deps.activity.setOnline(plan.slave.sensorId, false);
       },
     });
   }
