@@ -121,6 +121,8 @@ export class ModbusPoller implements PortWorker {
     }
     plan.failedPolls = 0;
     this.deps.activity.seen(sensorId);
+    // Values read before the port was lost mid-poll are kept, but the slave stays offline.
+    if (!this.link.isOpen) this.deps.activity.setOnline(sensorId, false);
     this.forwarder.forward({ sensorId, ts: this.deps.clock.now(), values });
   }
 
