@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BTHOME_UUID } from '../../../main/sensors/ble/decoders/index.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
 import { BluezMock, PrivateBus } from '../../helpers/dbus.js';
-import { VECTORS } from '../../fixtures/ble/bthome-seal.js';
+import { RUUVI_DF5_VALUES, RUUVI_DF6_VALUES, VECTORS } from '../../fixtures/ble/bthome-seal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fieldgate-ble-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -59,16 +59,7 @@ describe('fieldgate ble decode', () => {
         encrypted: false,
         sequence: 205,
         mac: '4C:88:4F',
-        values: {
-          temperature: { value: 29.5, unit: '°C' },
-          humidity: { value: 55.3, unit: '%' },
-          pressure: { value: 101102, unit: 'Pa' },
-          pm2_5: { value: 11.2, unit: 'µg/m³' },
-          co2: { value: 201, unit: 'ppm' },
-          voc_index: { value: 10, unit: '' },
-          nox_index: { value: 2, unit: '' },
-          illuminance: { value: 13026.67, unit: 'lx' },
-        },
+        values: RUUVI_DF6_VALUES,
       },
     },
   ];
@@ -83,7 +74,7 @@ describe('fieldgate ble decode', () => {
     assert.equal(out.format, 'ruuvi-df5');
     assert.equal(out.sequence, 205);
     assert.equal(out.mac, 'CB:B8:33:4C:88:4F');
-    assert.deepEqual((out.values as Record<string, unknown>).battery_voltage, { value: 2977, unit: 'mV' });
+    assert.deepEqual(out.values, RUUVI_DF5_VALUES);
   });
 
   it('exits non-zero with one clear reason', async () => {

@@ -7,7 +7,7 @@ import { BTHOME_UUID, RUUVI_COMPANY_ID, decodePayloads, expandUuid } from '../..
 import { decodeRuuvi } from '../../../main/sensors/ble/decoders/ruuvi.js';
 import { DecodeError, type DecodeFailure } from '../../../main/sensors/ble/decoders/types.js';
 import type { Values } from '../../../main/shared/reading.js';
-import { VECTORS, sealBthome } from '../../fixtures/ble/bthome-seal.js';
+import { RUUVI_DF5_VALUES, RUUVI_DF6_VALUES, VECTORS, sealBthome } from '../../fixtures/ble/bthome-seal.js';
 
 const bytes = (hex: string): Uint8Array => hexToBytes(hex, 'test');
 const keying = { mac: macToBytes(VECTORS.mac), bindKey: bytes(VECTORS.bindKey) };
@@ -122,17 +122,7 @@ describe('Ruuvi vectors', () => {
   it('decodes DF5', () => {
     const decoded = decodeRuuvi(bytes(VECTORS.ruuviDf5));
     assert.equal(decoded.format, 'ruuvi-df5');
-    assert.deepEqual(decoded.values, {
-      temperature: { value: 24.3, unit: '°C' },
-      humidity: { value: 53.49, unit: '%' },
-      pressure: { value: 100044, unit: 'Pa' },
-      acceleration_x: { value: 0.004, unit: 'g' },
-      acceleration_y: { value: -0.004, unit: 'g' },
-      acceleration_z: { value: 1.036, unit: 'g' },
-      battery_voltage: { value: 2977, unit: 'mV' },
-      tx_power: { value: 4, unit: 'dBm' },
-      movement_counter: { value: 66, unit: '' },
-    });
+    assert.deepEqual(decoded.values, RUUVI_DF5_VALUES);
     assert.equal(decoded.repeatId, 205);
     assert.equal(decoded.payloadMac, 'CB:B8:33:4C:88:4F');
   });
@@ -140,16 +130,7 @@ describe('Ruuvi vectors', () => {
   it('decodes DF6', () => {
     const decoded = decodeRuuvi(bytes(VECTORS.ruuviDf6));
     assert.equal(decoded.format, 'ruuvi-df6');
-    assert.deepEqual(decoded.values, {
-      temperature: { value: 29.5, unit: '°C' },
-      humidity: { value: 55.3, unit: '%' },
-      pressure: { value: 101102, unit: 'Pa' },
-      pm2_5: { value: 11.2, unit: 'µg/m³' },
-      co2: { value: 201, unit: 'ppm' },
-      voc_index: { value: 10, unit: '' },
-      nox_index: { value: 2, unit: '' },
-      illuminance: { value: 13026.67, unit: 'lx' },
-    });
+    assert.deepEqual(decoded.values, RUUVI_DF6_VALUES);
     assert.equal(decoded.repeatId, 205);
     assert.equal(decoded.payloadMac, '4C:88:4F');
   });
