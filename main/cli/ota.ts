@@ -155,7 +155,7 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const outcome = await refuse('recover', () => buildInstaller({ ...options, model: options.model ?? 'any' }, true).recover());
+      const outcome = await refuse('recover', () => stateInstaller(options).recover());
       printJson({ ok: true, outcome });
     });
 
@@ -165,7 +165,7 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const version = await refuse('rollback', () => buildInstaller({ ...options, model: options.model ?? 'any' }, true).rollbackToPrevious());
+      const version = await refuse('rollback', () => stateInstaller(options).rollbackToPrevious());
       printJson({ ok: true, current: version });
     });
 
@@ -177,7 +177,7 @@ export function registerOtaCommands(program: Command): void {
     .action(async (options: DeviceOptions) => {
       const root = resolveRoot(options);
       const store = new OtaStateStore(new OtaLayout(root));
-      const installer = buildInstaller({ ...options, model: options.model ?? 'any' }, true);
+      const installer = stateInstaller(options);
       printJson({
         root,
         current: (await store.currentVersion()) ?? null,
@@ -242,6 +242,11 @@ function resolveRoot(options: DeviceOptions): string {
     return otaRootFor(loadConfig(options.config));
   }
   throw new UserError('give --config FILE or --root DIR');
+}
+
+/** An installer for commands that only touch state on disk (recover, rollback, status): no bundle, so no model or keys needed. */
+function stateInstaller(options: DeviceOptions): Installer {
+  return buildInstaller({ ...options, model: options.model ?? 'any' }, true);
 }
 
 function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
