@@ -4,14 +4,19 @@ import type { ConfigDocument } from '../config/document.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Alert } from '../shared/alert.js';
-import type { GatewayApi } from '../shared/api.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
-import { createGatewayApi, type StatusReporter } from '../api/gateway-api.js';
+import type { ApiBackends } from '../api/backends.js';
+import { certificateSummary } from '../api/certificate-summary.js';
+import { createConfigReadBackend } from '../api/config-read-backend.js';
+import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
+import { createStatusBackend } from '../api/status-backend.js';
+import type { IdentityStore } from '../identity/store.js';
+import { otaSchema } from '../shared/config/ota.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
 import { LogRing } from '../log/log-ring.js';
@@ -22,6 +27,8 @@ import type { BleSource } from '../sensors/ble/ble-source.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
 import { configuredCredentialProvider } from '../uplink/credentials.js';
 import { Uplink } from '../uplink/uplink.js';
+import { createConfigBackends } from './config-backend.js';
+import { createDataBackends, publishDataEvents } from './data-backends.js';
 import { EventBus } from './event-bus.js';
 import { LiveConfig } from './live-config.js';
 import { Attached, createSource, withOwnMetrics } from './parts.js';
@@ -71,7 +78,10 @@ export interface Gateway {
   readonly uplink: Uplink | undefined;
   /** Present while BLE is configured; replaced when its section changes. */
   readonly ble: BleSource | undefined;
-  api: GatewayApi;
+  /** What the control API serves; the setup services (serial, BLE, cloud test, identity, OTA) are added by their wiring. */
+  api: ApiBackends;
+  /** Accounts, sessions, handlers and events: what HTTP and Electron IPC call through. Built once; survives a ui change. */
+  control: ControlApi;
   /** Present when the UI is enabled; replaced on a ui change. */
   readonly apiServer: ApiServer | undefined;
   /** The last 5,000 log entries. */
@@ -122,21 +132,32 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     },
   };
   const sources: Source[] = [];
-  const reporters: StatusReporter[] = [{ name: 'buffer', status: () => buffer.stats(clock.now()) }];
   const values = new SensorMetrics({ registry: deps.metrics, sources: () => sources, clock });
   const history = new ThroughputHistory({ clock, depth: () => buffer.stats(clock.now()).depth });
   bus.on('sampleAccepted', (sample) => values.observe(sample));
   bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
   const running = new Map<string, RunningPart>();
-  const state: { uplink?: Uplink; apiServer?: ApiServer; supervisor?: Supervisor } = {};
+  const state: { uplink?: Uplink; identity?: { store: IdentityStore; onBox: boolean }; apiServer?: ApiServer; supervisor?: Supervisor; live?: LiveConfig } = {};
+  const logs = deps.logs ?? new LogRing();
 
-  const api = createGatewayApi({
-    gatewayId: current.gateway.id,
-    startedAt: new Date(clock.now()),
-    components: () => state.supervisor?.report() ?? [],
-    sources,
-    reporters,
-  });
+  const api: ApiBackends = {
+    status: createStatusBackend({
+      gatewayId: current.gateway.id,
+      startedAt: new Date(clock.now()),
+      components: () => state.supervisor?.report() ?? [],
+      sources: () => sources,
+      buffer: (now) => buffer.stats(now),
+      uplink: () => state.uplink?.status(),
+      certificate: () => (state.identity ? certificateSummary(current, state.identity.store, state.identity.onBox) : undefined),
+      now: () => clock.now(),
+    }),
+    config: createConfigReadBackend(() => current),
+    ...createDataBackends({ values, history, logs }),
+  };
+  const apiLog = namespaced(deps.log, 'api');
+  const control = new ControlApi({ backends: api, ui: current.ui, dataDir: current.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
+  publishDataEvents({ values, logs, events: control.events });
+  bus.on('configApplied', () => void Promise.resolve(api.status.status()).then((status) => control.events.publish({ type: 'status', status })));
 
   /** The cloud part: the identity monitor (on-box identity) before the uplink, certificate rotation after it. */
   function buildCloud(config: Config): RunningPart {
@@ -163,26 +184,29 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     );
     const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
     state.uplink = uplink;
-    reporters.push(uplink);
+    state.identity = { store: identity.store, onBox };
     return {
       components: onBox ? [identity.monitor, attached, identity.rotation(uplink)] : [attached],
       release: () => {
         release();
-        reporters.splice(reporters.indexOf(uplink), 1);
-        if (state.uplink === uplink) delete state.uplink;
+        if (state.uplink === uplink) {
+          delete state.uplink;
+          delete state.identity;
+        }
       },
     };
   }
 
   function buildApiServer(config: Config): RunningPart {
     const server = new ApiServer({
-      api,
+      control,
       metrics: deps.metrics,
-      host: config.ui.host,
-      port: config.ui.port,
-      tokenFile: config.ui.tokenFile,
+      ui: config.ui,
+      gatewayId: config.gateway.id,
+      maxUploadBytes: config.ota?.maxBundleBytes ?? otaSchema.shape.maxBundleBytes.parse(undefined),
       staticDir: RENDERER_DIR,
-      log: namespaced(deps.log, 'api'),
+      log: apiLog,
+      now: () => clock.now(),
     });
     state.apiServer = server;
     return {
@@ -212,9 +236,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     return buildSource(name, config);
   }
 
+  if (deps.file) {
+    state.live = new LiveConfig({ ...deps.file, apply: (next) => apply(next), bus, log });
+    Object.assign(api, createConfigBackends(state.live));
+  }
   for (const name of liveParts(current).keys()) running.set(name, build(name, current));
   const supervisor = new Supervisor({
-    components: [buffer, history, ...[...running.values()].flatMap((part) => part.components)],
+    components: [buffer, history, control, ...[...running.values()].flatMap((part) => part.components)],
     log,
     stopTimeoutMs: 10_000,
   });
@@ -264,14 +292,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       return sources.find((source): source is BleSource => source.name === 'ble');
     },
     api,
+    control,
     get apiServer() {
       return state.apiServer;
     },
-    logs: deps.logs ?? new LogRing(),
+    logs,
     history,
     values,
     config: () => current,
     apply,
-    live: deps.file && new LiveConfig({ ...deps.file, apply, bus, log }),
+    live: state.live,
   };
 }

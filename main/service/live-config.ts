@@ -26,6 +26,10 @@ export class LiveConfig {
     this.appliedVersion = deps.version;
   }
 
+  get file(): string {
+    return this.deps.document.file;
+  }
+
   get version(): string {
     return this.appliedVersion;
   }
