@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { configFileFrom } from '../config/location.js';
 import type { GatewayStatus } from '../shared/api.js';
 import { UserError } from '../shared/errors.js';
 import { printJson } from './output.js';
 
-const DEFAULT_CONFIG = '/etc/fieldgate/fieldgate.yaml';
+const DEFAULT_CONFIG = configFileFrom(undefined, process.env);
 
 function statusUrl(host: string, port: number): string {
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -2,6 +2,7 @@
 import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
+import { configFileFrom } from '../config/location.js';
 import { createLogger } from '../log/logger.js';
 import { runUntilSignalled } from '../service/run.js';
 import { eventVisibleTo } from '../api/handlers.js';
@@ -10,7 +11,7 @@ import { createIpcHandlers, type IpcHandlerTable } from './ipc-handlers.js';
 import { isAllowedNavigation, secureWebPreferences } from './policy.js';
 
 const PRELOAD = fileURLToPath(new URL('../../preload/index.cjs', import.meta.url));
-const CONFIG = process.env.FIELDGATE_CONFIG ?? '/etc/fieldgate/fieldgate.yaml';
+const CONFIG = configFileFrom(undefined, process.env);
 
 function registerIpc(table: IpcHandlerTable): void {
   for (const [channel, handler] of table.handlers) {
