@@ -6,6 +6,7 @@ import type { CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
+import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 
 export interface ClientOptionsDeps {
   config: CloudConfig;
@@ -36,6 +37,8 @@ export class ClientOptionsBuilder {
       reconnectPeriod: 0,
       resubscribe: false,
       will: { ...will, qos: 1, retain: true },
+      // The broker must not send us larger packets, so it cannot make the gateway buffer huge ones.
+      ...(config.protocolVersion === 5 ? { properties: { maximumPacketSize: OWN_MAXIMUM_PACKET_SIZE } } : {}),
     };
     // Small QoS 1 messages and their PUBACKs should not wait for Nagle's algorithm.
     const noNagle: Pick<TcpSocketConnectOpts, 'noDelay'> = { noDelay: true };

@@ -103,6 +103,7 @@ export class Uplink implements Component {
       session,
       stopping: () => this.stopping,
       context: () => this.context(),
+      report: (error) => this.recordError(error),
     });
     this.commands = new CommandHandler({
       topics: this.topics,
@@ -222,7 +223,7 @@ export class Uplink implements Component {
         this.waiters.settle(attempt);
         if (this.immediateAttempt || this.stopping) session.end(undefined);
         const reason = await session.ended;
-        this.teardown(session);
+        this.teardown(session, reason);
         if (reason) this.recordError(reason);
         else if (!this.stopping) this.deps.log.info('uplink disconnected');
       }
@@ -359,8 +360,8 @@ export class Uplink implements Component {
   }
 
   /** Releases a finished session: flushes acks, returns everything unacknowledged to the buffer. */
-  private teardown(session: Session): void {
-    this.sender.release(session);
+  private teardown(session: Session, reason?: UplinkError): void {
+    this.sender.release(session, reason);
     clearInterval(this.statusTimer);
     this.statusTimer = undefined;
     session.client.end(this.stopping ? false : true);

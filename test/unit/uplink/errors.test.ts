@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyConnack, classifyConnectError, classifyPubackRefusal, UPLINK_ERROR_KINDS } from '../../../main/uplink/errors.js';
+import { classifyConnack, classifyConnectError, classifyDisconnect, classifyPubackRefusal, UPLINK_ERROR_KINDS } from '../../../main/uplink/errors.js';
 
 const now = Date.UTC(2026, 5, 1);
 const ctx = { url: 'mqtts://broker:8883', gatewayId: 'gw-1', now, cert: { commonName: 'gw-9', validFrom: now - 86_400_000, validTo: now + 86_400_000 } };
@@ -59,6 +59,23 @@ describe('uplink error classification', () => {
     assert.match(e.message, /CN \(here "gw-9"\); set gateway\.id to that CN \("gw-1" now\)/);
     assert.equal(classifyPubackRefusal(0x97, 't', ctx).kind, 'publish-rejected');
     assert.match(classifyPubackRefusal(0x95, 't', ctx).message, /lower cloud\.batch\.maxBytes/);
+  });
+
+  it('names a broker DISCONNECT 0x95 packet-too-large, with the fix, and other reasons by name', () => {
+    const tooLarge = classifyDisconnect(0x95, ctx);
+    assert.equal(tooLarge.kind, 'packet-too-large');
+    assert.equal(tooLarge.code, 0x95);
+    assert.match(tooLarge.message, /lower cloud\.batch\.maxBytes below its max_packet_size/);
+    const takenOver = classifyDisconnect(0x8e, ctx);
+    assert.equal(takenOver.kind, 'connection-lost');
+    assert.match(takenOver.message, /session taken over .*\(0x8e\)/);
+    assert.match(classifyDisconnect(0xa2, ctx).message, /reason code \(0xa2\)/);
+  });
+
+  it('names an inbound packet over our own Maximum Packet Size packet-too-large', () => {
+    const e = classifyConnectError(err(149, 'exceeding packets size publish: 70000 bytes, maximumPacketSize is 65536'), ctx);
+    assert.equal(e.kind, 'packet-too-large');
+    assert.match(e.message, /larger than the gateway's Maximum Packet Size/);
   });
 
   it('has a stable list of kinds for the status counters', () => {
