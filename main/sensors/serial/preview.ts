@@ -1,65 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
+import type { EventPublisher, SerialBackend } from '../../api/backends.js';
 import type { Logger } from '../../log/logger.js';
+import { ApiError, type ApiEvent, type MethodResult, type ParsedInput } from '../../shared/api.js';
 import type { Clock } from '../../shared/clock.js';
-import { serialPortSchema, type LinePortConfig, type SerialPortConfig } from '../../shared/config/serial.js';
-import { UserError } from '../../shared/errors.js';
+import { configuredSensorIds, serialPortSchema, type LinePortConfig, type SerialPortConfig } from '../../shared/config/serial.js';
 import type { Values } from '../../shared/reading.js';
 import { describeMatch, matchingPorts, type DiscoveredPort, type PortDiscovery } from './discovery.js';
 import { LineFramer } from './line-framer.js';
 import { LineInterpreter } from './line-interpreter.js';
 import { closeQuietly, systemPortOpener, type PortHandle, type PortOpener } from './port-link.js';
 import { RateLimiter } from './rate-limit.js';
-import type { RejectReason } from './rejects.js';
 
-/** A preview never runs longer than this; the technician starts another one if needed. */
-export const PREVIEW_MAX_MS = 60_000;
 /** Previews open at once, over all ports. */
 export const MAX_PREVIEWS = 4;
 /** Characters of each raw line shown; a 4 KiB line is not worth streaming to a touchscreen. */
 const RAW_SHOWN = 512;
 
-export interface SerialPreviewRequest {
-  /** A `sensors.serial` entry as in the config file (`id` may be left out); jsonl, csv or kv. */
-  port: Record<string, unknown>;
-  /** How long to listen; at most (and by default) {@link PREVIEW_MAX_MS}. */
-  durationMs?: number;
-  /** The port is read by a configured sensor: pause that sensor for the preview, resume it after. */
-  pauseSensor?: boolean;
-}
-
-export type PreviewResult =
-  | { outcome: 'parsed'; sensorId: string; values: Values }
-  | { outcome: 'rejected'; reason: RejectReason; detail: string }
-  | { outcome: 'ignored' };
-
-export type PreviewEndReason = 'timeout' | 'stopped' | 'port-lost';
-
-export type SerialPreviewEvent =
-  | { previewId: string; kind: 'line'; at: string; raw: string; result: PreviewResult }
-  /** Last event of a preview. `dropped` counts lines over the port's maxLinesPerSecond, which the gateway would drop too. */
-  | { previewId: string; kind: 'end'; reason: PreviewEndReason; lines: number; dropped: number; detail?: string };
-
-export interface PreviewStarted {
-  previewId: string;
-  path: string;
-  endsAt: string;
-  /** The configured port that was paused for this preview, resumed when it ends. */
-  pausedPort?: string;
-}
-
-export type PreviewRefusal = 'invalid-settings' | 'not-a-line-format' | 'port-in-use' | 'port-busy' | 'too-many-previews' | 'no-such-port' | 'open-failed';
-
-/** Why a preview did not start; `code` is stable, the message tells the technician what to do. */
-export class PreviewRefusedError extends UserError {
-  constructor(
-    readonly code: PreviewRefusal,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PreviewRefusedError';
-  }
-}
+type PreviewResult = Extract<ApiEvent, { type: 'serial-preview' }>['result'];
+type EndReason = Extract<ApiEvent, { type: 'serial-preview-ended' }>['reason'];
 
 /** The configured serial ports, and a way to let go of one for a while (the serial source does this). */
 export interface ConfiguredSerialPorts {
@@ -70,26 +29,19 @@ export interface ConfiguredSerialPorts {
   resume(portId: string): Promise<void>;
 }
 
-export interface SerialPreviewDeps {
+export interface SerialSetupDeps {
   ports: ConfiguredSerialPorts;
   discovery: PortDiscovery;
+  events: EventPublisher;
   log: Logger;
   clock: Clock;
   /** The wire seam; real serial ports by default. */
   opener?: PortOpener;
 }
 
-/** A port as the setup screen lists it: discovery's identity, plus the configured port using it. */
-export interface SerialPortListing extends DiscoveredPort {
-  /** `id` of the configured `sensors.serial` entry reading this device, if any. */
-  usedBy?: string;
-}
-
 interface Running {
   device: string;
-  handle: PortHandle;
-  timer: NodeJS.Timeout;
-  finish(reason: PreviewEndReason, detail?: string): Promise<void>;
+  finish(reason: EndReason, message?: string): Promise<void>;
 }
 
 /**
@@ -98,63 +50,66 @@ interface Running {
  * raw line with what the gateway's own parser makes of it. It saves nothing. A port a configured
  * sensor reads is refused unless the caller asks to pause that sensor.
  */
-export class SerialSetup {
+export class SerialSetup implements SerialBackend {
   private readonly running = new Map<string, Running>();
 
-  constructor(private readonly deps: SerialPreviewDeps) {}
+  constructor(private readonly deps: SerialSetupDeps) {}
 
-  async ports(): Promise<SerialPortListing[]> {
+  async ports(): Promise<MethodResult<'serialPorts'>> {
     const found = await this.deps.discovery.list();
     const users = await this.configuredDevices(found);
-    return Promise.all(
-      found.map(async (port) => {
-        const usedBy = users.get(await deviceOf(port.path));
-        return usedBy !== undefined ? { ...port, usedBy } : port;
-      }),
-    );
+    return {
+      ports: await Promise.all(
+        found.map(async (port) => ({
+          path: port.path,
+          byId: port.byId !== undefined ? [port.byId] : [],
+          ...(port.vendorId !== undefined && { vendorId: port.vendorId }),
+          ...(port.productId !== undefined && { productId: port.productId }),
+          ...(port.manufacturer !== undefined && { manufacturer: port.manufacturer }),
+          ...(port.product !== undefined && { product: port.product }),
+          ...(port.serialNumber !== undefined && { serialNumber: port.serialNumber }),
+          usedBy: sensorsOf(users.get(await deviceOf(port.path))),
+        })),
+      ),
+    };
   }
 
-  async start(request: SerialPreviewRequest, onEvent: (event: SerialPreviewEvent) => void): Promise<PreviewStarted> {
-    const config = parseSettings(request.port);
-    if (this.running.size >= MAX_PREVIEWS) {
-      throw new PreviewRefusedError('too-many-previews', `${MAX_PREVIEWS} previews are running already; stop one first`);
-    }
-    const durationMs = Math.min(request.durationMs ?? PREVIEW_MAX_MS, PREVIEW_MAX_MS);
-    if (!Number.isFinite(durationMs) || durationMs <= 0) throw new PreviewRefusedError('invalid-settings', '"durationMs": expected a positive number of milliseconds');
+  async startPreview(input: ParsedInput<'startSerialPreview'>): Promise<MethodResult<'startSerialPreview'>> {
+    const config = parseSettings(input.entry);
+    if (this.running.size >= MAX_PREVIEWS) throw new ApiError('conflict', `${MAX_PREVIEWS} previews are running already`, { hint: 'stop one first' });
     const found = await this.deps.discovery.list();
     const path = resolvePath(config, found);
     const device = await deviceOf(path);
     if ([...this.running.values()].some((preview) => preview.device === device)) {
-      throw new PreviewRefusedError('port-busy', `a preview of ${path} is running already; stop it or wait for it to end`);
+      throw new ApiError('conflict', `a preview of ${path} is running already`, { field: 'entry.path', hint: 'stop it or wait for it to end' });
     }
-    const usedBy = (await this.configuredDevices(found)).get(device);
-    if (usedBy !== undefined && request.pauseSensor !== true) {
-      throw new PreviewRefusedError(
-        'port-in-use',
-        `${path} is read by the configured serial port "${usedBy}"; ask to pause that sensor for the preview (its readings stop until the preview ends)`,
-      );
+    const user = (await this.configuredDevices(found)).get(device);
+    if (user !== undefined && !input.pauseSensors) {
+      throw new ApiError('conflict', `${path} is read by the configured serial port "${user.id}"`, {
+        field: 'entry.path',
+        hint: 'preview with pauseSensors: true; its readings stop until the preview ends',
+      });
     }
-    if (usedBy !== undefined) await this.deps.ports.pause(usedBy);
-    const previewId = randomUUID();
+    if (user !== undefined) await this.deps.ports.pause(user.id);
     let handle: PortHandle;
     try {
       handle = await this.open(config, path);
     } catch (error) {
-      if (usedBy !== undefined) await this.resume(usedBy);
+      if (user !== undefined) await this.resume(user.id);
       throw error;
     }
-    const endsAt = this.deps.clock.now() + durationMs;
-    this.listen(previewId, config, { path, device, handle, durationMs, onEvent, ...(usedBy !== undefined && { pausedPort: usedBy }) });
-    this.deps.log.info({ previewId, path, format: config.format, baudRate: config.baudRate, pausedPort: usedBy }, 'serial preview started');
-    return { previewId, path, endsAt: new Date(endsAt).toISOString(), ...(usedBy !== undefined && { pausedPort: usedBy }) };
+    const previewId = randomUUID();
+    const durationMs = input.durationSeconds * 1000;
+    this.listen(previewId, config, { path, device, handle, durationMs, ...(user !== undefined && { pausedPort: user.id }) });
+    this.deps.log.info({ previewId, path, format: config.format, baudRate: config.baudRate, pausedPort: user?.id }, 'serial preview started');
+    return { previewId, deadline: new Date(this.deps.clock.now() + durationMs).toISOString() };
   }
 
-  /** Ends a preview early; false when it had ended already. */
-  async stop(previewId: string): Promise<boolean> {
-    const preview = this.running.get(previewId);
-    if (!preview) return false;
+  async stopPreview(input: ParsedInput<'stopSerialPreview'>): Promise<MethodResult<'stopSerialPreview'>> {
+    const preview = this.running.get(input.previewId);
+    if (!preview) throw new ApiError('not-found', `no serial preview ${input.previewId} is running`, { field: 'previewId', hint: 'it may have reached its deadline' });
     await preview.finish('stopped');
-    return true;
+    return { ok: true };
   }
 
   /** Ends every preview (gateway shutdown): paused sensors are resumed. */
@@ -162,29 +117,18 @@ export class SerialSetup {
     await Promise.all([...this.running.values()].map((preview) => preview.finish('stopped')));
   }
 
-  private listen(
-    previewId: string,
-    config: LinePortConfig,
-    run: { path: string; device: string; handle: PortHandle; durationMs: number; onEvent: (event: SerialPreviewEvent) => void; pausedPort?: string },
-  ): void {
+  private listen(previewId: string, config: LinePortConfig, run: { path: string; device: string; handle: PortHandle; durationMs: number; pausedPort?: string }): void {
     const framer = new LineFramer(config.maxLineBytes);
     const interpreter = new LineInterpreter(config);
     const limiter = new RateLimiter(config.maxLinesPerSecond);
     let lines = 0;
     let dropped = 0;
     let finished: Promise<void> | undefined;
-    const emit = (event: SerialPreviewEvent): void => {
-      try {
-        run.onEvent(event);
-      } catch (error) {
-        this.deps.log.warn({ previewId, err: (error as Error).message }, 'serial preview listener failed');
-      }
-    };
     const line = (raw: Buffer, result: PreviewResult): void => {
       lines++;
-      emit({ previewId, kind: 'line', at: new Date(this.deps.clock.now()).toISOString(), raw: shown(raw), result });
+      this.deps.events.publish({ type: 'serial-preview', previewId, raw: shown(raw), at: new Date(this.deps.clock.now()).toISOString(), result });
     };
-    const finish = (reason: PreviewEndReason, detail?: string): Promise<void> => {
+    const finish = (reason: EndReason, message?: string): Promise<void> => {
       finished ??= (async () => {
         clearTimeout(timer);
         this.running.delete(previewId);
@@ -193,15 +137,17 @@ export class SerialSetup {
         await closeQuietly(run.handle);
         if (run.pausedPort !== undefined) await this.resume(run.pausedPort);
         this.deps.log.info({ previewId, path: run.path, reason, lines, dropped }, 'serial preview ended');
-        emit({ previewId, kind: 'end', reason, lines, dropped, ...(detail !== undefined && { detail }) });
+        const overRate = dropped > 0 ? `${dropped} lines over maxLinesPerSecond (${config.maxLinesPerSecond}) were dropped, as the gateway would drop them` : undefined;
+        const text = [message, overRate].filter((part) => part !== undefined).join('; ');
+        this.deps.events.publish({ type: 'serial-preview-ended', previewId, reason, ...(text !== '' && { message: text }) });
       })();
       return finished;
     };
-    const timer = setTimeout(() => void finish('timeout'), run.durationMs);
+    const timer = setTimeout(() => void finish('deadline'), run.durationMs);
     run.handle.on('data', (chunk: Buffer) => {
       for (const event of framer.push(chunk)) {
         if (event.kind === 'too-long') {
-          line(event.head, { outcome: 'rejected', reason: 'line-too-long', detail: `line longer than ${config.maxLineBytes} bytes; discarded up to its end` });
+          line(event.head, { ok: false, reason: 'line-too-long', message: `line longer than ${config.maxLineBytes} bytes (maxLineBytes); discarded up to its end` });
           continue;
         }
         if (!limiter.tryTake(this.deps.clock.now())) {
@@ -209,14 +155,14 @@ export class SerialSetup {
           continue;
         }
         const outcome = interpreter.interpret(event.bytes);
-        if (outcome.kind === 'parsed') line(event.bytes, { outcome: 'parsed', sensorId: outcome.sensorId, values: outcome.values });
-        else if (outcome.kind === 'ignored') line(event.bytes, { outcome: 'ignored' });
-        else line(event.bytes, { outcome: 'rejected', reason: outcome.reason, detail: outcome.detail });
+        if (outcome.kind === 'parsed') line(event.bytes, { ok: true, readings: [{ sensorId: outcome.sensorId, values: measurements(outcome.values) }] });
+        else if (outcome.kind === 'ignored') line(event.bytes, { ok: false, reason: 'ignored', message: 'matches the ignore pattern; dropped without counting' });
+        else line(event.bytes, { ok: false, reason: outcome.reason, message: outcome.detail });
       }
     });
-    run.handle.on('close', (error?: Error) => void finish('port-lost', error?.message ?? `${run.path} was closed`));
-    run.handle.on('error', (error: Error) => void finish('port-lost', error.message));
-    this.running.set(previewId, { device: run.device, handle: run.handle, timer, finish });
+    run.handle.on('close', (error?: Error) => void finish('error', `${run.path} went away: ${error?.message ?? 'closed'}`));
+    run.handle.on('error', (error: Error) => void finish('error', `${run.path}: ${error.message}`));
+    this.running.set(previewId, { device: run.device, finish });
   }
 
   private async open(config: LinePortConfig, path: string): Promise<PortHandle> {
@@ -227,10 +173,8 @@ export class SerialSetup {
       await new Promise<void>((resolve, reject) => handle.open((error) => (error ? reject(error) : resolve())));
     } catch (error) {
       const message = (error as Error).message;
-      if (/lock|busy/i.test(message)) {
-        throw new PreviewRefusedError('port-busy', `${path} is open in another program (${message}); close it and try again`);
-      }
-      throw new PreviewRefusedError('open-failed', `cannot open ${path}: ${message}`);
+      if (/lock|busy/i.test(message)) throw new ApiError('conflict', `${path} is open in another program (${message})`, { field: 'entry.path', hint: 'close that program and try again' });
+      throw new ApiError('bad-request', `cannot open ${path}: ${message}`, { field: 'entry.path', hint: 'pick a port from serialPorts' });
     }
     handle.removeAllListeners();
     return handle;
@@ -244,25 +188,38 @@ export class SerialSetup {
     }
   }
 
-  /** Device node → id of the configured port reading it. Ports found by USB match are resolved through discovery. */
-  private async configuredDevices(found: readonly DiscoveredPort[]): Promise<Map<string, string>> {
-    const devices = new Map<string, string>();
+  /** Device node → the configured port reading it. Ports found by USB match are resolved through discovery. */
+  private async configuredDevices(found: readonly DiscoveredPort[]): Promise<Map<string, SerialPortConfig>> {
+    const devices = new Map<string, SerialPortConfig>();
     for (const port of this.deps.ports.configured()) {
       const paths = port.path !== undefined ? [port.path] : matchingPorts(found, port.match ?? {}).map((p) => p.path);
-      for (const path of paths) devices.set(await deviceOf(path), port.id);
+      for (const path of paths) devices.set(await deviceOf(path), port);
     }
     return devices;
   }
 }
 
-function parseSettings(port: Record<string, unknown>): LinePortConfig {
-  const parsed = serialPortSchema.safeParse({ id: 'preview', ...port }, { reportInput: true });
+/** The sensor ids a configured port produces; its port id when they come from the data and are not listed. */
+function sensorsOf(port: SerialPortConfig | undefined): string[] {
+  if (port === undefined) return [];
+  const ids = configuredSensorIds(port);
+  return ids.length > 0 ? ids : [port.id];
+}
+
+function measurements(values: Values): Array<{ quantity: string; value: number; unit: string }> {
+  return Object.entries(values).map(([quantity, measurement]) => ({ quantity, value: measurement.value, unit: measurement.unit }));
+}
+
+/** The proposed entry, checked by the config schema itself; problems name the key under `entry`. */
+function parseSettings(entry: Record<string, unknown>): LinePortConfig {
+  const parsed = serialPortSchema.safeParse({ id: 'preview', ...entry });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `"${issue.path.map(String).join('.') || '(settings)'}": ${issue.message}`);
-    throw new PreviewRefusedError('invalid-settings', problems.join('; '));
+    const issues = parsed.error.issues.map((issue) => ({ path: ['entry', ...issue.path.map(String)].join('.'), message: issue.message }));
+    const first = issues[0] as { path: string; message: string };
+    throw new ApiError('bad-request', `"${first.path}": ${first.message}`, { field: first.path, issues });
   }
   if (parsed.data.format === 'modbus-rtu') {
-    throw new PreviewRefusedError('not-a-line-format', 'the preview shows lines (jsonl, csv, kv); modbus-rtu is polled, not previewed');
+    throw new ApiError('bad-request', 'the preview shows lines (jsonl, csv, kv); modbus-rtu is polled, not previewed', { field: 'entry.format' });
   }
   return parsed.data;
 }
@@ -271,9 +228,9 @@ function resolvePath(config: LinePortConfig, found: readonly DiscoveredPort[]): 
   if (config.path !== undefined) return config.path;
   const match = config.match ?? {};
   const matches = matchingPorts(found, match);
-  if (matches.length === 0) throw new PreviewRefusedError('no-such-port', `no serial port matches ${describeMatch(match)}`);
+  if (matches.length === 0) throw new ApiError('not-found', `no serial port matches ${describeMatch(match)}`, { field: 'entry.match', hint: 'plug the adapter in, or pick a port from serialPorts' });
   if (matches.length > 1) {
-    throw new PreviewRefusedError('no-such-port', `${matches.length} serial ports match ${describeMatch(match)}: add serialNumber to tell them apart`);
+    throw new ApiError('bad-request', `${matches.length} serial ports match ${describeMatch(match)}`, { field: 'entry.match', hint: 'add serialNumber to tell them apart' });
   }
   const port = matches[0] as DiscoveredPort;
   return port.byId ?? port.path;

@@ -48,20 +48,21 @@ describe('SerialSetup.ports', () => {
     const setup = new SerialSetup({
       ports: { configured: () => configured, pause: async () => {}, resume: async () => {} },
       discovery,
+      events: { publish: () => {} },
       log: silentLogger,
       clock: systemClock,
     });
-    assert.deepEqual(await setup.ports(), [
-      { path: join(system.devRoot, 'ttyACM0'), vendorId: '2341', productId: '0043', usedBy: 'arduino-port' },
+    assert.deepEqual((await setup.ports()).ports, [
+      { path: join(system.devRoot, 'ttyACM0'), byId: [], vendorId: '2341', productId: '0043', usedBy: ['bench'] },
       {
         path: join(system.devRoot, 'ttyUSB0'),
+        byId: [byId],
         vendorId: '0403',
         productId: '6001',
-        serialNumber: 'A50285BI',
         manufacturer: 'FTDI',
         product: 'FT232R USB UART',
-        byId,
-        usedBy: 'ftdi-port',
+        serialNumber: 'A50285BI',
+        usedBy: ['shed'],
       },
     ]);
   });
