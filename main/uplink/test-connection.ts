@@ -66,7 +66,8 @@ export class CloudTester implements CloudBackend {
     let session: Session;
     try {
       // No will: an unclean end of this test must not mark the gateway offline.
-      const { will: _will, ...options } = await builder.build({ topic: 'unused', payload: Buffer.alloc(0) });
+      const options = await builder.build({ topic: 'unused', payload: Buffer.alloc(0) });
+      delete options.will;
       session = await openSession({
         url: settings.url,
         options: { ...options, clientId: `${settings.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
