@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
-import type { GatewayApi } from '../shared/api.js';
+import type { ApiBackends } from './backends.js';
 import type { Component } from '../shared/lifecycle.js';
 import { bearerToken, createTokenCheck } from './token.js';
 
@@ -25,7 +25,7 @@ const SECURITY_HEADERS = {
 };
 
 export interface ApiServerDeps {
-  api: GatewayApi;
+  backends: ApiBackends;
   metrics: Registry;
   host: string;
   port: number;
@@ -59,7 +59,7 @@ export class ApiServer implements Component {
         return reply.code(401).send({ error: 'missing or wrong bearer token (see ui.tokenFile)' });
       }
     });
-    server.get('/api/status', async () => this.deps.api.status());
+    server.get('/api/status', async () => this.deps.backends.status.status());
     server.get('/metrics', async (_request, reply) => {
       void reply.type(this.deps.metrics.contentType);
       return this.deps.metrics.metrics();

@@ -34,7 +34,16 @@ function describe(status: GatewayStatus): string {
     const seen = sensor.lastSeen === null ? 'never seen' : `last seen ${new Date(sensor.lastSeen).toISOString()}`;
     lines.push(`  ${sensor.sensorId.padEnd(20)} ${sensor.source.padEnd(7)} ${sensor.online ? 'online ' : 'OFFLINE'} ${seen}, ${sensor.rate.toFixed(1)}/s`);
   }
-  for (const [name, detail] of Object.entries(status.details)) lines.push(`${name}: ${JSON.stringify(detail)}`);
+  const { buffer, uplink, identity } = status;
+  const oldest = buffer.oldestUnsentAgeMs === null ? 'none' : `${Math.round(buffer.oldestUnsentAgeMs / 1000)} s`;
+  lines.push(`buffer: ${buffer.depth} unsent (${buffer.bytes} bytes, oldest ${oldest}), dropped ${JSON.stringify(buffer.drops)}`);
+  if (uplink === null) lines.push('uplink: no cloud configured (readings are buffered)');
+  else {
+    lines.push(`uplink: ${uplink.state} to ${uplink.broker}, ${uplink.readingsSent} readings sent`);
+    if (uplink.lastError) lines.push(`  last error: ${uplink.lastError.kind}: ${uplink.lastError.message} (${uplink.lastError.at})`);
+  }
+  if (identity === null) lines.push('identity: no client certificate yet');
+  else lines.push(`identity: ${identity.subject}, ${identity.daysLeft} days left (${identity.validity}, ${identity.managed})`);
   return `${lines.join('\n')}\n`;
 }
 

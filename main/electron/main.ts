@@ -4,15 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { runUntilSignalled } from '../service/run.js';
-import type { GatewayApi } from '../shared/api.js';
+import type { StatusBackend } from '../api/backends.js';
 import { ipcChannels, parseIpcArguments, type IpcChannel } from './ipc-channels.js';
 import { isAllowedNavigation, isTrustedSender, secureWebPreferences } from './policy.js';
 
 const PRELOAD = fileURLToPath(new URL('../../preload/index.cjs', import.meta.url));
 const CONFIG = process.env.FIELDGATE_CONFIG ?? '/etc/fieldgate/fieldgate.yaml';
 
-function registerIpc(api: GatewayApi, uiOrigin: string): void {
-  const handlers: Record<IpcChannel, () => Promise<unknown>> = { 'fieldgate:status': () => api.status() };
+function registerIpc(api: StatusBackend, uiOrigin: string): void {
+  const handlers: Record<IpcChannel, () => Promise<unknown>> = { 'fieldgate:status': async () => api.status() };
   for (const channel of Object.keys(ipcChannels) as IpcChannel[]) {
     ipcMain.handle(channel, async (event: IpcMainInvokeEvent, ...args: unknown[]) => {
       const frame = event.senderFrame;
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const gateway = await runUntilSignalled(config, createLogger({ level: config.log.level }));
   if (!gateway.apiServer) throw new Error('the desktop window needs ui.enabled: true');
   const uiOrigin = new URL(gateway.apiServer.url).origin;
-  registerIpc(gateway.api, uiOrigin);
+  registerIpc(gateway.api.status, uiOrigin);
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
 
   const window = new BrowserWindow({ width: 1100, height: 760, show: false, webPreferences: secureWebPreferences(PRELOAD) });

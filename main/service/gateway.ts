@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
-import type { GatewayApi } from '../shared/api.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
-import { createGatewayApi, type StatusReporter } from '../api/gateway-api.js';
+import type { ApiBackends } from '../api/backends.js';
+import { certificateSummary } from '../api/certificate-summary.js';
+import { createStatusBackend } from '../api/status-backend.js';
 import { ApiServer } from '../api/http-server.js';
 import { namespaced } from '../log/logger.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
@@ -35,7 +36,8 @@ export interface Gateway {
   buffer: SqliteBuffer;
   /** Absent when no cloud is configured: readings are buffered until one is. */
   uplink: Uplink | undefined;
-  api: GatewayApi;
+  /** What the control API serves (more areas are wired as they land). */
+  api: ApiBackends;
   /** Present when the UI is enabled. */
   apiServer: ApiServer | undefined;
 }
@@ -84,8 +86,6 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   };
   const sources = createSources(config.sensors, { sink, log: deps.log, clock, metrics: deps.metrics, dataDir: config.gateway.dataDir });
   const sensorMetrics = new SensorMetrics({ registry: deps.metrics, sources });
-  const reporters: StatusReporter[] = [{ name: 'buffer', status: () => buffer.stats(clock.now()) }];
-  if (uplink) reporters.push(uplink);
   const components: Component[] = [
     buffer,
     ...(onBoxIdentity ? [onBoxIdentity.monitor] : []),
@@ -95,17 +95,22 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   ];
 
   const built: { supervisor?: Supervisor } = {};
-  const api = createGatewayApi({
-    gatewayId: deps.config.gateway.id,
-    startedAt: new Date(deps.clock.now()),
-    components: () => built.supervisor?.report() ?? [],
-    sources,
-    reporters,
-  });
+  const api: ApiBackends = {
+    status: createStatusBackend({
+      gatewayId: deps.config.gateway.id,
+      startedAt: new Date(deps.clock.now()),
+      components: () => built.supervisor?.report() ?? [],
+      sources: () => sources,
+      buffer: (now) => buffer.stats(now),
+      uplink: () => uplink?.status(),
+      certificate: () => certificateSummary(config, identity.store, onBoxIdentity !== undefined),
+      now: () => clock.now(),
+    }),
+  };
   const ui = deps.config.ui;
   const apiServer = ui.enabled
     ? new ApiServer({
-        api,
+        backends: api,
         metrics: deps.metrics,
         host: ui.host,
         port: ui.port,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGatewayApi } from '../../../main/api/gateway-api.js';
+import { createStatusBackend } from '../../../main/api/status-backend.js';
 import { ApiServer } from '../../../main/api/http-server.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry } from '../../../main/metrics/registry.js';
@@ -21,15 +21,18 @@ async function startServer(tokenFile?: string) {
     clock: systemClock,
   });
   await sim.start();
-  const api = createGatewayApi({
+  const status = createStatusBackend({
     gatewayId: 'gw-api',
     startedAt: new Date(0),
     components: () => [{ name: 'sim', state: 'running' }],
-    sources: [sim],
-    reporters: [{ name: 'buffer', status: () => ({ depth: 3 }) }],
+    sources: () => [sim],
+    buffer: () => ({ depth: 3, bytes: 90, inFlight: 0, oldestUnsentAgeMs: 1500, drops: { capacity: 0, ttl: 0, 'io-error': 0 }, pendingDropRecords: 0 }),
+    uplink: () => undefined,
+    certificate: () => undefined,
+    now: () => Date.now(),
   });
   const server = new ApiServer({
-    api,
+    backends: { status },
     metrics: createMetricsRegistry({ processMetrics: true }),
     host: '127.0.0.1',
     port: 0,
@@ -53,10 +56,11 @@ test('status, metrics and the UI are served with strict security headers', async
   assert.equal(status.status, 200);
   assert.match(status.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   assert.equal(status.headers.get('x-content-type-options'), 'nosniff');
-  const body = (await status.json()) as { gatewayId: string; sensors: { sensorId: string }[]; details: Record<string, unknown> };
+  const body = (await status.json()) as { gatewayId: string; sensors: { sensorId: string }[]; buffer: { depth: number }; uplink: unknown };
   assert.equal(body.gatewayId, 'gw-api');
   assert.deepEqual(body.sensors.map((s) => s.sensorId), ['sim-a']);
-  assert.deepEqual(body.details, { buffer: { depth: 3 } });
+  assert.equal(body.buffer.depth, 3);
+  assert.equal(body.uplink, null);
 
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   assert.match(metrics, /^fieldgate_process_cpu_user_seconds_total /m);
