@@ -26,7 +26,7 @@ async function startServer(tokenFile?: string) {
     startedAt: new Date(0),
     components: () => [{ name: 'sim', state: 'running' }],
     sources: () => [sim],
-    buffer: () => ({ depth: 3, bytes: 90, inFlight: 0, oldestUnsentAgeMs: 1500, drops: { capacity: 0, ttl: 0, 'io-error': 0 }, pendingDropRecords: 0 }),
+    buffer: () => ({ depth: 3, bytes: 90, inFlight: 0, oldestUnsentAgeMs: 1500, drops: { capacity: 0, ttl: 0, 'io-error': 0, refused: 0 }, pendingDropRecords: 0 }),
     uplink: () => undefined,
     certificate: () => undefined,
     now: () => Date.now(),
