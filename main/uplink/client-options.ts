@@ -2,7 +2,7 @@ import type { TcpSocketConnectOpts } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
 import type { Logger } from '../log/logger.js';
-import type { CloudConfig } from '../shared/config/cloud.js';
+import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
@@ -44,7 +44,7 @@ export class ClientOptionsBuilder {
     const noNagle: Pick<TcpSocketConnectOpts, 'noDelay'> = { noDelay: true };
     if (!secure) {
       this.cert = undefined;
-      this.deps.log.warn({ broker: config.url }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
+      this.deps.log.warn({ broker: withoutUserinfo(config.url) }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
       return { ...options, ...noNagle };
     }
     const credentials = await this.deps.credentials().catch((error: unknown) => {

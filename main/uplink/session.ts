@@ -40,6 +40,7 @@ export class Session {
 }
 
 export interface OpenSessionDeps {
+  /** Where to connect; messages name the broker by `context().url`, which has no credentials. */
   url: string;
   options: IClientOptions;
   protocolVersion: 4 | 5;
@@ -70,7 +71,7 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
       const abort = () => reject(new UplinkError('connection-lost', 'the uplink stopped while connecting'));
       deps.signal.addEventListener('abort', abort, { once: true });
       if (deps.signal.aborted) abort();
-      closedEarly = () => reject(firstError ?? new UplinkError('connection-lost', `${deps.url} closed the connection before it was established`));
+      closedEarly = () => reject(firstError ?? new UplinkError('connection-lost', `${deps.context().url} closed the connection before it was established`));
       client.once('connect', (connack) => {
         receiveMaximum = connack.properties?.receiveMaximum;
         maximumPacketSize = connack.properties?.maximumPacketSize;
@@ -95,7 +96,7 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   });
   client.on('close', () => {
     if (disconnectReason !== undefined && disconnectReason !== 0) session.end(classifyDisconnect(disconnectReason, deps.context()));
-    else session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.url} was lost`));
+    else session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.context().url} was lost`));
   });
   client.on('error', (error) => {
     firstError = error;
