@@ -4,7 +4,7 @@ import type { IClientOptions } from 'mqtt';
 import type { Logger } from '../log/logger.js';
 import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
-import { certFacts } from './credentials.js';
+import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
 import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 
@@ -48,7 +48,7 @@ export class ClientOptionsBuilder {
       return { ...options, ...noNagle };
     }
     const credentials = await this.deps.credentials().catch((error: unknown) => {
-      throw error instanceof UplinkError ? error : new UplinkError('bad-credentials', `cannot load the client certificate: ${error instanceof Error ? error.message : String(error)}`);
+      throw credentialError(error);
     });
     this.cert = certFacts(credentials.cert);
     const cn = this.cert.commonName;

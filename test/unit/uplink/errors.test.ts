@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IdentityError } from '../../../main/identity/errors.js';
 import { UPLINK_ERROR_KINDS as CONTRACT_ERROR_KINDS } from '../../../main/shared/api.js';
+import { credentialError } from '../../../main/uplink/credentials.js';
 import { classifyConnack, classifyConnectError, classifyDisconnect, classifyPubackRefusal, UPLINK_ERROR_KINDS } from '../../../main/uplink/errors.js';
 
 const now = Date.UTC(2026, 5, 1);
@@ -77,6 +79,16 @@ describe('uplink error classification', () => {
     const e = classifyConnectError(err(149, 'exceeding packets size publish: 70000 bytes, maximumPacketSize is 65536'), ctx);
     assert.equal(e.kind, 'packet-too-large');
     assert.match(e.message, /larger than the gateway's Maximum Packet Size/);
+  });
+
+  it('tells an on-box certificate outside its validity from unusable credential files', () => {
+    assert.equal(credentialError(new IdentityError('expired', 'device certificate expired on …')).kind, 'client-cert-expired');
+    assert.equal(credentialError(new IdentityError('not-yet-valid', 'device certificate is not valid yet: system clock looks wrong')).kind, 'client-cert-not-yet-valid');
+    assert.equal(credentialError(new IdentityError('expired', 'x')).message, 'x', "the identity's own message, with its fix");
+    const missing = credentialError(new IdentityError('missing', 'no device key'));
+    assert.equal(missing.kind, 'bad-credentials');
+    assert.match(missing.message, /^cannot load the client certificate: no device key/);
+    assert.equal(credentialError(new Error('EACCES')).kind, 'bad-credentials');
   });
 
   it('has a stable list of kinds for the status counters', () => {
