@@ -1,3 +1,4 @@
+import type { RaisedAlert } from '../shared/alert.js';
 import type { Reading, Sample } from '../shared/reading.js';
 import type { SampleSink } from '../shared/source.js';
 
@@ -38,12 +39,7 @@ export interface DropRecord {
 }
 
 /** Something an operator must see (disk full, I/O errors, a quarantined file, readings dropped). */
-export interface BufferAlert {
-  kind: 'disk-full' | 'io-error' | 'corrupt-quarantined' | 'capacity' | 'recovered';
-  severity: 'warning' | 'critical' | 'info';
-  message: string;
-  ts: number;
-}
+export type BufferAlert = RaisedAlert<'buffer-alert'>;
 
 export interface BufferStats {
   depth: number;

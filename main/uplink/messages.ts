@@ -1,5 +1,5 @@
 import type { DropRecord, LeasedReading } from '../buffer/types.js';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import { toWire } from '../shared/reading.js';
 
 /** One MQTT message worth of readings of one sensor, with the buffer row ids to ack on PUBACK. */
@@ -64,7 +64,7 @@ export function dropAlert(gatewayId: string, record: DropRecord): Buffer {
 }
 
 /** An alert (disk full, quarantined file, certificate expiring…) for the cloud. */
-export function alertMessage(gatewayId: string, alert: GatewayAlert): Buffer {
+export function alertMessage(gatewayId: string, alert: Alert): Buffer {
   return Buffer.from(
     JSON.stringify({
       type: alert.type,

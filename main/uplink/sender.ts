@@ -1,6 +1,6 @@
 import type { LeasedReading, ReadingBuffer } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
 import { classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
@@ -39,7 +39,7 @@ export interface SenderDeps {
  */
 export class Sender {
   private readonly limiter: RateLimit | undefined;
-  private readonly alertQueue: GatewayAlert[] = [];
+  private readonly alertQueue: Alert[] = [];
   private readonly dropsInFlight = new Set<number>();
   private publishKey = 0;
   private pendingAcks: number[] = [];
@@ -63,7 +63,7 @@ export class Sender {
     return this.acknowledgedReadings;
   }
 
-  queueAlert(alert: GatewayAlert): void {
+  queueAlert(alert: Alert): void {
     this.alertQueue.push(alert);
     if (this.alertQueue.length > MAX_QUEUED_ALERTS) this.alertQueue.shift();
     this.wake();
@@ -112,7 +112,7 @@ export class Sender {
     }
     const { window } = session;
     while (this.alertQueue.length > 0 && session.inFlight.size < window) {
-      const alert = this.alertQueue.shift() as GatewayAlert;
+      const alert = this.alertQueue.shift() as Alert;
       this.publish(session, this.deps.topics.alerts, alertMessage(this.deps.gatewayId, alert), { alert });
     }
     if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);

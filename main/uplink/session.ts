@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import { UplinkError, classifyConnack, classifyConnectError, type ClassifyContext } from './errors.js';
 
@@ -8,7 +8,7 @@ export interface InFlight {
   readingIds?: number[];
   readings?: number;
   dropRecordId?: number;
-  alert?: GatewayAlert;
+  alert?: Alert;
 }
 
 /** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */

@@ -1,6 +1,6 @@
 import type { IPublishPacket } from 'mqtt';
 import type { ReadingBuffer } from '../buffer/types.js';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
@@ -140,7 +140,7 @@ export class Uplink implements Component {
   }
 
   /** Queues an alert for `<prefix>/<gatewayId>/alerts`; sent (QoS 1) as soon as the uplink is connected. */
-  publishAlert(alert: GatewayAlert): void {
+  publishAlert(alert: Alert): void {
     this.sender.queueAlert(alert);
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LeasedReading } from '../../../main/buffer/types.js';
+import type { Alert } from '../../../main/shared/alert.js';
 import { toWire } from '../../../main/shared/reading.js';
 import { alertMessage, dropAlert, offlineStatus, onlineStatus, packReadings } from '../../../main/uplink/messages.js';
 
@@ -42,7 +43,7 @@ describe('packReadings', () => {
   });
 
   it('describes an alert from any part of the gateway with its type', () => {
-    const alert = { type: 'identity-alert', kind: 'cert-expiring', severity: 'warning' as const, message: '29 days left', ts: Date.UTC(2026, 0, 1) };
+    const alert: Alert = { type: 'identity-alert', kind: 'cert-expiring', severity: 'warning', message: '29 days left', ts: Date.UTC(2026, 0, 1) };
     assert.deepEqual(JSON.parse(alertMessage('gw-1', alert).toString()), {
       type: 'identity-alert',
       gateway: 'gw-1',
