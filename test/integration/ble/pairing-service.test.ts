@@ -62,7 +62,7 @@ describe('BLE pairing service over dbusmock', () => {
     const adapter = await mock.addAdapter('hci0');
     await waitFor('discovery on hci0', () => source.scanStatus().adapters[0]?.discovering && mock.discovering(adapter));
     service = new BlePairingService({
-      pairing: source.pairing,
+      pairing: () => source.pairing,
       events: { publish: (event) => events.push(event) },
       configVersion: () => 'config-v7',
       log: silentLogger,
@@ -72,7 +72,7 @@ describe('BLE pairing service over dbusmock', () => {
   });
 
   after(async () => {
-    service?.stop();
+    await service?.stop();
     await source?.stop();
     await buffer?.stop();
     await mock?.stop();
@@ -144,7 +144,7 @@ describe('BLE pairing service over dbusmock', () => {
 
   it('ends a session at its deadline', async () => {
     const short = new BlePairingService({
-      pairing: source.pairing,
+      pairing: () => source.pairing,
       events: { publish: (event) => events.push(event) },
       configVersion: () => 'config-v7',
       log: silentLogger,
@@ -153,5 +153,10 @@ describe('BLE pairing service over dbusmock', () => {
     const { sessionId } = short.startPairing({ durationSeconds: 120 });
     await waitFor('pairing-ended at the deadline', () => events.find((e) => e.type === 'pairing-ended' && e.sessionId === sessionId));
     assert.deepEqual(events.find((e) => e.type === 'pairing-ended' && e.sessionId === sessionId), { type: 'pairing-ended', sessionId, reason: 'deadline' });
+  });
+
+  it('answers unavailable while BLE is not running', () => {
+    const idle = new BlePairingService({ pairing: () => undefined, events: { publish: (event) => events.push(event) }, configVersion: () => 'v', log: silentLogger, clock: systemClock });
+    assert.throws(() => idle.startPairing({ durationSeconds: 60 }), (error: unknown) => error instanceof ApiError && error.kind === 'unavailable' && /sensors\.ble/.test(error.details.hint ?? ''));
   });
 });

@@ -65,7 +65,7 @@ describe('serial preview over a pty pair', () => {
   });
 
   after(async () => {
-    await setup.stopAll();
+    await setup.stop();
     await closePort(device);
     await pair.dispose();
   });
