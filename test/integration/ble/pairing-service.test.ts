@@ -13,7 +13,7 @@ import { silentLogger } from '../../../main/log/logger.js';
 import { BleSource } from '../../../main/sensors/ble/ble-source.js';
 import { BTHOME_UUID } from '../../../main/sensors/ble/decoders/index.js';
 import { BlePairingService } from '../../../main/sensors/ble/pairing-service.js';
-import { ApiError, type ApiEvent } from '../../../main/shared/api.js';
+import { ApiError, apiEventSchema, apiMethods, type ApiEvent } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { bleSchema } from '../../../main/shared/config/ble.js';
 import { bufferSchema } from '../../../main/shared/config/buffer.js';
@@ -63,7 +63,7 @@ describe('BLE pairing service over dbusmock', () => {
     await waitFor('discovery on hci0', () => source.scanStatus().adapters[0]?.discovering && mock.discovering(adapter));
     service = new BlePairingService({
       pairing: () => source.pairing,
-      events: { publish: (event) => events.push(event) },
+      events: { publish: (event) => events.push(apiEventSchema.parse(event)) },
       configVersion: () => 'config-v7',
       log: silentLogger,
       clock: systemClock,
@@ -111,7 +111,7 @@ describe('BLE pairing service over dbusmock', () => {
       ],
       'strongest signal first',
     );
-    assert.deepEqual(service.nearby({ sessionId }).devices, listed);
+    assert.deepEqual(apiMethods.nearbyDevices.result.parse(service.nearby({ sessionId })).devices, listed);
 
     await assert.rejects(service.addSensor({ mac: VECTORS.mac, id: 'freezer', bindKey: VECTORS.wrongKey }), (error: unknown) => {
       assert.ok(error instanceof ApiError, String(error));

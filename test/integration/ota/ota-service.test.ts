@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { silentLogger } from '../../../main/log/logger.js';
 import { EntrypointLauncher } from '../../../main/ota/launcher.js';
 import { OtaService, uploadsDirOf } from '../../../main/ota/ota-service.js';
-import { ApiError, type ApiEvent } from '../../../main/shared/api.js';
+import { ApiError, apiEventSchema, apiMethods, type ApiEvent } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { otaSchema } from '../../../main/shared/config/ota.js';
 import { ARCH, bundleBytes, MODEL, offsetOf, streamOf } from '../../unit/ota/bundle-factory.js';
@@ -32,7 +32,7 @@ function service(config: Record<string, unknown> = {}): OtaService {
   return new OtaService({
     config: otaSchema.parse({ model: MODEL, arch: ARCH, markGoodTimeoutMs: 60_000, reserveBytes: 0, ...config }),
     root: box.root,
-    events: { publish: (event) => events.push(event) },
+    events: { publish: (event) => events.push(apiEventSchema.parse(event)) },
     log: silentLogger,
     clock: systemClock,
     runningVersion: '0.1.0',
@@ -75,7 +75,7 @@ describe('OTA service', () => {
     assert.match(uploaded.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual((await ota.status()).staged, uploaded);
 
-    const verdict = await ota.verify({ bundleId: uploaded.bundleId });
+    const verdict = apiMethods.verifyBundle.result.parse(await ota.verify({ bundleId: uploaded.bundleId }));
     assert.equal(verdict.ok, false);
     assert.equal(!verdict.ok && verdict.reason, 'file-hash-mismatch');
     assert.match(!verdict.ok ? verdict.message : '', /lib\/blob\.bin/);
@@ -125,7 +125,7 @@ describe('OTA service', () => {
     assert.ok(staging.every((e, i) => e.bytesTotal === payloadBytes && (i === 0 || e.bytesDone >= (staging[i - 1]?.bytesDone ?? 0))), 'bytes done only grow');
     assert.equal(await box.current(), 'versions/1');
 
-    let status = await ota.status();
+    let status = apiMethods.otaStatus.result.parse(await ota.status());
     assert.equal(status.current.version, '1.0.1');
     assert.ok(status.current.installedAt !== null);
     assert.deepEqual([status.previous, status.staged, status.installing, status.canRollback], [null, null, null, false]);
