@@ -78,12 +78,6 @@ function Shell() {
           </span>
         )}
       </header>
-      <div class="banners">
-        {connection.value === 'lost' && (
-          <Banner>Connection to the gateway lost. Reconnecting… Values on screen may be out of date until it is back.</Banner>
-        )}
-        <SessionBanner />
-      </div>
       <nav class="rail" aria-label="Screens">
         <ul>
           {RAIL.filter((name) => !SCREENS[name].admin || isAdmin.value).map((name) => (
@@ -96,9 +90,15 @@ function Shell() {
           ))}
         </ul>
       </nav>
-      <main class="screen" id="screen" data-screen={route.value}>
-        {allowed ? screen.render() : <NotAllowed />}
-      </main>
+      <div class="content">
+        <div class="banners">
+          {connection.value === 'lost' && <Banner>Connection to the gateway lost. Reconnecting… Values shown may be out of date until it is back.</Banner>}
+          <SessionBanner />
+        </div>
+        <main class="screen" id="screen" data-screen={route.value}>
+          {allowed ? screen.render() : <NotAllowed />}
+        </main>
+      </div>
     </div>
   );
 }

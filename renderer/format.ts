@@ -8,6 +8,18 @@ export function relativeTime(at: string | number | null | undefined, now: number
   return `${duration(ms)} ago`;
 }
 
+/** "in 20 s" for a time ahead, "now" once it passed. */
+export function timeUntil(at: string | number, now: number): string {
+  const ms = (typeof at === 'number' ? at : Date.parse(at)) - now;
+  return ms <= 0 ? 'now' : `in ${duration(ms)}`;
+}
+
+/** A countdown as m:ss. */
+export function countdown(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
 export function duration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds < 90) return `${seconds} s`;

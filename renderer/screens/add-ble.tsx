@@ -4,7 +4,7 @@ import { Button } from '../components/button.js';
 import { TextField } from '../components/field.js';
 import { showToast } from '../components/toasts.js';
 import { fieldErrors, lastSegment } from '../field-errors.js';
-import { duration } from '../format.js';
+import { countdown } from '../format.js';
 import { href, navigate } from '../router.js';
 import { now } from '../state/clock.js';
 import { listen, resync } from '../state/live.js';
@@ -32,7 +32,7 @@ function DeviceRow({ device, onPick }: { device: NearbyDevice; onPick: (device: 
         <span class="mono muted">{device.mac}</span>
         <span>{device.rssi} dBm</span>
         <span>{device.format ?? 'unknown format'}</span>
-        {device.encrypted && <span class="badge">🔒 encrypted</span>}
+        {device.encrypted && <span class="badge">encrypted</span>}
       </div>
       <p class="muted">
         {device.preview.length > 0
@@ -165,7 +165,7 @@ export function AddBleScreen() {
             {pairing ? (
               <>
                 <p role="status" id="pairing-countdown">
-                  Listening for devices: {duration(left)} left. Wake the sensor (press its button) so it advertises.
+                  Listening for devices: {countdown(left)} left. Wake the sensor (press its button) so it advertises.
                 </p>
                 <Button onClick={() => void call('stopPairing', { sessionId: pairing.sessionId }).then(() => setPairing(undefined))}>Stop</Button>
               </>

@@ -4,7 +4,7 @@ import { Button } from '../components/button.js';
 import { SelectField, TextField } from '../components/field.js';
 import { showToast } from '../components/toasts.js';
 import { fieldErrors, lastSegment } from '../field-errors.js';
-import { clockTime, duration } from '../format.js';
+import { clockTime, countdown } from '../format.js';
 import { href, navigate } from '../router.js';
 import { now } from '../state/clock.js';
 import { listen, resync } from '../state/live.js';
@@ -104,7 +104,7 @@ function Preview({ lines, deadline, running }: { lines: PreviewLine[]; deadline:
     <section class="card" aria-labelledby="preview-title">
       <h2 id="preview-title">Live preview</h2>
       <p role="status">
-        {running && deadline ? `Reading for another ${duration(Math.max(0, deadline - now.value))}. ` : 'Not running. '}
+        {running && deadline ? `Reading the port: ${countdown(deadline - now.value)} left. ` : 'Not running. '}
         {lines.length > 0 && `${parsed} parsed, ${lines.length - parsed} rejected.`}
       </p>
       <ol class="log-lines" id="preview-lines" aria-label="Lines read from the port, newest first">

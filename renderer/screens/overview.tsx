@@ -1,7 +1,7 @@
 import type { GatewayStatus } from '../../main/shared/api.js';
 import { Sparkline } from '../components/sparkline.js';
 import { StatusDot } from '../components/status-dot.js';
-import { bytes, duration, relativeTime } from '../format.js';
+import { bytes, duration, relativeTime, timeUntil } from '../format.js';
 import { now } from '../state/clock.js';
 import { alerts, history, status } from '../state/live.js';
 import { UPLINK_ERROR_WORDS } from '../uplink-words.js';
@@ -33,7 +33,7 @@ function CloudCard({ uplink }: { uplink: GatewayStatus['uplink'] }) {
           {error.hint && <p>Fix: {error.hint}</p>}
         </div>
       )}
-      {!connected && uplink.nextAttemptAt && <p class="muted">Next attempt {relativeTime(uplink.nextAttemptAt, now.value).replace(' ago', '')}.</p>}
+      {!connected && uplink.nextAttemptAt && <p class="muted">Next attempt {timeUntil(uplink.nextAttemptAt, now.value)}.</p>}
       <p class="muted">{uplink.readingsSent} readings sent since start</p>
     </section>
   );

@@ -16,7 +16,7 @@ function ValuesCell({ sensorId }: { sensorId: string }) {
     <span class="values">
       {latest.map((value) => (
         <span key={value.quantity} class="value" data-quantity={value.quantity}>
-          {value.quantity} <strong>{Number.isInteger(value.value) ? value.value : value.value.toFixed(2)}</strong>
+          {value.quantity} <strong>{Number(value.value.toFixed(2))}</strong>
           {value.unit ? ` ${value.unit}` : ''}
         </span>
       ))}
@@ -95,8 +95,8 @@ export function SensorsScreen() {
                   <td>
                     <ValuesCell sensorId={sensor.sensorId} />
                   </td>
-                  <td>{relativeTime(sensor.lastSeen, now.value)}</td>
-                  <td>{sensor.source === 'ble' && typeof sensor.rssi === 'number' ? `${sensor.rssi} dBm` : '–'}</td>
+                  <td class="nowrap">{relativeTime(sensor.lastSeen, now.value)}</td>
+                  <td class="nowrap">{sensor.source === 'ble' && typeof sensor.rssi === 'number' ? `${sensor.rssi} dBm` : '–'}</td>
                   <td>
                     <button type="button" onClick={() => setRemoving(sensor)} aria-label={`Remove ${sensor.sensorId}`}>
                       Remove

@@ -60,10 +60,16 @@ function apply(event: ApiEvent): void {
   for (const listener of listeners) listener(event);
 }
 
-/** Opens the event stream for a signed-in user; returns the function that closes it. */
+/** Loads everything and opens the event stream for a signed-in user; returns the function that closes it. */
 export function startLive(): () => void {
+  void resync().catch(() => undefined);
+  let wasLost = false;
   return gateway.subscribe(apply, (state) => {
     connection.value = state;
-    if (state === 'open') void resync().catch(() => undefined);
+    if (state === 'lost') wasLost = true;
+    if (state === 'open' && wasLost) {
+      wasLost = false;
+      void resync().catch(() => undefined);
+    }
   });
 }
