@@ -10,6 +10,9 @@ import type { SampleSink, Source } from '../shared/source.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
 import { createStatusBackend } from '../api/status-backend.js';
+import { createConfigReadBackend } from '../api/config-read-backend.js';
+import { ControlApi } from '../api/control-api.js';
+import { otaSchema } from '../shared/config/ota.js';
 import { ApiServer } from '../api/http-server.js';
 import { namespaced } from '../log/logger.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
@@ -38,6 +41,8 @@ export interface Gateway {
   uplink: Uplink | undefined;
   /** What the control API serves (more areas are wired as they land). */
   api: ApiBackends;
+  /** Accounts, sessions, handlers and events: what HTTP and Electron IPC call through. */
+  control: ControlApi;
   /** Present when the UI is enabled. */
   apiServer: ApiServer | undefined;
 }
@@ -106,21 +111,26 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       certificate: () => certificateSummary(config, identity.store, onBoxIdentity !== undefined),
       now: () => clock.now(),
     }),
+    config: createConfigReadBackend(() => config),
   };
   const ui = deps.config.ui;
+  const apiLog = namespaced(deps.log, 'api');
+  const control = new ControlApi({ backends: api, ui, dataDir: config.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
   const apiServer = ui.enabled
     ? new ApiServer({
-        backends: api,
+        control,
         metrics: deps.metrics,
-        host: ui.host,
-        port: ui.port,
-        tokenFile: ui.tokenFile,
+        ui,
+        gatewayId: config.gateway.id,
+        maxUploadBytes: config.ota?.maxBundleBytes ?? otaSchema.shape.maxBundleBytes.parse(undefined),
         staticDir: RENDERER_DIR,
-        log: namespaced(deps.log, 'api'),
+        log: apiLog,
+        now: () => clock.now(),
       })
     : undefined;
+  components.push(control);
   if (apiServer) components.push(apiServer);
   const supervisor = new Supervisor({ components, log: namespaced(deps.log, 'service'), stopTimeoutMs: 10_000 });
   built.supervisor = supervisor;
-  return { supervisor, sources, buffer, uplink, api, apiServer };
+  return { supervisor, sources, buffer, uplink, api, control, apiServer };
 }
