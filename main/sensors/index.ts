@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config/schema.js';
 import type { SampleSink, Source } from '../shared/source.js';
 import { namespaced } from '../log/logger.js';
-import { BleSource } from './ble/ble-source.js';
+import { BleSource, type BleAlert } from './ble/ble-source.js';
 import { SerialSource } from './serial/serial-source.js';
 import { SimSource } from './sim/sim-source.js';
 
@@ -16,6 +16,8 @@ export interface SourceDeps {
   metrics: Registry;
   /** `gateway.dataDir`: default home of source state (the BLE allowlist). */
   dataDir: string;
+  /** Where BLE replay-protection alerts go (the uplink's alerts topic). */
+  onBleAlert?: (alert: BleAlert) => void;
 }
 
 /** One Source per configured sensor family; families with nothing configured are left out. */
@@ -29,7 +31,17 @@ export function createSources(sensors: Config['sensors'], deps: SourceDeps): Sou
   }
   if (sensors.ble) {
     const stateDir = sensors.ble.stateDir ?? join(deps.dataDir, 'ble');
-    sources.push(new BleSource({ config: sensors.ble, stateDir, sink: deps.sink, log: namespaced(deps.log, 'ble'), clock: deps.clock, metrics: deps.metrics }));
+    sources.push(
+      new BleSource({
+        config: sensors.ble,
+        stateDir,
+        sink: deps.sink,
+        log: namespaced(deps.log, 'ble'),
+        clock: deps.clock,
+        metrics: deps.metrics,
+        ...(deps.onBleAlert && { onAlert: deps.onBleAlert }),
+      }),
+    );
   }
   return sources;
 }

@@ -82,7 +82,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       uplink?.wake();
     },
   };
-  const sources = createSources(config.sensors, { sink, log: deps.log, clock, metrics: deps.metrics, dataDir: config.gateway.dataDir });
+  const sources = createSources(config.sensors, {
+    sink,
+    log: deps.log,
+    clock,
+    metrics: deps.metrics,
+    dataDir: config.gateway.dataDir,
+    onBleAlert: (alert) => uplink?.publishAlert({ type: 'ble-alert', ...alert }),
+  });
   const sensorMetrics = new SensorMetrics({ registry: deps.metrics, sources });
   const reporters: StatusReporter[] = [{ name: 'buffer', status: () => buffer.stats(clock.now()) }];
   if (uplink) reporters.push(uplink);
