@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { writeFileDurably } from '../../files/durable.js';
 import type { Logger } from '../../log/logger.js';
+import type { RaisedAlert } from '../../shared/alert.js';
 import type { Clock } from '../../shared/clock.js';
 import type { BleConfig } from '../../shared/config/ble.js';
 import type { SampleSink, SensorStatus, Source } from '../../shared/source.js';
@@ -24,12 +25,7 @@ const WARN_EVERY_MS = 60_000;
 const STALE_FRAMES_BEFORE_ALERT = 3;
 
 /** Something about a BLE device's replay protection an operator must act on. */
-export interface BleAlert {
-  kind: 'counters-unreadable' | 'counter-went-back' | 'counter-reset';
-  severity: 'info' | 'warning' | 'critical';
-  message: string;
-  ts: number;
-}
+export type BleAlert = RaisedAlert<'ble-alert'>;
 
 export interface BleSourceDeps {
   config: BleConfig;

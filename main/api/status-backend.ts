@@ -1,0 +1,53 @@
+import type { BufferStats } from '../buffer/types.js';
+import type { CertificateInfo } from '../identity/certificate.js';
+import { daysLeft, validityAt } from '../identity/lifetime.js';
+import type { GatewayStatus } from '../shared/api.js';
+import type { ComponentHealth } from '../shared/lifecycle.js';
+import type { Source } from '../shared/source.js';
+import type { UplinkStatus } from '../uplink/uplink.js';
+import { FIELDGATE_VERSION } from '../shared/version.js';
+import type { StatusBackend } from './backends.js';
+
+export interface StatusBackendDeps {
+  gatewayId: string;
+  startedAt: Date;
+  components: () => ComponentHealth[];
+  sources: () => readonly Source[];
+  buffer: (now: number) => BufferStats;
+  /** Undefined when no cloud is configured. */
+  uplink: () => UplinkStatus | undefined;
+  /** The client certificate, or undefined when there is none yet. */
+  certificate: () => { info: CertificateInfo; managed: 'on-box' | 'external'; rotationDueAt?: number } | undefined;
+  now: () => number;
+}
+
+/** Builds `status` from the running parts; each call reads them afresh. */
+export function createStatusBackend(deps: StatusBackendDeps): StatusBackend {
+  return {
+    gatewayId: deps.gatewayId,
+    version: FIELDGATE_VERSION,
+    status(): GatewayStatus {
+      const now = deps.now();
+      const certificate = deps.certificate();
+      return {
+        gatewayId: deps.gatewayId,
+        version: FIELDGATE_VERSION,
+        startedAt: deps.startedAt.toISOString(),
+        components: deps.components(),
+        sensors: deps.sources().flatMap((source) => source.sensors()),
+        buffer: deps.buffer(now),
+        uplink: deps.uplink() ?? null,
+        identity: certificate
+          ? {
+              managed: certificate.managed,
+              subject: certificate.info.subject,
+              notAfter: certificate.info.notAfter.toISOString(),
+              daysLeft: daysLeft(certificate.info, now),
+              validity: validityAt(certificate.info, now),
+              ...(certificate.rotationDueAt === undefined ? {} : { rotationDueAt: new Date(certificate.rotationDueAt).toISOString() }),
+            }
+          : null,
+      };
+    },
+  };
+}
