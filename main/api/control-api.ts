@@ -10,6 +10,9 @@ import { EventHub } from './events.js';
 import { createApiHandlers } from './handlers.js';
 import type { ThrottlePolicy } from './login-throttle.js';
 
+/** How often a changed status is pushed to event listeners (the UI no longer polls). */
+export const STATUS_EVENT_INTERVAL_MS = 2000;
+
 /** `<gateway.dataDir>/api`: accounts, setup code, status token, the self-signed HTTPS pair. */
 export function apiDataDir(dataDir: string): string {
   return join(dataDir, 'api');
@@ -38,8 +41,10 @@ export class ControlApi implements Component {
   readonly dir: string;
   /** Set by the HTTPS server once its certificate is known. */
   httpsFingerprint: string | null = null;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private lastStatus = '';
 
-  constructor(deps: ControlApiDeps) {
+  constructor(private readonly deps: ControlApiDeps) {
     this.dir = apiDataDir(deps.dataDir);
     this.auth = new Auth({
       dir: this.dir,
@@ -56,9 +61,26 @@ export class ControlApi implements Component {
 
   async start(): Promise<void> {
     this.auth.start();
+    this.statusTimer = setInterval(() => void this.publishStatus(), STATUS_EVENT_INTERVAL_MS);
+    this.statusTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.statusTimer);
     this.events.close();
+  }
+
+  /** A `status` event when someone listens and the status changed since the last one. */
+  private async publishStatus(): Promise<void> {
+    if (!this.events.watched) return;
+    try {
+      const status = await this.deps.backends.status.status();
+      const text = JSON.stringify(status);
+      if (text === this.lastStatus) return;
+      this.lastStatus = text;
+      this.events.publish({ type: 'status', status });
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'could not read the status for the event stream');
+    }
   }
 }
