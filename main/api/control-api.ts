@@ -26,6 +26,11 @@ export interface ControlApiDeps {
   log: Logger;
   now: () => number;
   throttle?: ThrottlePolicy;
+  /**
+   * The hub backends publish to; give one when backends are built before the ControlApi (they need
+   * it in their deps). Backends may also be assigned to `backends` later: handlers look them up per call.
+   */
+  events?: EventHub;
 }
 
 /**
@@ -54,7 +59,7 @@ export class ControlApi implements Component {
       now: deps.now,
       throttle: deps.throttle,
     });
-    this.events = new EventHub({ log: deps.log, now: deps.now });
+    this.events = deps.events ?? new EventHub({ log: deps.log, now: deps.now });
     const handlers = createApiHandlers({ backends: deps.backends, auth: this.auth, httpsFingerprint: () => this.httpsFingerprint });
     this.dispatch = createDispatch({ handlers, auth: this.auth, log: deps.log });
   }
