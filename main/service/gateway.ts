@@ -11,11 +11,16 @@ import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
-import { createConfigReadBackend } from '../api/config-read-backend.js';
+import { configVersion, createConfigReadBackend } from '../api/config-read-backend.js';
 import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { createStatusBackend } from '../api/status-backend.js';
+import { identityStoreFromConfig } from '../identity/from-config.js';
+import { IdentityService } from '../identity/identity-service.js';
+import type { CertificateRotation } from '../identity/rotation.js';
 import type { IdentityStore } from '../identity/store.js';
+import { OtaService } from '../ota/ota-service.js';
+import { otaRootFor } from '../ota/paths.js';
 import { otaSchema } from '../shared/config/ota.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
@@ -24,9 +29,12 @@ import { namespaced } from '../log/logger.js';
 import { ThroughputHistory } from '../metrics/history.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
 import type { BleSource } from '../sensors/ble/ble-source.js';
-import type { ConfiguredSerialPorts } from '../sensors/serial/preview.js';
+import { BlePairingService } from '../sensors/ble/pairing-service.js';
+import { SystemPortDiscovery } from '../sensors/serial/discovery.js';
+import { SerialSetup, type ConfiguredSerialPorts } from '../sensors/serial/preview.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
 import { configuredCredentialProvider } from '../uplink/credentials.js';
+import { CloudTester } from '../uplink/test-connection.js';
 import { Uplink } from '../uplink/uplink.js';
 import { createConfigBackends } from './config-backend.js';
 import { createDataBackends, publishDataEvents } from './data-backends.js';
@@ -140,7 +148,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   bus.on('sampleAccepted', (sample) => values.observe(sample));
   bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
   const running = new Map<string, RunningPart>();
-  const state: { uplink?: Uplink; identity?: { store: IdentityStore; onBox: boolean }; apiServer?: ApiServer; supervisor?: Supervisor; live?: LiveConfig } = {};
+  const state: {
+    uplink?: Uplink;
+    identity?: { store: IdentityStore; onBox: boolean };
+    rotation?: CertificateRotation;
+    apiServer?: ApiServer;
+    supervisor?: Supervisor;
+    live?: LiveConfig;
+  } = {};
   const logs = deps.logs ?? new LogRing();
 
   const api: ApiBackends = {
@@ -160,103 +175,6 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const apiLog = namespaced(deps.log, 'api');
   const control = new ControlApi({ backends: api, ui: current.ui, dataDir: current.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
   publishDataEvents({ values, logs, events: control.events });
-  bus.on('configApplied', () => void Promise.resolve(api.status.status()).then((status) => control.events.publish({ type: 'status', status })));
-
-  /** The cloud part: the identity monitor (on-box identity) before the uplink, certificate rotation after it. */
-  function buildCloud(config: Config): RunningPart {
-    const cloud = config.cloud as NonNullable<Config['cloud']>;
-    const identity = createDeviceIdentity({
-      config,
-      log: deps.log,
-      clock,
-      metrics: deps.metrics,
-      onAlert: (alert) => bus.emit('alert', { type: 'identity-alert', ...alert }),
-    });
-    const onBox = usesOnBoxIdentity(config, identity.store);
-    const { built: uplink, release } = withOwnMetrics(deps.metrics, () =>
-      new Uplink({
-        buffer,
-        config: cloud,
-        gatewayId: config.gateway.id,
-        credentials: onBox ? identity.credentials.provide : configuredCredentialProvider(cloud),
-        log: namespaced(deps.log, 'uplink'),
-        clock,
-        metrics: deps.metrics,
-        version: FIELDGATE_VERSION,
-      }),
-    );
-    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
-    state.uplink = uplink;
-    state.identity = { store: identity.store, onBox };
-    return {
-      components: onBox ? [identity.monitor, attached, identity.rotation(uplink)] : [attached],
-      release: () => {
-        release();
-        if (state.uplink === uplink) {
-          delete state.uplink;
-          delete state.identity;
-        }
-      },
-    };
-  }
-
-  function buildApiServer(config: Config): RunningPart {
-    const server = new ApiServer({
-      control,
-      metrics: deps.metrics,
-      ui: config.ui,
-      gatewayId: config.gateway.id,
-      maxUploadBytes: config.ota?.maxBundleBytes ?? otaSchema.shape.maxBundleBytes.parse(undefined),
-      staticDir: RENDERER_DIR,
-      log: apiLog,
-      now: () => clock.now(),
-    });
-    state.apiServer = server;
-    return {
-      components: [server],
-      release: () => {
-        if (state.apiServer === server) delete state.apiServer;
-      },
-    };
-  }
-
-  function buildSource(name: string, config: Config): RunningPart {
-    const { source, release } = createSource(name, config, {
-      sink,
-      log: deps.log,
-      clock,
-      metrics: deps.metrics,
-      onBleAlert: (alert) => bus.emit('alert', { type: 'ble-alert', ...alert }),
-    });
-    sources.push(source);
-    return {
-      components: [source],
-      release: () => {
-        release();
-        sources.splice(sources.indexOf(source), 1);
-      },
-      sensorIds: () => source.sensors().map((status) => status.sensorId),
-    };
-  }
-
-  function build(name: string, config: Config): RunningPart {
-    if (name === 'uplink') return buildCloud(config);
-    if (name === 'api') return buildApiServer(config);
-    return buildSource(name, config);
-  }
-
-  if (deps.file) {
-    state.live = new LiveConfig({ ...deps.file, apply: (next) => apply(next), bus, log });
-    Object.assign(api, createConfigBackends(state.live));
-  }
-  for (const name of liveParts(current).keys()) running.set(name, build(name, current));
-  const supervisor = new Supervisor({
-    components: [buffer, history, control, ...[...running.values()].flatMap((part) => part.components)],
-    log,
-    stopTimeoutMs: 10_000,
-  });
-  state.supervisor = supervisor;
-
   // Parts change one operation at a time: a reconcile never interleaves with a pause or resume.
   let queue: Promise<unknown> = Promise.resolve();
   function serially<T>(work: () => Promise<T>): Promise<T> {
@@ -316,6 +234,134 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         if (liveParts(current).has(name)) await startPart(name, current);
       }),
   };
+
+  const setup = buildSetupServices();
+  Object.assign(api, setup.backends);
+  bus.on('configApplied', () => void Promise.resolve(api.status.status()).then((status) => control.events.publish({ type: 'status', status })));
+
+  /** The cloud part: the identity monitor (on-box identity) before the uplink, certificate rotation after it. */
+  function buildCloud(config: Config): RunningPart {
+    const cloud = config.cloud as NonNullable<Config['cloud']>;
+    const identity = createDeviceIdentity({
+      config,
+      log: deps.log,
+      clock,
+      metrics: deps.metrics,
+      onAlert: (alert) => bus.emit('alert', { type: 'identity-alert', ...alert }),
+    });
+    const onBox = usesOnBoxIdentity(config, identity.store);
+    const { built: uplink, release } = withOwnMetrics(deps.metrics, () =>
+      new Uplink({
+        buffer,
+        config: cloud,
+        gatewayId: config.gateway.id,
+        credentials: onBox ? identity.credentials.provide : configuredCredentialProvider(cloud),
+        log: namespaced(deps.log, 'uplink'),
+        clock,
+        metrics: deps.metrics,
+        version: FIELDGATE_VERSION,
+      }),
+    );
+    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
+    state.uplink = uplink;
+    state.identity = { store: identity.store, onBox };
+    const rotation = onBox ? identity.rotation(uplink) : undefined;
+    state.rotation = rotation;
+    return {
+      components: rotation ? [identity.monitor, attached, rotation] : [attached],
+      release: () => {
+        release();
+        if (state.uplink === uplink) {
+          delete state.uplink;
+          delete state.identity;
+          delete state.rotation;
+        }
+      },
+    };
+  }
+
+  /** The setup flows' services (serial preview, BLE pairing, cloud test, identity, OTA) on the running parts. */
+  function buildSetupServices(): { backends: Partial<ApiBackends>; components: Component[] } {
+    const events = control.events;
+    const serial = new SerialSetup({ ports: serialPorts, discovery: new SystemPortDiscovery({ log: namespaced(deps.log, 'serial') }), events, log: namespaced(deps.log, 'serial'), clock });
+    const ble = new BlePairingService({
+      pairing: () => sources.find((source): source is BleSource => source.name === 'ble')?.pairing,
+      events,
+      configVersion: async () => (state.live ? (await state.live.read()).version : configVersion(current)),
+      log: namespaced(deps.log, 'ble'),
+      clock,
+    });
+    const store = identityStoreFromConfig(current);
+    const cloud = new CloudTester({
+      gatewayId: current.gateway.id,
+      onBoxIdentity: { certFile: store.paths.cert, keyFile: store.paths.key },
+      caDir: join(current.gateway.dataDir, 'cloud-ca'),
+      log: namespaced(deps.log, 'uplink'),
+      clock,
+    });
+    const identity = new IdentityService({ config: () => current, rotation: () => state.rotation, log: namespaced(deps.log, 'identity'), clock });
+    const ota = current.ota
+      ? new OtaService({ config: current.ota, root: otaRootFor(current), events, log: namespaced(deps.log, 'ota'), clock, runningVersion: FIELDGATE_VERSION })
+      : undefined;
+    return { backends: { serial, ble, cloud, identity, ...(ota && { ota }) }, components: [serial, ble] };
+  }
+
+  function buildApiServer(config: Config): RunningPart {
+    const server = new ApiServer({
+      control,
+      metrics: deps.metrics,
+      ui: config.ui,
+      gatewayId: config.gateway.id,
+      maxUploadBytes: config.ota?.maxBundleBytes ?? otaSchema.shape.maxBundleBytes.parse(undefined),
+      staticDir: RENDERER_DIR,
+      log: apiLog,
+      now: () => clock.now(),
+    });
+    state.apiServer = server;
+    return {
+      components: [server],
+      release: () => {
+        if (state.apiServer === server) delete state.apiServer;
+      },
+    };
+  }
+
+  function buildSource(name: string, config: Config): RunningPart {
+    const { source, release } = createSource(name, config, {
+      sink,
+      log: deps.log,
+      clock,
+      metrics: deps.metrics,
+      onBleAlert: (alert) => bus.emit('alert', { type: 'ble-alert', ...alert }),
+    });
+    sources.push(source);
+    return {
+      components: [source],
+      release: () => {
+        release();
+        sources.splice(sources.indexOf(source), 1);
+      },
+      sensorIds: () => source.sensors().map((status) => status.sensorId),
+    };
+  }
+
+  function build(name: string, config: Config): RunningPart {
+    if (name === 'uplink') return buildCloud(config);
+    if (name === 'api') return buildApiServer(config);
+    return buildSource(name, config);
+  }
+
+  if (deps.file) {
+    state.live = new LiveConfig({ ...deps.file, apply: (next) => apply(next), bus, log });
+    Object.assign(api, createConfigBackends(state.live));
+  }
+  for (const name of liveParts(current).keys()) running.set(name, build(name, current));
+  const supervisor = new Supervisor({
+    components: [buffer, history, control, ...setup.components, ...[...running.values()].flatMap((part) => part.components)],
+    log,
+    stopTimeoutMs: 10_000,
+  });
+  state.supervisor = supervisor;
 
   return {
     supervisor,
