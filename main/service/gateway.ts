@@ -206,12 +206,20 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       const plan = planReconcile(current, next);
       current = next;
       const restarted = [...new Set([...plan.stop, ...plan.start])];
-      for (const name of plan.stop) {
+      for (const name of plan.stop.filter((n) => n !== 'api')) {
         const sensorIds = running.get(name)?.sensorIds?.() ?? [];
         await stopPart(name);
         if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
       }
-      for (const name of plan.start) await startPart(name, next);
+      for (const name of plan.start.filter((n) => n !== 'api')) await startPart(name, next);
+      // The edit may have come over HTTP: closing the server waits for that request, which waits
+      // for this apply, so the API server is replaced in the next turn, once the answer is out.
+      if (restarted.includes('api')) {
+        serially(async () => {
+          await stopPart('api');
+          if (liveParts(current).has('api')) await startPart('api', current);
+        }).catch((error: unknown) => log.error({ err: error }, 'could not replace the API server'));
+      }
       if (restarted.length > 0) log.info({ restarted }, 'config applied');
       if (plan.needsRestart.length > 0) {
         log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');

@@ -182,6 +182,20 @@ describe('live config on a running gateway', () => {
     assert.equal((await admin.call('otaStatus')).status, 503, 'no ota section: OTA is unavailable');
   });
 
+  it('a ui change over the API answers first, then replaces only the API server; the session survives', async () => {
+    const before = configApplied().length;
+    const newPort = await freePort();
+    ok(await admin.call('updateConfig', { patch: { ui: { port: newPort } }, version: await version() }));
+    await waitFor(() => configApplied().length > before || undefined, 'the config to be applied');
+    assert.deepEqual(configApplied().slice(before).map((r) => r.restarted), [['api']]);
+    const moved = new BrowserClient(`http://127.0.0.1:${newPort}`);
+    for (const [name, value] of admin.cookies) moved.cookies.set(name, value);
+    admin = moved;
+    await waitFor(() => gateway.records().some((r) => r.msg === 'setup UI and API listening' && String(r.url).endsWith(`:${newPort}`)) || undefined, 'the API on its new port');
+    ok(await admin.call('config'));
+    assert.ok(!gateway.records().some((r) => r.msg === 'component did not stop in time'), 'the old server closed at once');
+  });
+
   it('the sensor that ran throughout has no gap in its seqs', async () => {
     // Stop producing s1 (a live removal); once what it accepted is delivered, every seq must be there.
     ok(await admin.call('removeSensor', { ref: { kind: 'sim', id: 's1' }, version: await version() }));
