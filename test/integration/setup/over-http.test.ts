@@ -20,6 +20,14 @@ import { EntrypointLauncher } from '../../../main/ota/launcher.js';
 import { OtaService } from '../../../main/ota/ota-service.js';
 import { SystemPortDiscovery } from '../../../main/sensors/serial/discovery.js';
 import { SerialSetup } from '../../../main/sensors/serial/preview.js';
+import { SqliteBuffer } from '../../../main/buffer/sqlite-buffer.js';
+import { BleSource } from '../../../main/sensors/ble/ble-source.js';
+import { BTHOME_UUID } from '../../../main/sensors/ble/decoders/index.js';
+import { BlePairingService } from '../../../main/sensors/ble/pairing-service.js';
+import { bleSchema } from '../../../main/shared/config/ble.js';
+import { bufferSchema } from '../../../main/shared/config/buffer.js';
+import { BluezMock, PrivateBus } from '../../helpers/dbus.js';
+import { VECTORS } from '../../fixtures/ble/bthome-seal.js';
 import { apiEventSchema, EVENTS_PATH, type ApiEvent } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { uiSchema } from '../../../main/shared/config/gateway.js';
@@ -51,6 +59,10 @@ describe('setup flows over HTTP and the event WebSocket', () => {
   let server: ApiServer;
   let admin: BrowserClient;
   let socket: WebSocket;
+  let bus: PrivateBus;
+  let mock: BluezMock;
+  let buffer: SqliteBuffer;
+  let ble: BleSource;
 
   before(async () => {
     await pair.start();
@@ -60,6 +72,16 @@ describe('setup flows over HTTP and the event WebSocket', () => {
     broker = await startMosquitto({ pki });
     ws = workspace({ caFile: pki.ca.certPath });
     box = await OtaBox.create();
+    bus = await PrivateBus.start(dataDir);
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
+    mock = new BluezMock(bus);
+    await mock.start();
+    buffer = new SqliteBuffer({ file: join(dataDir, 'buffer.db'), options: bufferSchema.parse({}), log: silentLogger, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: false }) });
+    await buffer.start(new AbortController().signal);
+    ble = new BleSource({ config: bleSchema.parse({}), stateDir: join(dataDir, 'ble'), sink: buffer, log: silentLogger, clock: systemClock });
+    await ble.start();
+    const adapter = await mock.addAdapter('hci0');
+    await waitFor('BLE discovery', async () => ble.scanStatus().adapters[0]?.discovering === true && (await mock.discovering(adapter)));
 
     const ui = uiSchema.parse({ port: 0 });
     const metrics = createMetricsRegistry({ processMetrics: false });
@@ -70,6 +92,7 @@ describe('setup flows over HTTP and the event WebSocket', () => {
     const backends = {
       ...fakeBackends(() => (holder.control as ControlApi).events).backends,
       serial: new SerialSetup({ ports: { configured: () => [], pause: async () => {}, resume: async () => {} }, discovery: new SystemPortDiscovery({ log }), events: publisher, log, clock }),
+      ble: new BlePairingService({ pairing: () => ble.pairing, events: publisher, configVersion: () => 'unchanged', log, clock }),
       cloud: new CloudTester({ gatewayId: GATEWAY_ID, onBoxIdentity: undefined, caDir: join(dataDir, 'cloud-ca'), log, clock }),
       identity: new IdentityService({ config: () => ws.config, rotation: () => undefined, log, clock }),
       ota: new OtaService({
@@ -105,6 +128,10 @@ describe('setup flows over HTTP and the event WebSocket', () => {
     socket?.close();
     await server?.stop();
     await control?.stop();
+    await ble?.stop();
+    await buffer?.stop();
+    await mock?.stop();
+    await bus?.stop();
     await closePort(device);
     await pair.dispose();
     await broker?.cleanup();
@@ -139,6 +166,22 @@ describe('setup flows over HTTP and the event WebSocket', () => {
     const refused = await admin.call('startSerialPreview', { entry: { path: pair.a, format: 'kv' } });
     assert.equal(refused.status, 400);
     assert.equal((refused.body as { field?: string }).field, 'entry.sensorId');
+  });
+
+  it('BLE pairing: a wrong bind key is refused, the right one accepted', async () => {
+    const session = ok(await admin.call('startPairing', {}));
+    const secret = await mock.addDevice('hci0', VECTORS.mac, 'freezer');
+    await mock.advertise(secret, -50, { serviceData: { [BTHOME_UUID]: VECTORS.encrypted1.slice(4) } });
+    await waitFor('the encrypted device on the socket', () =>
+      events.some((e) => e.type === 'pairing-nearby' && e.sessionId === session.sessionId && e.devices.some((d) => d.mac === VECTORS.mac && d.encrypted)),
+    );
+    const wrong = await admin.call('addBleSensor', { mac: VECTORS.mac, id: 'freezer', bindKey: VECTORS.wrongKey });
+    assert.equal(wrong.status, 400);
+    assert.equal((wrong.body as { field?: string }).field, 'bindKey');
+    assert.match((wrong.body as { message: string }).message, /wrong bind key/);
+    assert.deepEqual(ok(await admin.call('addBleSensor', { mac: VECTORS.mac, id: 'freezer', bindKey: VECTORS.bindKey })), { version: 'unchanged' });
+    assert.deepEqual(ble.pairing.list().map((e) => e.id), ['freezer']);
+    ok(await admin.call('stopPairing', { sessionId: String(session.sessionId) }));
   });
 
   it('testCloud with a wrong CA answers unknown-ca with a hint; with the right one, ok', async () => {
