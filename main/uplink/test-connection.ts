@@ -28,6 +28,7 @@ export const UPLINK_ERROR_HINTS: Record<UplinkErrorKind, string> = {
   'not-authorized': 'the broker refused this gateway: allow its certificate CN on the broker, and make it match gateway.id',
   'publish-not-authorized': 'the broker ACL does not allow this gateway to publish: allow topics under its certificate CN',
   'publish-rejected': 'the broker refused a message: check its limits (message size, quotas)',
+  'packet-too-large': "a packet exceeded the broker's max_packet_size: raise that limit, or lower cloud.batch.maxBytes below it",
   'identity-mismatch': 'the certificate CN differs from gateway.id: set gateway.id to the CN, or issue a certificate for gateway.id',
   'connection-refused': 'nothing listens at that host and port: check the URL (port 8883 for mqtts) and that the broker runs',
   dns: 'the host name does not resolve: check the URL and the box DNS settings',

@@ -9,7 +9,7 @@ export const STATUS: GatewayStatus = {
   startedAt: '2026-01-01T00:00:00.000Z',
   components: [{ name: 'buffer', state: 'running' }],
   sensors: [{ sensorId: 'ble-1', source: 'ble', online: true, lastSeen: 1_767_225_600_000, rate: 0.2, rssi: -61 }],
-  buffer: { depth: 4, bytes: 400, inFlight: 0, oldestUnsentAgeMs: 2500, drops: { capacity: 0, ttl: 0, 'io-error': 0 }, pendingDropRecords: 0 },
+  buffer: { depth: 4, bytes: 400, inFlight: 0, oldestUnsentAgeMs: 2500, drops: { capacity: 0, ttl: 0, 'io-error': 0, refused: 0 }, pendingDropRecords: 0 },
   uplink: {
     state: 'waiting',
     broker: 'mqtts://broker.example:8883',
