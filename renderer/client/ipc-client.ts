@@ -2,9 +2,10 @@ import type { ApiEvent, IpcReply, MethodInput, MethodName, MethodResult } from '
 import { GatewayError, type GatewayClient } from './gateway-client.js';
 
 /** What preload/index.cts exposes as `window.fieldgate`: one function per method, plus events and the upload. */
-export type FieldgateBridge = { [M in MethodName]: (input: MethodInput<M>) => Promise<IpcReply<MethodResult<M>>> } & {
+export type FieldgateBridge = { [M in Exclude<MethodName, 'uploadBundle'>]: (input: MethodInput<M>) => Promise<IpcReply<MethodResult<M>>> } & {
   onEvent(listener: (event: ApiEvent) => void): () => void;
-  uploadBundleFile(file: File, onProgress: (sent: number, total: number) => void): Promise<IpcReply<MethodResult<'uploadBundle'>>>;
+  /** Sends the file in chunks; resolves when the backend has stored it. */
+  uploadBundle(input: MethodInput<'uploadBundle'>, file: Blob): Promise<IpcReply<MethodResult<'uploadBundle'>>>;
 };
 
 declare global {
@@ -22,11 +23,15 @@ function unwrap<R>(reply: IpcReply<R>): R {
 export function ipcClient(bridge: FieldgateBridge): GatewayClient {
   return {
     async call(method, input) {
-      const invoke = bridge[method] as (input: unknown) => Promise<IpcReply<MethodResult<typeof method>>>;
+      const invoke = bridge[method as Exclude<MethodName, 'uploadBundle'>] as (input: unknown) => Promise<IpcReply<MethodResult<typeof method>>>;
       return unwrap(await invoke(input)) as never;
     },
     async uploadBundle(file, onProgress) {
-      return unwrap(await bridge.uploadBundleFile(file, onProgress));
+      // The preload streams chunk by chunk without reporting each; the bar jumps when it is stored.
+      onProgress(0, file.size);
+      const stored = unwrap(await bridge.uploadBundle({ fileName: file.name }, file));
+      onProgress(file.size, file.size);
+      return stored;
     },
     subscribe(onEvent, onConnection) {
       onConnection('open');

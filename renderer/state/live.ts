@@ -28,13 +28,16 @@ async function refreshHistory(): Promise<void> {
   history.value = await call('history', { windowSeconds: 3600 });
 }
 
-/** Everything the overview and sensor screens show, fetched again after a reconnect. */
+/**
+ * Everything the overview and sensor screens show, fetched again after a reconnect. Parts load
+ * independently: a gateway without, say, the alerts service still shows its status and values.
+ */
 export async function resync(): Promise<void> {
-  const [nextStatus, nextValues, nextAlerts] = await Promise.all([call('status', {}), call('values', {}), call('alerts', {})]);
-  status.value = nextStatus;
-  values.value = new Map(nextValues.sensors.map((sensor) => [sensor.sensorId, sensor]));
-  alerts.value = nextAlerts;
-  await refreshHistory();
+  const [nextStatus, nextValues, nextAlerts] = await Promise.allSettled([call('status', {}), call('values', {}), call('alerts', {})]);
+  if (nextStatus.status === 'fulfilled') status.value = nextStatus.value;
+  if (nextValues.status === 'fulfilled') values.value = new Map(nextValues.value.sensors.map((sensor) => [sensor.sensorId, sensor]));
+  if (nextAlerts.status === 'fulfilled') alerts.value = nextAlerts.value;
+  await refreshHistory().catch(() => undefined);
   resyncs.value += 1;
 }
 
