@@ -91,6 +91,7 @@ export class ApiServer implements Component {
   readonly name = 'api';
   private server: FastifyInstance | undefined;
   private https: HttpsMaterial | undefined;
+  private readonly served: string[] = [];
 
   constructor(private readonly deps: ApiServerDeps) {}
 
@@ -104,6 +105,11 @@ export class ApiServer implements Component {
   /** SHA-256 of the served HTTPS certificate, or undefined over plain HTTP. */
   get httpsFingerprint(): string | undefined {
     return this.https?.fingerprint256;
+  }
+
+  /** `GET /api/status`, … every route served (the drift test compares them with the table). */
+  get routes(): readonly string[] {
+    return this.served;
   }
 
   async start(): Promise<void> {
@@ -125,6 +131,10 @@ export class ApiServer implements Component {
       ...(this.https ? { https: { cert: this.https.cert, key: this.https.key, minVersion: 'TLSv1.2' as const } } : {}),
     });
     server.server.maxConnections = ui.maxConnections;
+    this.served.length = 0;
+    server.addHook('onRoute', (route) => {
+      for (const verb of [route.method].flat()) if (verb !== 'HEAD') this.served.push(`${verb} ${route.url}`);
+    });
     server.server.headersTimeout = TIMEOUTS.headersMs;
     await server.register(cookie);
     await server.register(websocket, { options: { maxPayload: 4096 } });
@@ -187,8 +197,9 @@ export class ApiServer implements Component {
         url,
         bodyLimit: spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         handler: async (request, reply) => {
+          let who: Caller | undefined;
           try {
-            const who = caller(request);
+            who = caller(request);
             if (spec.mutates) checkStateChange(request, who);
             const context: CallContext = {
               transport: 'http',
@@ -206,7 +217,8 @@ export class ApiServer implements Component {
           } catch (error) {
             const { status, body } = errorBody(error);
             if (body.retryAfterSeconds !== undefined) void reply.header('retry-after', String(body.retryAfterSeconds));
-            if (status === 401 && request.cookies[SESSION_COOKIE] !== undefined) void reply.clearCookie(SESSION_COOKIE, { ...cookieOptions, httpOnly: true });
+            // A cookie naming no live session is dropped so the UI shows its login again.
+            if (request.cookies[SESSION_COOKIE] !== undefined && who?.session === undefined) void reply.clearCookie(SESSION_COOKIE, { ...cookieOptions, httpOnly: true });
             if (spec.streamedBody && !request.raw.readableEnded) void reply.header('connection', 'close');
             return reply.code(status).send(body);
           }

@@ -9,7 +9,7 @@ import { DropLedger, type Drop, type DropDraft } from './drop-ledger.js';
  */
 export class DropAccounts {
   private ledger = new DropLedger(1);
-  private readonly counts: Record<DropReason, number> = { capacity: 0, ttl: 0, 'io-error': 0 };
+  private readonly counts: Record<DropReason, number> = { capacity: 0, ttl: 0, 'io-error': 0, refused: 0 };
   /** Drop records of readings lost while storage failed, persisted by the next successful write. */
   private readonly unpersisted = new Map<number, DropRecord>();
   /** Drop records not yet acknowledged upstream. */

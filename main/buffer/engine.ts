@@ -157,6 +157,33 @@ export class BufferEngine implements ReadingBuffer {
     this.inFlight.nack(ids);
   }
 
+  dropRefused(ids: readonly number[]): number {
+    const store = this.store;
+    const leased = ids.filter((id) => this.inFlight.has(id) && !this.inFlight.isAcked(id));
+    if (!store || leased.length === 0) return 0;
+    try {
+      const rows = leased
+        .map((id) => store.scanUp(id - 1, 1)[0])
+        .filter((row): row is StoredRow => row !== undefined && leased.includes(row.id))
+        .sort((a, b) => a.id - b.id);
+      const now = this.deps.clock.now();
+      const draft = this.drops.draft(
+        rows.map((row) => ({ sensorId: row.sensorId, seq: row.seq, reason: 'refused' as const })),
+        now,
+      );
+      store.write({ inserts: [], deletes: rows.map((row) => row.id), seqs: [], dropRecords: draft.records });
+      this.drops.written(draft);
+      this.inFlight.forget(rows.map((row) => row.id));
+      this.totals.removed(rows);
+      this.drops.count('refused', rows.length);
+      return rows.length;
+    } catch (error) {
+      this.inFlight.nack(leased);
+      this.storageFailed(error);
+      return 0;
+    }
+  }
+
   prune(now: number): number {
     return this.pruner.prune(now);
   }

@@ -68,6 +68,11 @@ export class InFlight {
     }
   }
 
+  /** Leased rows deleted without an ack (set aside): no longer in flight. */
+  forget(ids: readonly number[]): void {
+    for (const id of ids) this.leased.delete(id);
+  }
+
   /** Forgets the leases (the store closed); acknowledged rows not yet deleted will be sent again. */
   clear(): void {
     this.leased.clear();

@@ -11,7 +11,7 @@ export interface BufferMetrics {
   commitSeconds: Histogram;
 }
 
-const DROP_REASONS: DropReason[] = ['capacity', 'ttl', 'io-error'];
+const DROP_REASONS: DropReason[] = ['capacity', 'ttl', 'io-error', 'refused'];
 const FAILURES: StorageFailure[] = ['disk-full', 'io-error'];
 
 /** Registers the fieldgate_buffer_* metrics; gauges read the buffer's in-memory stats when scraped. */

@@ -1,7 +1,9 @@
+import type { RaisedAlert } from '../shared/alert.js';
 import type { Reading, Sample } from '../shared/reading.js';
 import type { SampleSink } from '../shared/source.js';
 
-export type DropReason = 'capacity' | 'ttl' | 'io-error';
+/** `refused`: the uplink set the reading aside because the broker refuses it every time (see dropRefused). */
+export type DropReason = 'capacity' | 'ttl' | 'io-error' | 'refused';
 
 /**
  * A buffered reading as leased for sending; `id` is the buffer's row id, used to ack or nack.
@@ -38,12 +40,7 @@ export interface DropRecord {
 }
 
 /** Something an operator must see (disk full, I/O errors, a quarantined file, readings dropped). */
-export interface BufferAlert {
-  kind: 'disk-full' | 'io-error' | 'corrupt-quarantined' | 'capacity' | 'recovered';
-  severity: 'warning' | 'critical' | 'info';
-  message: string;
-  ts: number;
-}
+export type BufferAlert = RaisedAlert<'buffer-alert'>;
 
 export interface BufferStats {
   depth: number;
@@ -72,6 +69,12 @@ export interface ReadingBuffer extends SampleSink {
   ack(ids: readonly number[]): void;
   /** Returns leased rows to the queue (publish failed or connection lost). */
   nack(ids: readonly number[]): void;
+  /**
+   * Deletes leased rows the broker refuses every time, with drop records (reason `refused`), so they
+   * stop blocking the queue. Ids not leased are ignored. Returns how many were dropped; when storage
+   * fails, the rows go back to the queue instead and 0 is returned.
+   */
+  dropRefused(ids: readonly number[]): number;
   /** Drops readings older than the TTL; returns how many were dropped. */
   prune(now: number): number;
   stats(now: number): BufferStats;

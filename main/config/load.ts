@@ -69,7 +69,12 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       `config file "${file}": ${reason}; create one from native-config/fieldgate.example.yaml`,
     ]);
   }
-  const config = validateConfig(applyEnvOverrides(parseConfigText(text, file), env));
+  return effectiveConfig(parseConfigText(text, file), file, env);
+}
+
+/** The config the gateway runs with: the file's content plus env overrides, validated, paths resolved. */
+export function effectiveConfig(parsed: unknown, file: string, env: NodeJS.ProcessEnv): Config {
+  const config = validateConfig(applyEnvOverrides(parsed, env));
   resolvePaths(config, dirname(resolve(file)));
   return config;
 }

@@ -34,18 +34,35 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(canonicalize(value));
 }
 
+/** Signed documents are a few levels deep; the bound keeps every recursive walk far from the stack limit. */
+export const MAX_CANONICAL_DEPTH = 16;
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
 /**
  * Parses bytes that must already be canonical. Anything else (whitespace, reordered or duplicate
- * keys, floats, big numbers, invalid UTF-8) is refused rather than normalised.
+ * keys, floats, big numbers, invalid UTF-8, a byte-order mark) is refused rather than normalised.
  */
 export function parseCanonical(bytes: Uint8Array, what: string): CanonicalValue {
+  if (UTF8_BOM.every((byte, i) => bytes[i] === byte)) {
+    throw new OtaError('manifest-not-canonical', `${what} starts with a UTF-8 byte-order mark; canonical JSON has none`);
+  }
   let text: string;
   let value: unknown;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a BOM in the text, so no decoder step can make two encodings look alike.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    throw new OtaError('manifest-invalid', `${what} is not valid UTF-8 (${(error as Error).message})`);
+  }
+  const depth = nestingDepth(text, MAX_CANONICAL_DEPTH);
+  if (depth > MAX_CANONICAL_DEPTH) {
+    throw new OtaError('manifest-too-deep', `${what} nests objects and arrays more than ${MAX_CANONICAL_DEPTH} levels deep`);
+  }
+  try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new OtaError('manifest-invalid', `${what} is not valid UTF-8 JSON (${(error as Error).message})`);
+    throw new OtaError('manifest-invalid', `${what} is not valid JSON (${(error as Error).message})`);
   }
   const unsafe = findUnsafeNumber(value, '$');
   if (unsafe) throw new OtaError('manifest-number-out-of-range', `${what} "${unsafe}": numbers must be integers within ±(2^53 - 1)`);
@@ -59,6 +76,29 @@ export function parseCanonical(bytes: Uint8Array, what: string): CanonicalValue 
     throw new OtaError('manifest-not-canonical', `${what} is not canonical JSON (sorted keys, no whitespace, integers only, no duplicate keys)`);
   }
   return value as CanonicalValue;
+}
+
+/** The deepest bracket nesting outside strings, counting stops once it passes `limit`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    }
+  }
+  return deepest;
 }
 
 function findUnsafeNumber(value: unknown, at: string): string | undefined {

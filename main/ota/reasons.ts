@@ -26,6 +26,7 @@ export const OTA_REASONS = [
   'manifest-not-canonical',
   'manifest-number-out-of-range',
   'manifest-invalid',
+  'manifest-too-deep',
   'manifest-too-many-files',
   'manifest-duplicate-file',
   // signatures and keys

@@ -142,7 +142,7 @@ export const bufferStatusSchema = z.object({
   bytes: z.number(),
   inFlight: z.number().int(),
   oldestUnsentAgeMs: z.number().nullable(),
-  drops: z.object({ capacity: z.number(), ttl: z.number(), 'io-error': z.number() }),
+  drops: z.object({ capacity: z.number(), ttl: z.number(), 'io-error': z.number(), refused: z.number() }),
   pendingDropRecords: z.number().int(),
 });
 export type BufferStatus = z.infer<typeof bufferStatusSchema>;
@@ -159,6 +159,7 @@ export const UPLINK_ERROR_KINDS = [
   'not-authorized',
   'publish-not-authorized',
   'publish-rejected',
+  'packet-too-large',
   'identity-mismatch',
   'connection-refused',
   'dns',

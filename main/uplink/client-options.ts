@@ -2,10 +2,11 @@ import type { TcpSocketConnectOpts } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
 import type { Logger } from '../log/logger.js';
-import type { CloudConfig } from '../shared/config/cloud.js';
+import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
-import { certFacts } from './credentials.js';
+import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
+import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 
 export interface ClientOptionsDeps {
   config: CloudConfig;
@@ -36,16 +37,18 @@ export class ClientOptionsBuilder {
       reconnectPeriod: 0,
       resubscribe: false,
       will: { ...will, qos: 1, retain: true },
+      // The broker must not send us larger packets, so it cannot make the gateway buffer huge ones.
+      ...(config.protocolVersion === 5 ? { properties: { maximumPacketSize: OWN_MAXIMUM_PACKET_SIZE } } : {}),
     };
     // Small QoS 1 messages and their PUBACKs should not wait for Nagle's algorithm.
     const noNagle: Pick<TcpSocketConnectOpts, 'noDelay'> = { noDelay: true };
     if (!secure) {
       this.cert = undefined;
-      this.deps.log.warn({ broker: config.url }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
+      this.deps.log.warn({ broker: withoutUserinfo(config.url) }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
       return { ...options, ...noNagle };
     }
     const credentials = await this.deps.credentials().catch((error: unknown) => {
-      throw error instanceof UplinkError ? error : new UplinkError('bad-credentials', `cannot load the client certificate: ${error instanceof Error ? error.message : String(error)}`);
+      throw credentialError(error);
     });
     this.cert = certFacts(credentials.cert);
     const cn = this.cert.commonName;

@@ -27,9 +27,17 @@ export class CommandHandler {
       payload.length > MAX_COMMAND_BYTES
         ? { ok: false as const, error: `command "${name}": payload larger than ${MAX_COMMAND_BYTES} bytes` }
         : parseCommand(name, payload);
-    if (!parsed.ok) {
-      this.deps.log.warn({ command: name, error: parsed.error }, 'uplink: rejected inbound command');
-      this.reply(session, name, packet, { ...(parsed.id ? { id: parsed.id } : {}), command: name, ok: false, error: parsed.error });
+    const responseTopic = packet.properties?.responseTopic;
+    // Answering on any topic the request names would let a command make the gateway publish anywhere the broker allows.
+    const badResponseTopic =
+      responseTopic !== undefined && !this.deps.topics.isOwnTopicName(responseTopic)
+        ? `command "${name}": response topic ${JSON.stringify(responseTopic)} refused: it must be a topic under "${this.deps.topics.base}/" without wildcards`
+        : undefined;
+    if (!parsed.ok || badResponseTopic) {
+      const id = parsed.ok ? parsed.command.id : parsed.id;
+      const error = badResponseTopic ?? (parsed.ok ? '' : parsed.error);
+      this.deps.log.warn({ command: name, error }, 'uplink: rejected inbound command');
+      this.reply(session, name, packet, { ...(id ? { id } : {}), command: name, ok: false, error });
       return;
     }
     this.deps.log.info({ command: parsed.command.name, id: parsed.command.id }, 'uplink: command received');
@@ -45,12 +53,15 @@ export class CommandHandler {
     return { version: this.deps.version, bufferDepth, ts: new Date(this.deps.clock.now()).toISOString() };
   }
 
-  /** Replies on the MQTT 5 response topic when the request named one, else on `…/cmd-result/<name>`. */
+  /**
+   * Replies on the MQTT 5 response topic when the request named one under the gateway's own
+   * prefix, else on `…/cmd-result/<name>`.
+   */
   private reply(session: Session, name: string, request: IPublishPacket, body: Record<string, unknown>): void {
     if (!session.open) return;
     const responseTopic = request.properties?.responseTopic;
     const correlationData = request.properties?.correlationData;
-    const topic = responseTopic ?? this.deps.topics.commandResult(name);
+    const topic = responseTopic !== undefined && this.deps.topics.isOwnTopicName(responseTopic) ? responseTopic : this.deps.topics.commandResult(name);
     const properties = this.deps.protocolVersion === 5 && correlationData ? { properties: { correlationData } } : {};
     session.client.publish(topic, Buffer.from(JSON.stringify(body)), { qos: 1, ...properties }, (error) => {
       if (error) this.deps.log.warn({ topic, err: error }, 'uplink: could not publish a command result');

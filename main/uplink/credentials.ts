@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { IdentityError } from '../identity/errors.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import type { ClientCertFacts } from './errors.js';
 import { UplinkError } from './errors.js';
@@ -41,4 +42,17 @@ export function certFacts(certPem: string): ClientCertFacts {
   } catch {
     return {};
   }
+}
+
+/**
+ * Why the credentials could not be provided, as an uplink error kind. The on-box identity refuses
+ * to hand out a certificate outside its validity: that is the certificate's expiry (or the clock),
+ * not unusable files.
+ */
+export function credentialError(error: unknown): UplinkError {
+  if (error instanceof UplinkError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof IdentityError && error.problem === 'expired') return new UplinkError('client-cert-expired', message, error.problem);
+  if (error instanceof IdentityError && error.problem === 'not-yet-valid') return new UplinkError('client-cert-not-yet-valid', message, error.problem);
+  return new UplinkError('bad-credentials', `cannot load the client certificate: ${message}`, error instanceof IdentityError ? error.problem : undefined);
 }

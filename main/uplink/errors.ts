@@ -11,6 +11,7 @@ export const UPLINK_ERROR_KINDS = [
   'not-authorized',
   'publish-not-authorized',
   'publish-rejected',
+  'packet-too-large',
   'identity-mismatch',
   'connection-refused',
   'dns',
@@ -161,6 +162,39 @@ export function classifyPubackRefusal(code: number, topic: string, ctx: Classify
   return new UplinkError('publish-rejected', `the broker refused a publish to "${topic}": ${text} (${hex})${hint}`, code);
 }
 
+/** Reason codes of a broker's DISCONNECT (MQTT 5 §3.14.2.1) that the operator can act on. */
+const DISCONNECT_V5: Record<number, string> = {
+  0x80: 'unspecified error',
+  0x81: 'malformed packet',
+  0x82: 'protocol error',
+  0x83: 'implementation specific error',
+  0x87: 'not authorized',
+  0x89: 'server busy',
+  0x8b: 'server shutting down',
+  0x8d: 'keep alive timeout',
+  0x8e: 'session taken over (another client connected with the same client id)',
+  0x93: 'receive maximum exceeded',
+  0x95: 'packet too large',
+  0x96: 'message rate too high',
+  0x97: 'quota exceeded',
+  0x98: 'administrative action',
+  0x99: 'payload format invalid',
+};
+
+/** A DISCONNECT the broker sent (MQTT 5) before closing the connection. */
+export function classifyDisconnect(code: number, ctx: ClassifyContext): UplinkError {
+  const hex = `0x${code.toString(16).padStart(2, '0')}`;
+  if (code === 0x95) {
+    return new UplinkError(
+      'packet-too-large',
+      `${ctx.url} closed the connection: a packet was larger than it accepts (${hex}). The broker did not announce its limit ` +
+        '(MQTT 5 Maximum Packet Size), so lower cloud.batch.maxBytes below its max_packet_size, or raise that limit',
+      code,
+    );
+  }
+  return new UplinkError('connection-lost', `${ctx.url} closed the connection: ${DISCONNECT_V5[code] ?? 'reason code'} (${hex})`, code);
+}
+
 /**
  * TLS alert numbers (RFC 8446 §6) to the codes Node 20's OpenSSL gives them. OpenSSL 3.5 (Node 24)
  * renamed "sslv3 alert …" to "ssl/tls alert …", so alerts are recognised by number, not by name.
@@ -245,6 +279,13 @@ export function classifyConnectError(error: unknown, ctx: ClassifyContext): Upli
     return new UplinkError('tls', `TLS handshake with ${broker} failed: ${detail}`, code);
   }
   const reason = reasonCodeOf(error);
+  if (reason === 0x95) {
+    return new UplinkError(
+      'packet-too-large',
+      `${broker} sent a packet larger than the gateway's Maximum Packet Size; the connection was dropped: ${detail}`,
+      reason,
+    );
+  }
   if (reason !== undefined) return new UplinkError('protocol', `${broker}: ${detail}`, reason);
   return new UplinkError('other', `cannot connect to ${broker}: ${detail}`, code);
 }

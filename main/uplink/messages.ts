@@ -1,5 +1,5 @@
 import type { DropRecord, LeasedReading } from '../buffer/types.js';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import { toWire } from '../shared/reading.js';
 
 /** One MQTT message worth of readings of one sensor, with the buffer row ids to ack on PUBACK. */
@@ -15,36 +15,67 @@ function encode(readings: readonly LeasedReading[]): Buffer {
   return Buffer.from(`{"readings":[${parts.join(',')}]}`);
 }
 
+export interface PackLimits {
+  maxReadings: number;
+  /** cloud.batch.maxBytes: a single reading larger than this still goes, alone. */
+  maxBytes: number;
+  /** The largest payload the broker takes on this sensor's topic; a reading larger than this alone cannot be sent. */
+  payloadLimit?: (sensorId: string) => number;
+  /** Readings to send in a message of their own (suspected of getting their message refused). */
+  alone?: (id: number) => boolean;
+}
+
+export interface PackedReadings {
+  messages: ReadingsMessage[];
+  /** Readings that alone exceed `payloadLimit`: no broker honouring its limit would take them. */
+  unsendable: LeasedReading[];
+}
+
 /**
  * Groups leased readings into messages: one sensor per message (the topic names it), in lease
- * order, at most `maxReadings` readings and `maxBytes` payload bytes each. A reading that alone
- * exceeds `maxBytes` still goes out, alone.
+ * order, at most `maxReadings` readings and `maxBytes` (and `payloadLimit`) payload bytes each.
  */
-export function packReadings(leased: readonly LeasedReading[], limits: { maxReadings: number; maxBytes: number }): ReadingsMessage[] {
+export function packReadings(leased: readonly LeasedReading[], limits: PackLimits): PackedReadings {
   const bySensor = new Map<string, LeasedReading[]>();
   for (const reading of leased) {
     const list = bySensor.get(reading.sensorId);
     if (list) list.push(reading);
     else bySensor.set(reading.sensorId, [reading]);
   }
-  const messages: ReadingsMessage[] = [];
+  const packed: PackedReadings = { messages: [], unsendable: [] };
   for (const [sensorId, readings] of bySensor) {
-    for (let start = 0; start < readings.length; start += limits.maxReadings) {
-      splitBySize(sensorId, readings.slice(start, start + limits.maxReadings), limits.maxBytes, messages);
+    const hardMax = limits.payloadLimit?.(sensorId) ?? Number.POSITIVE_INFINITY;
+    const split = (run: LeasedReading[]) => {
+      for (let start = 0; start < run.length; start += limits.maxReadings) {
+        splitBySize(sensorId, run.slice(start, start + limits.maxReadings), Math.min(limits.maxBytes, hardMax), hardMax, packed);
+      }
+    };
+    let run: LeasedReading[] = [];
+    for (const reading of readings) {
+      if (!limits.alone?.(reading.id)) {
+        run.push(reading);
+        continue;
+      }
+      split(run);
+      run = [];
+      split([reading]);
     }
+    split(run);
   }
-  return messages;
+  return packed;
 }
 
-function splitBySize(sensorId: string, readings: LeasedReading[], maxBytes: number, out: ReadingsMessage[]): void {
+function splitBySize(sensorId: string, readings: LeasedReading[], maxBytes: number, hardMax: number, out: PackedReadings): void {
+  if (readings.length === 0) return;
   const payload = encode(readings);
   if (payload.length <= maxBytes || readings.length === 1) {
-    out.push({ sensorId, ids: readings.map((r) => r.id), payload });
+    if (payload.length > hardMax) out.unsendable.push(...readings);
+    else out.messages.push({ sensorId, ids: readings.map((r) => r.id), payload });
     return;
   }
   const half = Math.ceil(readings.length / 2);
-  splitBySize(sensorId, readings.slice(0, half), maxBytes, out);
-  splitBySize(sensorId, readings.slice(half), maxBytes, out);
+  splitBySize(sensorId, readings.slice(0, half), maxBytes, hardMax, out);
+  splitBySize(sensorId, readings.slice(half), maxBytes, hardMax, out);
 }
 
 /** The alert the cloud receives for readings the buffer dropped on purpose (capacity, TTL, I/O error). */
@@ -64,7 +95,7 @@ export function dropAlert(gatewayId: string, record: DropRecord): Buffer {
 }
 
 /** An alert (disk full, quarantined file, certificate expiring…) for the cloud. */
-export function alertMessage(gatewayId: string, alert: GatewayAlert): Buffer {
+export function alertMessage(gatewayId: string, alert: Alert): Buffer {
   return Buffer.from(
     JSON.stringify({
       type: alert.type,

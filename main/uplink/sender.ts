@@ -1,12 +1,14 @@
 import type { LeasedReading, ReadingBuffer } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
-import { classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
-import { alertMessage, dropAlert, packReadings } from './messages.js';
+import { UplinkError, classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
+import { alertMessage, dropAlert, packReadings, type ReadingsMessage } from './messages.js';
 import type { UplinkMetrics } from './metrics.js';
+import { maxPayloadBytes } from './packet-size.js';
 import { RateLimit } from './rate-limit.js';
+import { RefusalTracker, refusalClass } from './refusals.js';
 import type { InFlight, Session } from './session.js';
 import type { Topics } from './topics.js';
 
@@ -16,6 +18,12 @@ const DROP_CHECK_MS = 1_000;
 const MAX_LEASE = 5_000;
 /** Buffer alerts kept while offline; older ones are dropped first (they are also in the log). */
 const MAX_QUEUED_ALERTS = 100;
+/**
+ * Readings held back (refused every time, or larger than the broker's Maximum Packet Size) while
+ * the broker accepts no other readings; beyond this the connection ends with an error and all
+ * of them stay in the buffer.
+ */
+const MAX_HELD = 16;
 
 export interface SenderDeps {
   buffer: ReadingBuffer;
@@ -30,6 +38,8 @@ export interface SenderDeps {
   stopping: () => boolean;
   /** What the error classifier needs to explain a refused publish. */
   context: () => ClassifyContext;
+  /** Counts and logs a refusal that does not end the connection. */
+  report: (error: UplinkError) => void;
 }
 
 /**
@@ -39,8 +49,9 @@ export interface SenderDeps {
  */
 export class Sender {
   private readonly limiter: RateLimit | undefined;
-  private readonly alertQueue: GatewayAlert[] = [];
+  private readonly alertQueue: Alert[] = [];
   private readonly dropsInFlight = new Set<number>();
+  private readonly refusals = new RefusalTracker();
   private publishKey = 0;
   private pendingAcks: number[] = [];
   /** Readings messages whose PUBACK is in pendingAcks. */
@@ -63,7 +74,7 @@ export class Sender {
     return this.acknowledgedReadings;
   }
 
-  queueAlert(alert: GatewayAlert): void {
+  queueAlert(alert: Alert): void {
     this.alertQueue.push(alert);
     if (this.alertQueue.length > MAX_QUEUED_ALERTS) this.alertQueue.shift();
     this.wake();
@@ -95,12 +106,22 @@ export class Sender {
     this.pollTimer = undefined;
   }
 
-  /** Settles a finished session: flushes pending acks, returns everything unacknowledged to the buffer. */
-  release(session: Session): void {
+  /**
+   * Settles a finished session: flushes pending acks, returns everything unacknowledged (and held)
+   * to the buffer. When the broker dropped it for a too-large packet, the largest readings message
+   * in flight counts as refused.
+   */
+  release(session: Session, reason?: UplinkError): void {
     this.stopPolling();
     this.flushAcks();
+    if (reason?.kind === 'packet-too-large') {
+      const largest = [...session.inFlight.values()].filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
+      if (largest?.readingIds) this.refusals.refused(largest.readingIds);
+    }
     for (const entry of session.inFlight.values()) this.returnToBuffer(entry);
     session.inFlight.clear();
+    const held = this.refusals.connectionEnded();
+    if (held.length > 0) this.safely('nack', () => this.deps.buffer.nack(held));
   }
 
   /** Fills the in-flight window: drop records first, then readings. */
@@ -112,7 +133,7 @@ export class Sender {
     }
     const { window } = session;
     while (this.alertQueue.length > 0 && session.inFlight.size < window) {
-      const alert = this.alertQueue.shift() as GatewayAlert;
+      const alert = this.alertQueue.shift() as Alert;
       this.publish(session, this.deps.topics.alerts, alertMessage(this.deps.gatewayId, alert), { alert });
     }
     if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);
@@ -141,11 +162,65 @@ export class Sender {
         break;
       }
       this.limiter?.take(leased.length, this.deps.clock.now());
-      for (const message of packReadings(leased, { maxReadings, maxBytes })) {
-        this.publish(session, this.deps.topics.readings(message.sensorId), message.payload, { readingIds: message.ids, readings: message.ids.length });
-      }
+      const packed = packReadings(leased, {
+        maxReadings,
+        maxBytes,
+        ...this.payloadLimit(session),
+        alone: (id) => this.refusals.isSuspect(id),
+      });
+      for (const reading of packed.unsendable) this.unsendable(session, reading);
+      for (const message of packed.messages) this.publishReadings(session, message);
     }
     this.pollIn(IDLE_POLL_MS);
+  }
+
+  /** The broker's Maximum Packet Size as a payload limit per readings topic (MQTT 5 brokers announce it in CONNACK). */
+  private payloadLimit(session: Session): { payloadLimit?: (sensorId: string) => number } {
+    const limit = session.maximumPacketSize;
+    if (limit === undefined) return {};
+    const protocolVersion = this.deps.config.protocolVersion;
+    return { payloadLimit: (sensorId) => maxPayloadBytes({ topicBytes: Buffer.byteLength(this.deps.topics.readings(sensorId)), protocolVersion }, limit) };
+  }
+
+  private publishReadings(session: Session, message: ReadingsMessage): void {
+    this.publish(session, this.deps.topics.readings(message.sensorId), message.payload, {
+      readingIds: message.ids,
+      readings: message.ids.length,
+      sensorId: message.sensorId,
+      bytes: message.payload.length,
+    });
+  }
+
+  /** A reading that alone exceeds the broker's Maximum Packet Size: set aside, or held until the broker proves it takes others. */
+  private unsendable(session: Session, reading: LeasedReading): void {
+    const limit = `the broker's Maximum Packet Size (${session.maximumPacketSize ?? '?'} bytes)`;
+    if (this.refusals.unsendable(reading.id) === 'set-aside') {
+      this.setAside([reading.id], reading.sensorId, `it alone exceeds ${limit}`);
+      return;
+    }
+    this.endIfTooManyHeld(
+      session,
+      () =>
+        new UplinkError(
+          'packet-too-large',
+          `readings larger than ${limit} wait while the broker accepts no other readings; raise its max_packet_size, or check that it accepts readings at all`,
+        ),
+    );
+  }
+
+
+  private endIfTooManyHeld(session: Session, error: () => UplinkError): void {
+    if (this.refusals.heldCount > MAX_HELD) session.end(error());
+  }
+
+  /** Drops readings the broker will never take, with a `refused` drop record the cloud receives as an alert. */
+  private setAside(ids: number[], sensorId: string | undefined, why: string): void {
+    let dropped = 0;
+    this.safely('drop refused readings', () => (dropped = this.deps.buffer.dropRefused(ids)));
+    if (dropped === 0) return;
+    this.refusals.forget(ids);
+    this.nextDropCheck = 0;
+    this.deps.log.warn({ sensor: sensorId, readings: dropped, reason: 'refused' }, `uplink: set aside ${dropped} reading(s) the broker refuses every time (${why}); a drop record (reason "refused") reports them`);
   }
 
   /** Pumps again after `ms` unless pumped before; the pump runs once per PUBACK burst, so an unchanged delay reuses the timer. */
@@ -187,6 +262,8 @@ export class Sender {
     session.inFlight.delete(key);
     if (!error) {
       if (entry.readingIds) {
+        const proven = this.refusals.acceptedMessage(entry.readingIds);
+        if (proven.length > 0) this.setAside(proven, undefined, 'the broker refused them alone while it accepted other readings');
         this.pendingAcks.push(...entry.readingIds);
         this.ackedMessages++;
         this.scheduleAckFlush();
@@ -202,11 +279,25 @@ export class Sender {
       this.wake();
       return;
     }
-    this.returnToBuffer(entry);
     const code = (error as { code?: unknown }).code;
+    if (typeof code === 'number' && entry.readingIds && refusalClass(code) === 'permanent') {
+      this.permanentlyRefused(session, entry, entry.readingIds, classifyPubackRefusal(code, topic, this.deps.context()));
+      return;
+    }
+    this.returnToBuffer(entry);
     // A refused publish (e.g. 0x87 when gateway.id is not the certificate's CN) would repeat for
     // every message: drop the connection and let the backoff pace the retries.
     session.end(typeof code === 'number' ? classifyPubackRefusal(code, topic, this.deps.context()) : classifyConnectError(error, this.deps.context()));
+  }
+
+  /** A refusal about this message's content: the connection stays; its readings are retried alone, then set aside. */
+  private permanentlyRefused(session: Session, entry: InFlight, ids: number[], refusal: UplinkError): void {
+    this.deps.report(refusal);
+    const verdict = this.refusals.refused(ids);
+    if (verdict === 'retry') this.returnToBuffer(entry);
+    else if (verdict === 'set-aside') this.setAside(ids, entry.sensorId, refusal.message);
+    else this.endIfTooManyHeld(session, () => new UplinkError(refusal.kind, `${refusal.message}; the broker accepts no other readings either, so they stay buffered`, refusal.code));
+    this.wake();
   }
 
   private returnToBuffer(entry: InFlight): void {

@@ -1,14 +1,17 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
-import { UplinkError, classifyConnack, classifyConnectError, type ClassifyContext } from './errors.js';
+import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, type ClassifyContext } from './errors.js';
 
 /** What one unacknowledged publish carries back to the buffer (or the alert queue) if it is never acked. */
 export interface InFlight {
   readingIds?: number[];
   readings?: number;
+  /** Sensor and payload size of a readings message, to log what is set aside and find a too-large one. */
+  sensorId?: string;
+  bytes?: number;
   dropRecordId?: number;
-  alert?: GatewayAlert;
+  alert?: Alert;
 }
 
 /** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */
@@ -17,6 +20,8 @@ export class Session {
   readonly inFlight = new Map<number, InFlight>();
   /** cloud.inFlight, lowered to the broker's MQTT 5 Receive Maximum when it announces one. */
   window = 1;
+  /** The broker's MQTT 5 Maximum Packet Size (whole packets, bytes), when it announced one. */
+  maximumPacketSize: number | undefined;
   readonly ended: Promise<UplinkError | undefined>;
   private finish!: (reason: UplinkError | undefined) => void;
 
@@ -35,6 +40,7 @@ export class Session {
 }
 
 export interface OpenSessionDeps {
+  /** Where to connect; messages name the broker by `context().url`, which has no credentials. */
   url: string;
   options: IClientOptions;
   protocolVersion: 4 | 5;
@@ -59,14 +65,16 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   });
   let closedEarly: (() => void) | undefined;
   let receiveMaximum: number | undefined;
+  let maximumPacketSize: number | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       const abort = () => reject(new UplinkError('connection-lost', 'the uplink stopped while connecting'));
       deps.signal.addEventListener('abort', abort, { once: true });
       if (deps.signal.aborted) abort();
-      closedEarly = () => reject(firstError ?? new UplinkError('connection-lost', `${deps.url} closed the connection before it was established`));
+      closedEarly = () => reject(firstError ?? new UplinkError('connection-lost', `${deps.context().url} closed the connection before it was established`));
       client.once('connect', (connack) => {
         receiveMaximum = connack.properties?.receiveMaximum;
+        maximumPacketSize = connack.properties?.maximumPacketSize;
         resolve();
       });
       client.once('close', closedEarly);
@@ -80,9 +88,15 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   }
   const session = new Session(client, deps.clock.now());
   session.window = Math.max(1, Math.min(deps.inFlight, receiveMaximum ?? Number.POSITIVE_INFINITY));
+  session.maximumPacketSize = maximumPacketSize;
   if (closedEarly) client.removeListener('close', closedEarly);
+  let disconnectReason: number | undefined;
+  client.on('disconnect', (packet) => {
+    disconnectReason ??= packet.reasonCode;
+  });
   client.on('close', () => {
-    session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.url} was lost`));
+    if (disconnectReason !== undefined && disconnectReason !== 0) session.end(classifyDisconnect(disconnectReason, deps.context()));
+    else session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.context().url} was lost`));
   });
   client.on('error', (error) => {
     firstError = error;

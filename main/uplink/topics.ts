@@ -32,6 +32,15 @@ export class Topics {
     return topic.startsWith(prefix) ? topic.slice(prefix.length) : undefined;
   }
 
+  /**
+   * Whether `topic` is a topic name (no `+`/`#` wildcards, no NUL) strictly under
+   * `<prefix>/<gatewayId>/`: the only place the gateway may be asked to publish, e.g. as an MQTT 5
+   * Response Topic.
+   */
+  isOwnTopicName(topic: string): boolean {
+    return topic.startsWith(`${this.base}/`) && topic.length > this.base.length + 1 && !/[+#\u0000]/.test(topic);
+  }
+
   /** A control topic for other modules (e.g. certificate rotation): `<prefix>/<gatewayId>/<suffix>`. */
   control(suffix: string): string {
     if (suffix.length === 0 || suffix.startsWith('/') || suffix.endsWith('/')) {

@@ -1,10 +1,10 @@
 import type { IPublishPacket } from 'mqtt';
 import type { ReadingBuffer } from '../buffer/types.js';
-import type { GatewayAlert } from '../shared/alert.js';
+import type { Alert } from '../shared/alert.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
-import type { CloudConfig } from '../shared/config/cloud.js';
+import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { Backoff } from './backoff.js';
@@ -71,6 +71,8 @@ export class Uplink implements Component {
   private readonly errorCounts: Partial<Record<UplinkErrorKind, number>> = {};
   private readonly waiters = new ReconnectWaiters();
   private readonly metrics: UplinkMetrics;
+  /** cloud.url as logged and shown: never with credentials. */
+  private readonly broker: string;
 
   private state: UplinkState = 'stopped';
   private session: Session | undefined;
@@ -86,6 +88,7 @@ export class Uplink implements Component {
 
   constructor(private readonly deps: UplinkDeps) {
     const { config, gatewayId, log, clock } = deps;
+    this.broker = withoutUserinfo(config.url);
     this.topics = new Topics(config.topicPrefix, gatewayId);
     const { initialMs, maxMs, stableMs } = config.backoff;
     this.backoff = new Backoff({ initialMs, maxMs, stableMs, random: deps.random ?? Math.random });
@@ -103,6 +106,7 @@ export class Uplink implements Component {
       session,
       stopping: () => this.stopping,
       context: () => this.context(),
+      report: (error) => this.recordError(error),
     });
     this.commands = new CommandHandler({
       topics: this.topics,
@@ -120,7 +124,7 @@ export class Uplink implements Component {
     this.stopping = false;
     this.state = 'connecting';
     this.deps.log.info(
-      { broker: this.deps.config.url, gatewayId: this.deps.gatewayId, protocolVersion: this.deps.config.protocolVersion },
+      { broker: this.broker, gatewayId: this.deps.gatewayId, protocolVersion: this.deps.config.protocolVersion },
       'uplink starting',
     );
     // Connecting runs in the background: the gateway keeps buffering while the broker is away.
@@ -140,7 +144,7 @@ export class Uplink implements Component {
   }
 
   /** Queues an alert for `<prefix>/<gatewayId>/alerts`; sent (QoS 1) as soon as the uplink is connected. */
-  publishAlert(alert: GatewayAlert): void {
+  publishAlert(alert: Alert): void {
     this.sender.queueAlert(alert);
   }
 
@@ -154,7 +158,7 @@ export class Uplink implements Component {
     const cert = this.clientOptions.cert;
     return {
       state: this.state,
-      broker: this.deps.config.url,
+      broker: this.broker,
       gatewayId: this.deps.gatewayId,
       protocolVersion: this.deps.config.protocolVersion,
       connectedSince: iso(this.session?.open ? this.session.since : null),
@@ -222,7 +226,7 @@ export class Uplink implements Component {
         this.waiters.settle(attempt);
         if (this.immediateAttempt || this.stopping) session.end(undefined);
         const reason = await session.ended;
-        this.teardown(session);
+        this.teardown(session, reason);
         if (reason) this.recordError(reason);
         else if (!this.stopping) this.deps.log.info('uplink disconnected');
       }
@@ -248,7 +252,7 @@ export class Uplink implements Component {
   }
 
   private context(): ClassifyContext {
-    return { url: this.deps.config.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(this.clientOptions.cert ? { cert: this.clientOptions.cert } : {}) };
+    return { url: this.broker, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(this.clientOptions.cert ? { cert: this.clientOptions.cert } : {}) };
   }
 
   private recordError(error: UplinkError): void {
@@ -299,7 +303,7 @@ export class Uplink implements Component {
     this.backoff.connected(this.deps.clock.now());
     this.metrics.connects.inc();
     this.metrics.connected.set(1);
-    this.deps.log.info({ broker: this.deps.config.url, certificateCn: this.clientOptions.cert?.commonName, inFlight: session.window }, 'uplink connected');
+    this.deps.log.info({ broker: this.broker, certificateCn: this.clientOptions.cert?.commonName, inFlight: session.window }, 'uplink connected');
     this.statusTimer = setInterval(() => void this.publishStatus(session).catch(() => undefined), this.deps.config.statusIntervalMs);
     this.sender.begin();
     return session;
@@ -359,8 +363,8 @@ export class Uplink implements Component {
   }
 
   /** Releases a finished session: flushes acks, returns everything unacknowledged to the buffer. */
-  private teardown(session: Session): void {
-    this.sender.release(session);
+  private teardown(session: Session, reason?: UplinkError): void {
+    this.sender.release(session, reason);
     clearInterval(this.statusTimer);
     this.statusTimer = undefined;
     session.client.end(this.stopping ? false : true);

@@ -37,6 +37,8 @@ export interface MosquittoOptions {
    * broker would. Default false.
    */
   persistence?: boolean;
+  /** Extra mosquitto.conf lines (global options such as `max_packet_size 8192`), added before the listener. */
+  extraConfig?: readonly string[];
 }
 
 export interface Mosquitto {
@@ -98,6 +100,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       'log_type notice',
       'log_type information',
       'per_listener_settings false',
+      ...(options.extraConfig ?? []),
       'allow_anonymous false',
       `acl_file ${aclPath}`,
       `listener ${port} 127.0.0.1`,

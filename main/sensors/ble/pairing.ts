@@ -40,6 +40,19 @@ export interface AddDeviceRequest {
   bindKey?: string;
 }
 
+/** What kept a device from being added; the message says what to do about it. */
+export type PairingProblem = 'no-session' | 'not-heard' | 'bad-mac' | 'bad-key' | 'key-required' | 'wrong-key' | 'key-not-needed' | 'undecodable';
+
+export class PairingError extends UserError {
+  constructor(
+    readonly problem: PairingProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PairingError';
+  }
+}
+
 interface Capture {
   mac: string;
   name?: string;
@@ -54,9 +67,9 @@ export function parseBindKey(hex: string): Uint8Array {
   try {
     bytes = hexToBytes(hex, 'bind key');
   } catch {
-    throw new UserError(`bind key: expected ${BIND_KEY_BYTES * 2} hex digits`);
+    throw new PairingError('bad-key', `bind key: expected ${BIND_KEY_BYTES * 2} hex digits`);
   }
-  if (bytes.length !== BIND_KEY_BYTES) throw new UserError(`bind key: expected ${BIND_KEY_BYTES * 2} hex digits, got ${bytes.length * 2}`);
+  if (bytes.length !== BIND_KEY_BYTES) throw new PairingError('bad-key', `bind key: expected ${BIND_KEY_BYTES * 2} hex digits, got ${bytes.length * 2}`);
   return bytes;
 }
 
@@ -71,14 +84,14 @@ export function checkAdvertisement(mac: string, payloads: AdvertisementPayloads,
     decoded = decodePayloads(payloads, bindKey ? { mac: macToBytes(mac), bindKey } : {});
   } catch (error) {
     if (error instanceof DecodeError && error.reason === 'mic-failure') {
-      throw new UserError(`the bind key does not match the latest advertisement of ${mac} (MIC check failed)`);
+      throw new PairingError('wrong-key', `the bind key does not match the latest advertisement of ${mac} (MIC check failed)`);
     }
     if (error instanceof DecodeError && error.reason === 'key-required') {
-      throw new UserError(`${mac} sends encrypted BTHome: give its bind key`);
+      throw new PairingError('key-required', `${mac} sends encrypted BTHome: give its bind key`);
     }
-    throw new UserError(`${mac}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PairingError('undecodable', `${mac}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (bindKey && !decoded.encrypted) throw new UserError(`${mac} sends unencrypted data; a bind key would reject all of it`);
+  if (bindKey && !decoded.encrypted) throw new PairingError('key-not-needed', `${mac} sends unencrypted data; a bind key would reject all of it`);
   return decoded;
 }
 
@@ -90,6 +103,7 @@ export function checkAdvertisement(mac: string, payloads: AdvertisementPayloads,
 export class BlePairing {
   private expiresAt: number | null = null;
   private readonly captures = new Map<string, Capture>();
+  private readonly watchers = new Set<() => void>();
 
   constructor(
     private readonly deps: {
@@ -137,6 +151,13 @@ export class BlePairing {
     this.captures.delete(advertisement.mac);
     this.captures.set(advertisement.mac, capture);
     if (this.captures.size > MAX_CAPTURED) this.captures.delete(this.captures.keys().next().value as string);
+    for (const watcher of this.watchers) watcher();
+  }
+
+  /** Calls `listener` after each advertisement captured during a session; returns the unsubscribe function. */
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
   }
 
   /** Devices heard during the session, strongest signal first. */
@@ -151,7 +172,7 @@ export class BlePairing {
     this.requireSession();
     const mac = macOrThrow(request.mac);
     const capture = this.captures.get(mac);
-    if (!capture) throw new UserError(`${mac} was not heard during this pairing session; wake it (press its button) and wait for it to appear`);
+    if (!capture) throw new PairingError('not-heard', `${mac} was not heard during this pairing session; wake it (press its button) and wait for it to appear`);
     const bindKey = request.bindKey !== undefined ? parseBindKey(request.bindKey) : this.deps.store.get(mac)?.bindKey;
     const decoded = checkAdvertisement(mac, capture.payloads, bindKey);
     const entry = {
@@ -218,7 +239,7 @@ export class BlePairing {
   }
 
   private requireSession(): void {
-    if (!this.isActive()) throw new UserError('no BLE pairing session is open; start one first');
+    if (!this.isActive()) throw new PairingError('no-session', 'no BLE pairing session is open; start one first');
   }
 }
 
@@ -226,6 +247,6 @@ function macOrThrow(mac: string): string {
   try {
     return normalizeMac(mac);
   } catch {
-    throw new UserError(`expected a MAC such as 54:48:E6:8F:80:A5, got "${mac}"`);
+    throw new PairingError('bad-mac', `expected a MAC such as 54:48:E6:8F:80:A5, got "${mac}"`);
   }
 }

@@ -1,5 +1,5 @@
 import { readdir, readFile, realpath } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log/logger.js';
 
@@ -8,6 +8,9 @@ export interface DiscoveredPort {
   vendorId?: string;
   productId?: string;
   serialNumber?: string;
+  /** The USB device's own names (its `manufacturer` and `product` strings), where it reports them. */
+  manufacturer?: string;
+  product?: string;
   /** The `/dev/serial/by-id/…` link pointing at this port, when udev made one. */
   byId?: string;
 }
@@ -25,11 +28,13 @@ export interface PortDiscovery {
 export interface SystemPortDiscoveryDeps {
   log: Logger;
   /** `SerialPort.list()` by default; it runs `udevadm`, which minimal images and containers lack. */
-  udevList?: () => Promise<Array<{ path: string; vendorId?: string; productId?: string; serialNumber?: string }>>;
+  udevList?: () => Promise<UdevPort[]>;
   sysRoot?: string;
   devRoot?: string;
   timeoutMs?: number;
 }
+
+type UdevPort = { path: string; vendorId?: string; productId?: string; serialNumber?: string; manufacturer?: string };
 
 /** How many directories up from a tty's device a USB device's idVendor file may be (tty → interface → device). */
 const USB_ANCESTOR_LEVELS = 4;
@@ -48,12 +53,18 @@ export class SystemPortDiscovery implements PortDiscovery {
     const byId = await this.byIdLinks();
     let ports: DiscoveredPort[] = [];
     try {
-      ports = (await this.udevList()).map((p) => ({
-        path: p.path,
-        ...(p.vendorId && { vendorId: p.vendorId.toLowerCase() }),
-        ...(p.productId && { productId: p.productId.toLowerCase() }),
-        ...(p.serialNumber && { serialNumber: p.serialNumber }),
-      }));
+      const listed = await this.udevList();
+      ports = await Promise.all(
+        listed.map(async (p) => ({
+          path: p.path,
+          ...(p.vendorId && { vendorId: p.vendorId.toLowerCase() }),
+          ...(p.productId && { productId: p.productId.toLowerCase() }),
+          ...(p.serialNumber && { serialNumber: p.serialNumber }),
+          ...(p.manufacturer && { manufacturer: p.manufacturer }),
+          // udev's list has no product name; the USB device's own string is in sysfs.
+          ...(await this.sysfsNames(p.path)),
+        })),
+      );
     } catch (error) {
       if (!this.warnedUdev) {
         this.warnedUdev = true;
@@ -68,7 +79,7 @@ export class SystemPortDiscovery implements PortDiscovery {
     });
   }
 
-  private udevList(): Promise<Array<{ path: string; vendorId?: string; productId?: string; serialNumber?: string }>> {
+  private udevList(): Promise<UdevPort[]> {
     const list = this.deps.udevList ?? (() => SerialPort.list());
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -76,6 +87,13 @@ export class SystemPortDiscovery implements PortDiscovery {
     });
     // Listing may reject synchronously or asynchronously; both end up in the caller's catch.
     return Promise.race([Promise.resolve().then(list), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private async sysfsNames(path: string): Promise<Pick<DiscoveredPort, 'manufacturer' | 'product'>> {
+    const device = await realpath(join(this.deps.sysRoot ?? '/sys', 'class', 'tty', basename(path), 'device')).catch(() => undefined);
+    if (device === undefined) return {};
+    const { manufacturer, product } = await usbIdentity(device);
+    return { ...(manufacturer && { manufacturer }), ...(product && { product }) };
   }
 
   private async sysfsList(): Promise<DiscoveredPort[]> {
@@ -104,17 +122,21 @@ export class SystemPortDiscovery implements PortDiscovery {
   }
 }
 
-async function usbIdentity(device: string): Promise<UsbMatch> {
+async function usbIdentity(device: string): Promise<UsbMatch & Pick<DiscoveredPort, 'manufacturer' | 'product'>> {
   let dir = device;
   for (let level = 0; level < USB_ANCESTOR_LEVELS && dir !== dirname(dir); level++, dir = dirname(dir)) {
     const vendorId = await readAttribute(dir, 'idVendor');
     if (vendorId === undefined) continue;
     const productId = await readAttribute(dir, 'idProduct');
     const serialNumber = await readAttribute(dir, 'serial');
+    const manufacturer = await readAttribute(dir, 'manufacturer');
+    const product = await readAttribute(dir, 'product');
     return {
       vendorId: vendorId.toLowerCase(),
       ...(productId && { productId: productId.toLowerCase() }),
       ...(serialNumber && { serialNumber }),
+      ...(manufacturer && { manufacturer }),
+      ...(product && { product }),
     };
   }
   return {};

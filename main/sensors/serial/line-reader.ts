@@ -1,14 +1,12 @@
 import type { LinePortConfig } from '../../shared/config/serial.js';
 import { configuredSensorIds } from '../../shared/config/serial.js';
 import { LineFramer } from './line-framer.js';
-import { lineParserFor } from './parsers/index.js';
-import type { LineParser } from './parsers/line-result.js';
+import { LineInterpreter } from './line-interpreter.js';
 import type { PortLink } from './port-link.js';
 import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
 import { RateLimiter } from './rate-limit.js';
 import { RejectLog } from './rejects.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Distinct sensor ids one port may introduce from its data, so a babbling device cannot grow memory without bound. */
 const MAX_SENSORS_PER_PORT = 256;
 
@@ -21,8 +19,7 @@ export class LinePortReader implements PortWorker {
   private readonly link: PortLink;
   private readonly rejects: RejectLog;
   private readonly forwarder: SampleForwarder;
-  private readonly parse: LineParser;
-  private readonly ignore: RegExp | undefined;
+  private readonly interpreter: LineInterpreter;
   private readonly sensorIds = new Set<string>();
   private framer: LineFramer;
   private limiter: RateLimiter;
@@ -30,8 +27,7 @@ export class LinePortReader implements PortWorker {
 
   constructor(private readonly deps: PortWorkerDeps & { config: LinePortConfig }) {
     const { config } = deps;
-    this.parse = lineParserFor(config);
-    this.ignore = config.ignore !== undefined ? new RegExp(config.ignore) : undefined;
+    this.interpreter = new LineInterpreter(config);
     this.framer = new LineFramer(config.maxLineBytes);
     this.limiter = new RateLimiter(config.maxLinesPerSecond);
     this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
@@ -85,16 +81,9 @@ export class LinePortReader implements PortWorker {
       this.rejects.reject('rate-limited', `more than ${this.deps.config.maxLinesPerSecond} lines per second`, bytes);
       return;
     }
-    let line: string;
-    try {
-      line = utf8.decode(bytes);
-    } catch {
-      this.rejects.reject('bad-utf8', 'line is not valid UTF-8', bytes);
-      return;
-    }
-    if (this.ignore?.test(line)) return;
-    const result = this.parse(line);
-    if (!result.ok) {
+    const result = this.interpreter.interpret(bytes);
+    if (result.kind === 'ignored') return;
+    if (result.kind === 'rejected') {
       this.rejects.reject(result.reason, result.detail, bytes);
       return;
     }

@@ -198,7 +198,8 @@ export class PortLink {
   }
 }
 
-function closeQuietly(handle: PortHandle): Promise<void> {
+/** Closes a port, giving up after a while: a hung-up device may never confirm. */
+export function closeQuietly(handle: PortHandle): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
     const done = (): void => {

@@ -10,6 +10,7 @@ export type RejectReason =
   | 'bad-format'
   | 'bad-value'
   | 'no-values'
+  | 'too-many-values'
   | 'column-count'
   | 'unknown-sensor'
   | 'bad-sensor-id'

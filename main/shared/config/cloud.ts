@@ -21,9 +21,30 @@ const backoffSchema = z
   .prefault({})
   .refine((b) => b.maxMs >= b.initialMs, { error: 'expected backoff.maxMs >= backoff.initialMs' });
 
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i;
+
+/** The URL without `user:password@`, for logs, status and error messages. */
+export function withoutUserinfo(url: string): string {
+  return url.replace(USERINFO, '$1');
+}
+
+const brokerUrl = z.string().superRefine((url, ctx) => {
+  if (USERINFO.test(url)) {
+    ctx.addIssue({
+      code: 'custom',
+      input: url.replace(USERINFO, '$1***@'),
+      message:
+        'a user name or password does not belong in the URL (it would be logged and shown): remove the part before "@"; ' +
+        'the gateway authenticates with its client certificate (certFile/keyFile or the on-box identity)',
+    });
+  } else if (!/^(mqtts?|wss?):\/\/[^\s/]+/.test(url)) {
+    ctx.addIssue({ code: 'custom', input: url, message: 'expected a broker URL such as mqtts://broker.example.com:8883' });
+  }
+});
+
 export const cloudSchema = z
   .strictObject({
-    url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s/]+/, { error: 'expected a broker URL such as mqtts://broker.example.com:8883' }),
+    url: brokerUrl,
     /** Plaintext `mqtt://` is refused unless this is true; even then every connect logs a warning. */
     allowInsecure: z.boolean().default(false),
     /** The CA that signed the broker's certificate (and, usually, the gateway's). */
@@ -53,7 +74,7 @@ export const cloudSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['url'],
-        input: cloud.url,
+        input: withoutUserinfo(cloud.url),
         message: 'plaintext MQTT is refused: use mqtts:// with caFile, certFile and keyFile, or set cloud.allowInsecure: true',
       });
     }

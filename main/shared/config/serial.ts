@@ -85,13 +85,14 @@ function flagRepeatedQuantities(quantities: (string | undefined)[], ctx: z.Refin
 export const SERIAL_DEFAULTS = {
   maxLineBytes: 4096,
   maxLinesPerSecond: 100,
+  maxValuesPerReading: 64,
   intervalMs: 1000,
   timeoutMs: 1000,
   delimiter: ',',
 } as const;
 
 const FORMATS = ['jsonl', 'csv', 'kv', 'modbus-rtu'] as const;
-const LINE_ONLY_KEYS = ['sensorId', 'sensorIdFrom', 'sensorIds', 'fields', 'columns', 'delimiter', 'ignore', 'maxLineBytes', 'maxLinesPerSecond'] as const;
+const LINE_ONLY_KEYS = ['sensorId', 'sensorIdFrom', 'sensorIds', 'fields', 'columns', 'delimiter', 'ignore', 'maxLineBytes', 'maxLinesPerSecond', 'maxValuesPerReading'] as const;
 const MODBUS_ONLY_KEYS = ['slaves', 'intervalMs', 'timeoutMs'] as const;
 
 /**
@@ -127,6 +128,13 @@ const serialPortFields = z.strictObject({
     .describe('Lines matching this regular expression (banners, headers, comments) are dropped without counting'),
   maxLineBytes: z.number().int().min(16).max(1024 * 1024).optional().describe(`Longer lines are dropped and counted (default ${SERIAL_DEFAULTS.maxLineBytes})`),
   maxLinesPerSecond: z.number().positive().max(100_000).optional().describe(`Lines beyond this rate are dropped and counted (default ${SERIAL_DEFAULTS.maxLinesPerSecond})`),
+  maxValuesPerReading: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe(`A line with more values than this is dropped and counted as too-many-values (default ${SERIAL_DEFAULTS.maxValuesPerReading})`),
   staleAfterMs: durationMs.min(1).optional().describe('Mark a sensor offline after this long without data (default: only when the port is gone)'),
   slaves: z.array(modbusSlaveSchema).min(1, { error: 'expected at least one slave' }).optional().describe('modbus-rtu: the slaves to poll'),
   intervalMs: durationMs.min(10).max(86_400_000).optional().describe(`modbus-rtu: poll every slave this often (default ${SERIAL_DEFAULTS.intervalMs})`),
@@ -185,6 +193,11 @@ function checkFormatKeys(port: PortFields, ctx: z.RefinementCtx): void {
     }
   }
   const fieldEntries = Object.entries(port.fields ?? {});
+  const configuredValues = port.format === 'csv' ? (port.columns?.filter((c) => typeof c === 'object').length ?? 0) : fieldEntries.length;
+  const maxValues = port.maxValuesPerReading ?? SERIAL_DEFAULTS.maxValuesPerReading;
+  if (configuredValues > maxValues) {
+    problem('maxValuesPerReading', `this port maps ${configuredValues} values, more than ${maxValues} per reading: raise maxValuesPerReading to at least ${configuredValues}`);
+  }
   flagRepeatedQuantities(fieldEntries.map(([name, mapping]) => mapping.quantity ?? name), ctx, (index) => ['fields', fieldEntries[index]?.[0] ?? index, 'quantity']);
   flagRepeatedQuantities(port.columns?.map((column) => (typeof column === 'object' ? column.quantity : undefined)) ?? [], ctx, (index) => ['columns', index, 'quantity']);
   for (const [name, mapping] of fieldEntries) {
@@ -225,6 +238,7 @@ interface LineCommon extends SerialLink {
   ignore?: string;
   maxLineBytes: number;
   maxLinesPerSecond: number;
+  maxValuesPerReading: number;
 }
 
 export interface JsonlPortConfig extends LineCommon {
@@ -281,6 +295,7 @@ function toPortConfig(port: PortFields): SerialPortConfig {
         : { kind: 'field', field, ...(port.sensorIds !== undefined && { map: port.sensorIds }) },
     maxLineBytes: port.maxLineBytes ?? SERIAL_DEFAULTS.maxLineBytes,
     maxLinesPerSecond: port.maxLinesPerSecond ?? SERIAL_DEFAULTS.maxLinesPerSecond,
+    maxValuesPerReading: port.maxValuesPerReading ?? SERIAL_DEFAULTS.maxValuesPerReading,
     ...(port.ignore !== undefined && { ignore: port.ignore }),
   };
   if (port.format === 'csv') {

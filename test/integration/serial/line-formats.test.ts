@@ -129,3 +129,39 @@ describe('serial line formats end-to-end over pty pairs into the SQLite buffer',
     assert.equal(await rig.metric('fieldgate_serial_rejects_total', { port: 'kv-port', reason: 'line-too-long' }), tooLongBefore + 1);
   });
 });
+
+describe('serial jsonl without fields over a pty: non-finite and oversized readings are counted', () => {
+  const pair = new SocatPair();
+  let device: SerialPort | undefined;
+  let rig: SerialRig;
+
+  before(async () => {
+    await pair.start();
+    rig = new SerialRig([{ id: 'loose-json', path: pair.a, format: 'jsonl', sensorId: 'loose', maxLineBytes: 256 * 1024 }]);
+    await rig.start();
+    device = await openDeviceEnd(pair.b);
+  });
+
+  after(async () => {
+    if (device) await closePort(device);
+    await rig?.dispose();
+    await pair.dispose();
+  });
+
+  it('counts {"v":1e400} as bad-value and a 10,000-key line as too-many-values; the lines around them land', async () => {
+    const port = device as SerialPort;
+    const wide = JSON.stringify(Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, 1])));
+    await send(port, '{"n":1}\n{"n":3,"v":1e400}\n');
+    await send(port, `${wide}\n`);
+    await send(port, '{"n":2}\n');
+    const readings = await rig.waitForReadings('loose', 2);
+    assert.deepEqual(
+      readings.map((r) => r.values),
+      [{ n: { value: 1, unit: '' } }, { n: { value: 2, unit: '' } }],
+    );
+    const rejects = async (reason: string): Promise<number> => rig.metric('fieldgate_serial_rejects_total', { port: 'loose-json', reason });
+    assert.equal(await rejects('bad-value'), 1);
+    assert.equal(await rejects('too-many-values'), 1, 'the line fits maxLineBytes, so the value cap is what stops it');
+    assert.equal(await rejects('line-too-long'), 0);
+  });
+});

@@ -82,11 +82,14 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-/** A real SqliteBuffer in a temp dir and an Uplink with credentials the test can swap. */
+/**
+ * A real SqliteBuffer in a temp dir and an Uplink with credentials the test can swap. Without
+ * `broker`, give `url` (a plaintext one needs `cloud: { allowInsecure: true }`, and no pki).
+ */
 export async function startRig(options: {
-  broker: Mosquitto;
-  pki: Pki;
-  client: IssuedCert;
+  broker?: Mosquitto;
+  pki?: Pki;
+  client?: IssuedCert;
   gatewayId: string;
   ca?: string;
   cloud?: Record<string, unknown>;
@@ -106,10 +109,13 @@ export async function startRig(options: {
     onAlert: (alert) => wired.uplink?.publishAlert({ type: 'buffer-alert', ...alert }),
   });
   await buffer.start(new AbortController().signal);
-  const credentials = { current: { ca: options.ca ?? options.pki.ca.certPem, cert: options.client.certPem, key: options.client.keyPem } };
+  const noTls = { ca: '', cert: '', key: '' };
+  const credentials = { current: options.pki && options.client ? { ca: options.ca ?? options.pki.ca.certPem, cert: options.client.certPem, key: options.client.keyPem } : noTls };
+  const url = options.url ?? options.broker?.url;
+  if (!url) throw new Error('startRig needs a broker or a url');
   const uplink = new Uplink({
     buffer,
-    config: cloudConfig(options.url ?? options.broker.url, options.cloud),
+    config: cloudConfig(url, options.cloud),
     gatewayId: options.gatewayId,
     credentials: async () => credentials.current,
     log: silentLogger,

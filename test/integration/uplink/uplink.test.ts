@@ -181,6 +181,23 @@ describe('uplink against a real Mosquitto with mutual TLS and the recommended AC
       });
       const flush = await waitFor(() => cloud.messages.find((m) => m.topic === 'fieldgate/gw-cmd/replies/x'), 'the flush reply on the response topic');
       assert.equal((JSON.parse(flush.text) as { ok: boolean }).ok, true);
+
+      // A Response Topic outside the gateway's own prefix, or with wildcards, is refused: the command
+      // does not run and the rejection goes to the default result topic.
+      for (const [id, responseTopic] of [
+        ['rt1', 'fieldgate/gw-other/cmd/flush'],
+        ['rt2', 'fieldgate/gw-cmd/replies/+'],
+        ['rt3', 'fieldgate/gw-cmd/#'],
+        ['rt4', 'elsewhere/x'],
+        ['rt5', 'fieldgate/gw-cmd'],
+      ] as const) {
+        await cloud.client.publishAsync('fieldgate/gw-cmd/cmd/ping', JSON.stringify({ id }), { qos: 1, properties: { responseTopic, correlationData: Buffer.from(id) } });
+        const refused = await waitFor(() => results().find((r) => r.body.id === id), `the rejection of response topic ${responseTopic}`);
+        assert.equal(refused.topic, 'fieldgate/gw-cmd/cmd-result/ping');
+        assert.equal(refused.body.ok, false);
+        assert.equal(refused.body.result, undefined, 'the command did not run');
+        assert.match(String(refused.body.error), /response topic ".*" refused: it must be a topic under "fieldgate\/gw-cmd\/" without wildcards/);
+      }
     } finally {
       await rig.stop();
     }

@@ -161,6 +161,34 @@ export function bufferConformance(name: string, factory: BufferFactory): void {
       );
     });
 
+    it('drops refused leased readings with a `refused` record, and ignores ids not leased', async () => {
+      const { buffer, clock, open } = await setup();
+      for (let i = 0; i < 4; i++) await buffer.append(sample('a', clock.now()));
+      await buffer.append(sample('b', clock.now()));
+      const leased = buffer.lease({ max: 3 });
+      assert.equal(buffer.dropRefused([leased[0]!.id, leased[1]!.id, 4, 999]), 2, 'row 4 is not leased, 999 does not exist');
+      buffer.nack(ids(leased));
+      const stats = buffer.stats(clock.now());
+      assert.equal(stats.depth, 3);
+      assert.equal(stats.drops.refused, 2);
+      assert.deepEqual(
+        buffer.dropRecords(10).map((r) => [r.sensorId, r.reason, r.firstSeq, r.lastSeq, r.count]),
+        [['a', 'refused', 1, 2, 2]],
+      );
+      await buffer.stop();
+      const reopened = await open();
+      assert.deepEqual(
+        reopened.lease({ max: 10 }).map((r) => [r.sensorId, r.seq]),
+        [
+          ['a', 3],
+          ['a', 4],
+          ['b', 1],
+        ],
+        'refused rows stay gone after a restart',
+      );
+      assert.equal(reopened.dropRecords(10)[0]?.reason, 'refused');
+    });
+
     it('ignores acks and nacks of ids it never leased', async () => {
       const { buffer, clock } = await setup();
       await buffer.append(sample('a', clock.now()));
@@ -378,7 +406,7 @@ export function bufferConformance(name: string, factory: BufferFactory): void {
         bytes: 0,
         inFlight: 0,
         oldestUnsentAgeMs: null,
-        drops: { capacity: 0, ttl: 0, 'io-error': 0 },
+        drops: { capacity: 0, ttl: 0, 'io-error': 0, refused: 0 },
         pendingDropRecords: 0,
       });
       await buffer.append(sample('a', clock.now()));

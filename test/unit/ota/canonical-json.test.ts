@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalize, parseCanonical } from '../../../main/ota/canonical-json.js';
+import { canonicalize, MAX_CANONICAL_DEPTH, parseCanonical } from '../../../main/ota/canonical-json.js';
 import { OtaError, type OtaReason } from '../../../main/ota/reasons.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -43,5 +43,23 @@ describe('canonical JSON', () => {
 
   test('refuses invalid UTF-8', () => {
     assert.throws(() => parseCanonical(Uint8Array.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), 'doc'), (e: unknown) => e instanceof OtaError && e.code === 'manifest-invalid');
+  });
+
+  test('refuses a UTF-8 byte-order mark instead of dropping it', () => {
+    const text = canonicalize({ a: 1 });
+    assert.deepEqual(parseCanonical(bytes(text), 'doc'), { a: 1 });
+    assert.throws(
+      () => parseCanonical(Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes(text)]), 'doc'),
+      (e: unknown) => e instanceof OtaError && e.code === 'manifest-not-canonical' && /byte-order mark/.test(e.message),
+    );
+  });
+
+  test('bounds the nesting depth, counting only brackets outside strings', () => {
+    const nest = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    assert.deepEqual(parseCanonical(bytes(`{"a":${nest(MAX_CANONICAL_DEPTH - 1)}}`), 'doc'), { a: JSON.parse(nest(MAX_CANONICAL_DEPTH - 1)) });
+    refuses(`{"a":${nest(MAX_CANONICAL_DEPTH)}}`, 'manifest-too-deep');
+    refuses(nest(100_000), 'manifest-too-deep');
+    const brackets = `${'['.repeat(1000)}\\"{`;
+    assert.deepEqual(parseCanonical(bytes(canonicalize({ a: brackets })), 'doc'), { a: brackets });
   });
 });

@@ -225,6 +225,20 @@ describe('OTA verify: adversarial corpus', () => {
     await expectRefusal(bytes, 'manifest-not-canonical');
   });
 
+  test('the genuine signed manifest behind a UTF-8 byte-order mark → manifest-not-canonical', async () => {
+    const entry = manifestEntry(release.envelope);
+    const withBom = { ...entry, data: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), entry.data!]) };
+    await expectRefusal(await packEntries([withBom, ...payloadEntries(release.files)]), 'manifest-not-canonical');
+  });
+
+  for (const depth of [3_000, 5_000]) {
+    test(`a manifest nested ${depth} levels deep → manifest-too-deep (not a stack overflow)`, async () => {
+      const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      const text = canonicalize(release.envelope).replace('"signatures":', `"deep":${nested},"signatures":`);
+      await expectRefusal(await packEntries([manifestEntry(undefined, text), ...payloadEntries(release.files)]), 'manifest-too-deep');
+    });
+  }
+
   test('duplicate JSON key in the manifest → manifest-not-canonical', async () => {
     const text = canonicalize(release.envelope).replace('"appId":"fieldgate"', '"appId":"evil","appId":"fieldgate"');
     await expectRefusal(await packEntries([manifestEntry(undefined, text), ...payloadEntries(release.files)]), 'manifest-not-canonical');

@@ -33,6 +33,7 @@ describe('serial config', () => {
       sensor: { kind: 'fixed', sensorId: 't1' },
       maxLineBytes: 4096,
       maxLinesPerSecond: 100,
+      maxValuesPerReading: 64,
     });
   });
 
@@ -103,6 +104,16 @@ describe('serial config', () => {
     assert.deepEqual(found, [
       '"sensors.serial.0.slaves.0.registers.1.address": a u32 spans two registers: expected an address up to 65534, got 65535',
       '"sensors.serial.0.slaves.0.registers.1.quantity": quantity already used by another value of this sensor, got "power"',
+    ]);
+  });
+
+  it('caps values per reading at maxValuesPerReading and refuses a port that maps more', () => {
+    assert.equal(validateConfig(withSerial([{ ...jsonl, maxValuesPerReading: 8 }])).sensors.serial[0]?.format, 'jsonl');
+    assert.match(problems([{ ...jsonl, maxValuesPerReading: 0 }])[0] ?? '', /^"sensors\.serial\.0\.maxValuesPerReading": /);
+    assert.match(problems([{ ...jsonl, format: 'modbus-rtu', sensorId: undefined, maxValuesPerReading: 8 }]).join('\n'), /"sensors\.serial\.0\.maxValuesPerReading": not used by format "modbus-rtu"/);
+    const fields = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`f${i}`, {}]));
+    assert.deepEqual(problems([{ ...jsonl, fields, maxValuesPerReading: 2 }]), [
+      '"sensors.serial.0.maxValuesPerReading": this port maps 3 values, more than 2 per reading: raise maxValuesPerReading to at least 3, got 2',
     ]);
   });
 });

@@ -47,10 +47,22 @@ describe('jsonl parser', () => {
     for (const line of ['{"t":', '[1,2]', '42', 'null', '"text"', '\u0000\u0001']) {
       assert.equal((fixed(line) as { reason: string }).reason, 'bad-json', line);
     }
-    assert.equal((fixed('{"t":1e999}') as { reason: string }).reason, 'no-values');
     const tricky = fixed('{"__proto__":{"value":1},"constructor":2}') as { values: object };
     assert.deepEqual(Object.keys(tricky.values), ['constructor']);
     assert.equal(Object.getPrototypeOf(tricky.values), Object.prototype);
+  });
+
+  it('counts a non-finite number as bad-value with and without fields, as the README promises', () => {
+    const mapped = jsonlParser({ sensor: { kind: 'fixed', sensorId: 'bench' }, fields: { v: { unit: '', scale: 1, offset: 0 }, n: { unit: '', scale: 1, offset: 0 } } });
+    for (const parse of [fixed, mapped]) {
+      for (const line of ['{"n":3,"v":1e400}', '{"n":3,"v":-1e400}', '{"n":3,"v":{"value":1e400,"unit":"%"}}']) {
+        const result = parse(line) as { ok: boolean; reason: string; detail: string };
+        assert.equal(result.reason, 'bad-value', line);
+        assert.match(result.detail, /^"v" /, line);
+      }
+    }
+    const unlisted = jsonlParser({ sensor: { kind: 'fixed', sensorId: 'bench' }, fields: { n: { unit: '', scale: 1, offset: 0 } } });
+    assert.deepEqual(unlisted('{"n":3,"v":1e400}'), { ok: true, sensorId: 'bench', values: { n: { value: 3, unit: '' } } }, 'fields not configured are ignored, whatever they hold');
   });
 
   it('parses a stream the same at every split offset', () => {

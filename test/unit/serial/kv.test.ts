@@ -35,6 +35,15 @@ describe('kv parser', () => {
     assert.equal((fixed('t=Infinity') as { reason: string }).reason, 'no-values');
   });
 
+  it('counts a number too large to be finite as bad-value with and without fields', () => {
+    const mapped = kvParser({ sensor: { kind: 'fixed', sensorId: 'k1' }, fields: { v: { unit: '', scale: 1, offset: 0 }, n: { unit: '', scale: 1, offset: 0 } } });
+    for (const parse of [fixed, mapped]) {
+      const result = parse('n=3 v=1e400') as { reason: string; detail: string };
+      assert.equal(result.reason, 'bad-value');
+      assert.match(result.detail, /^"v" is not a finite number/);
+    }
+  });
+
   it('parses a stream the same at every split offset', () => {
     const input = Buffer.from('temp=21.5 hum=40\r\ngarbage\ntemp=22\n', 'utf8');
     const expected = parseStream(fixed, [input]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '../../../main/config/validate.js';
+import { withoutUserinfo } from '../../../main/shared/config/cloud.js';
 import { ConfigError } from '../../../main/shared/errors.js';
 
 const base = { gateway: { id: 'gw-1', dataDir: '/var/lib/fieldgate' }, ui: { enabled: false } };
@@ -38,6 +39,19 @@ describe('cloud config', () => {
         statusIntervalMs: 60_000,
       },
     );
+  });
+
+  it('refuses a user name or password in the URL, naming the key and the fix, without echoing them', () => {
+    for (const url of ['mqtts://fieldgate:s3cr3t@broker:8883', 'wss://token@broker/mqtt', 'mqtts://:s3cr3t@broker']) {
+      const found = problems({ url, ...tls });
+      assert.equal(found.length, 1, `${url}: ${found.join(' | ')}`);
+      assert.match(found[0] ?? '', /^"cloud\.url": a user name or password does not belong in the URL .*remove the part before "@"; the gateway authenticates with its client certificate/);
+      assert.ok(!found[0]?.includes('s3cr3t') && !found[0]?.includes('token'), found[0]);
+      assert.match(found[0] ?? '', /got "(mqtts|wss):\/\/\*\*\*@broker/);
+    }
+    assert.deepEqual(problems({ url: 'wss://broker:443/mqtt@v1', ...tls }), [], 'an @ in the path is not userinfo');
+    assert.equal(withoutUserinfo('mqtts://u:p@broker:8883/x'), 'mqtts://broker:8883/x');
+    assert.equal(withoutUserinfo('mqtts://broker:8883'), 'mqtts://broker:8883');
   });
 
   it('refuses plaintext unless allowInsecure, and requires the TLS files for mqtts', () => {

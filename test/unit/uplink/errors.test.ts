@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyConnack, classifyConnectError, classifyPubackRefusal, UPLINK_ERROR_KINDS } from '../../../main/uplink/errors.js';
+import { IdentityError } from '../../../main/identity/errors.js';
+import { UPLINK_ERROR_KINDS as CONTRACT_ERROR_KINDS } from '../../../main/shared/api.js';
+import { credentialError } from '../../../main/uplink/credentials.js';
+import { classifyConnack, classifyConnectError, classifyDisconnect, classifyPubackRefusal, UPLINK_ERROR_KINDS } from '../../../main/uplink/errors.js';
 
 const now = Date.UTC(2026, 5, 1);
 const ctx = { url: 'mqtts://broker:8883', gatewayId: 'gw-1', now, cert: { commonName: 'gw-9', validFrom: now - 86_400_000, validTo: now + 86_400_000 } };
@@ -61,7 +64,35 @@ describe('uplink error classification', () => {
     assert.match(classifyPubackRefusal(0x95, 't', ctx).message, /lower cloud\.batch\.maxBytes/);
   });
 
+  it('names a broker DISCONNECT 0x95 packet-too-large, with the fix, and other reasons by name', () => {
+    const tooLarge = classifyDisconnect(0x95, ctx);
+    assert.equal(tooLarge.kind, 'packet-too-large');
+    assert.equal(tooLarge.code, 0x95);
+    assert.match(tooLarge.message, /lower cloud\.batch\.maxBytes below its max_packet_size/);
+    const takenOver = classifyDisconnect(0x8e, ctx);
+    assert.equal(takenOver.kind, 'connection-lost');
+    assert.match(takenOver.message, /session taken over .*\(0x8e\)/);
+    assert.match(classifyDisconnect(0xa2, ctx).message, /reason code \(0xa2\)/);
+  });
+
+  it('names an inbound packet over our own Maximum Packet Size packet-too-large', () => {
+    const e = classifyConnectError(err(149, 'exceeding packets size publish: 70000 bytes, maximumPacketSize is 65536'), ctx);
+    assert.equal(e.kind, 'packet-too-large');
+    assert.match(e.message, /larger than the gateway's Maximum Packet Size/);
+  });
+
+  it('tells an on-box certificate outside its validity from unusable credential files', () => {
+    assert.equal(credentialError(new IdentityError('expired', 'device certificate expired on …')).kind, 'client-cert-expired');
+    assert.equal(credentialError(new IdentityError('not-yet-valid', 'device certificate is not valid yet: system clock looks wrong')).kind, 'client-cert-not-yet-valid');
+    assert.equal(credentialError(new IdentityError('expired', 'x')).message, 'x', "the identity's own message, with its fix");
+    const missing = credentialError(new IdentityError('missing', 'no device key'));
+    assert.equal(missing.kind, 'bad-credentials');
+    assert.match(missing.message, /^cannot load the client certificate: no device key/);
+    assert.equal(credentialError(new Error('EACCES')).kind, 'bad-credentials');
+  });
+
   it('has a stable list of kinds for the status counters', () => {
     assert.equal(new Set(UPLINK_ERROR_KINDS).size, UPLINK_ERROR_KINDS.length);
+    assert.deepEqual([...CONTRACT_ERROR_KINDS], [...UPLINK_ERROR_KINDS], 'the API contract lists the same kinds');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LeasedReading } from '../../../main/buffer/types.js';
+import type { Alert } from '../../../main/shared/alert.js';
 import { toWire } from '../../../main/shared/reading.js';
 import { alertMessage, dropAlert, offlineStatus, onlineStatus, packReadings } from '../../../main/uplink/messages.js';
 
@@ -14,26 +15,47 @@ const body = (payload: Buffer) => JSON.parse(payload.toString()) as { readings: 
 describe('packReadings', () => {
   it('puts one sensor per message, keeps lease order, and uses the DESIGN.md payload', () => {
     const leased = [reading(1, 'a', 1), reading(2, 'b', 1), reading(3, 'a', 2), reading(4, 'b', 2, true)];
-    const messages = packReadings(leased, { maxReadings: 100, maxBytes: 65_536 });
+    const { messages } = packReadings(leased, { maxReadings: 100, maxBytes: 65_536 });
     assert.deepEqual(messages.map((m) => [m.sensorId, m.ids]), [['a', [1, 3]], ['b', [2, 4]]]);
     assert.deepEqual(body(messages[1]!.payload), { readings: [toWire(reading(2, 'b', 1)), toWire(reading(4, 'b', 2))] });
     assert.equal(body(messages[0]!.payload).readings[0]?.ts, '2026-01-01T00:00:00.001Z');
   });
 
   it('splices pre-encoded wire JSON byte for byte like a fresh encoding', () => {
-    const plain = packReadings([reading(1, 'a', 1), reading(2, 'a', 2)], { maxReadings: 10, maxBytes: 65_536 });
-    const wired = packReadings([reading(1, 'a', 1, true), reading(2, 'a', 2, true)], { maxReadings: 10, maxBytes: 65_536 });
+    const plain = packReadings([reading(1, 'a', 1), reading(2, 'a', 2)], { maxReadings: 10, maxBytes: 65_536 }).messages;
+    const wired = packReadings([reading(1, 'a', 1, true), reading(2, 'a', 2, true)], { maxReadings: 10, maxBytes: 65_536 }).messages;
     assert.equal(wired[0]!.payload.toString(), plain[0]!.payload.toString());
   });
 
   it('respects maxReadings and maxBytes, and sends an oversized single reading alone', () => {
     const leased = Array.from({ length: 25 }, (_, i) => reading(i + 1, 's', i + 1));
-    assert.deepEqual(packReadings(leased, { maxReadings: 10, maxBytes: 65_536 }).map((m) => m.ids.length), [10, 10, 5]);
-    const bySize = packReadings(leased, { maxReadings: 100, maxBytes: 500 });
+    assert.deepEqual(packReadings(leased, { maxReadings: 10, maxBytes: 65_536 }).messages.map((m) => m.ids.length), [10, 10, 5]);
+    const bySize = packReadings(leased, { maxReadings: 100, maxBytes: 500 }).messages;
     assert.ok(bySize.every((m) => m.payload.length <= 500));
     assert.deepEqual(bySize.flatMap((m) => m.ids), leased.map((r) => r.id));
-    const tiny = packReadings(leased.slice(0, 2), { maxReadings: 100, maxBytes: 10 });
+    const tiny = packReadings(leased.slice(0, 2), { maxReadings: 100, maxBytes: 10 }).messages;
     assert.deepEqual(tiny.map((m) => m.ids), [[1], [2]]);
+  });
+
+  it("keeps every message within the broker's payload limit and reports readings that cannot fit alone", () => {
+    const leased = Array.from({ length: 30 }, (_, i) => reading(i + 1, i % 2 ? 'b' : 'a', i + 1));
+    const big: LeasedReading = { id: 99, sensorId: 'a', seq: 99, ts: Date.UTC(2026, 0, 1), values: { blob: { value: 1, unit: 'x'.repeat(2_000) } } };
+    const limits = { a: 600, b: 300 };
+    const packed = packReadings([...leased.slice(0, 10), big, ...leased.slice(10)], {
+      maxReadings: 100,
+      maxBytes: 65_536,
+      payloadLimit: (sensorId) => limits[sensorId as 'a' | 'b'],
+    });
+    for (const m of packed.messages) assert.ok(m.payload.length <= limits[m.sensorId as 'a' | 'b'], `${m.sensorId}: ${m.payload.length} bytes`);
+    assert.ok(packed.messages.some((m) => m.ids.length > 1), 'still batches');
+    assert.deepEqual(packed.unsendable.map((r) => r.id), [99]);
+    assert.deepEqual(packed.messages.flatMap((m) => m.ids).sort((x, y) => x - y), leased.map((r) => r.id));
+  });
+
+  it('sends suspects alone and keeps each sensor in lease order around them', () => {
+    const leased = Array.from({ length: 6 }, (_, i) => reading(i + 1, 's', i + 1));
+    const { messages } = packReadings(leased, { maxReadings: 100, maxBytes: 65_536, alone: (id) => id === 3 });
+    assert.deepEqual(messages.map((m) => m.ids), [[1, 2], [3], [4, 5, 6]]);
   });
 
   it('describes a drop record for the alerts topic', () => {
@@ -42,7 +64,7 @@ describe('packReadings', () => {
   });
 
   it('describes an alert from any part of the gateway with its type', () => {
-    const alert = { type: 'identity-alert', kind: 'cert-expiring', severity: 'warning' as const, message: '29 days left', ts: Date.UTC(2026, 0, 1) };
+    const alert: Alert = { type: 'identity-alert', kind: 'cert-expiring', severity: 'warning', message: '29 days left', ts: Date.UTC(2026, 0, 1) };
     assert.deepEqual(JSON.parse(alertMessage('gw-1', alert).toString()), {
       type: 'identity-alert',
       gateway: 'gw-1',

@@ -2,9 +2,13 @@ import type { LinePortConfig } from '../../../shared/config/serial.js';
 import { csvParser } from './csv.js';
 import { jsonlParser } from './jsonl.js';
 import { kvParser } from './kv.js';
-import type { LineParser } from './line-result.js';
+import { withValueCap, type LineParser } from './line-result.js';
 
 export function lineParserFor(config: LinePortConfig): LineParser {
+  return withValueCap(formatParserFor(config), config.maxValuesPerReading);
+}
+
+function formatParserFor(config: LinePortConfig): LineParser {
   switch (config.format) {
     case 'jsonl':
       return jsonlParser({ sensor: config.sensor, ...(config.fields && { fields: config.fields }) });

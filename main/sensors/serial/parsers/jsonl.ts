@@ -12,7 +12,8 @@ export interface JsonlOptions {
 /**
  * One JSON object per line: `{"sensor":"a1","temperature":21.5,"rh":{"value":40,"unit":"%"}}`.
  * Numbers and `{value, unit}` objects are values; other fields (strings, flags) are ignored
- * unless `fields` names them, in which case they must be numeric.
+ * unless `fields` names them, in which case they must be numeric. A number too large to be finite
+ * (`1e400`) is a bad value wherever it would be taken, with or without `fields`.
  */
 export function jsonlParser(options: JsonlOptions): LineParser {
   return (line) => {
@@ -38,15 +39,21 @@ export function jsonlParser(options: JsonlOptions): LineParser {
     const pairs = new Map<string, { value: number; unit?: string }>();
     for (const [name, raw] of Object.entries(record)) {
       if (name === idField) continue;
+      const taken = options.fields ? Object.hasOwn(options.fields, name) : true;
       const measurement = asMeasurement(raw);
       if (measurement) pairs.set(name, measurement);
-      else if (options.fields && Object.hasOwn(options.fields, name)) {
-        return rejected('bad-value', `"${name}" is not a number: ${clip(JSON.stringify(raw))}`);
-      }
+      else if (taken && isNonFinite(raw)) return rejected('bad-value', `"${name}" is not a finite number`);
+      else if (taken && options.fields) return rejected('bad-value', `"${name}" is not a number: ${clip(JSON.stringify(raw))}`);
     }
     const mapped = mapValues(pairs, options.fields);
     return mapped.ok ? { ok: true, sensorId: sensor.sensorId, values: mapped.values } : mapped;
   };
+}
+
+/** JSON.parse turns an overflowing literal such as `1e400` into Infinity. */
+function isNonFinite(raw: unknown): boolean {
+  const value = typeof raw === 'object' && raw !== null ? (raw as { value?: unknown }).value : raw;
+  return typeof value === 'number' && !Number.isFinite(value);
 }
 
 function asMeasurement(raw: unknown): { value: number; unit?: string } | undefined {

@@ -1,5 +1,5 @@
 import type { FieldMapping, SensorIdRule } from '../../../shared/config/serial.js';
-import { clip, mapValues, parseNumber, rejected, resolveSensorId, type LineParser } from './line-result.js';
+import { clip, isOverflowingNumber, mapValues, parseNumber, rejected, resolveSensorId, type LineParser } from './line-result.js';
 
 export interface KvOptions {
   sensor: SensorIdRule;
@@ -11,7 +11,8 @@ const KEY_VALUE = /^([^=:]+)[=:](.*)$/;
 
 /**
  * Key/value pairs: `temp=21.5 hum=40`. Pairs are separated by spaces, tabs, `,` or `;`; keys and
- * values by `=` or `:`. Non-numeric values (`status=ok`) are ignored unless `fields` names them.
+ * values by `=` or `:`. Non-numeric values (`status=ok`) are ignored unless `fields` names them;
+ * a number too large to be finite (`t=1e400`) is a bad value either way.
  */
 export function kvParser(options: KvOptions): LineParser {
   const idField = options.sensor.kind === 'field' ? options.sensor.field : undefined;
@@ -30,10 +31,10 @@ export function kvParser(options: KvOptions): LineParser {
         continue;
       }
       const value = parseNumber(text);
+      const taken = options.fields ? Object.hasOwn(options.fields, key) : true;
       if (value !== undefined) pairs.set(key, { value });
-      else if (options.fields && Object.hasOwn(options.fields, key)) {
-        return rejected('bad-value', `"${key}" is not a number: "${clip(text)}"`);
-      }
+      else if (taken && isOverflowingNumber(text)) return rejected('bad-value', `"${key}" is not a finite number: "${clip(text)}"`);
+      else if (taken && options.fields) return rejected('bad-value', `"${key}" is not a number: "${clip(text)}"`);
     }
     const sensor = resolveSensorId(options.sensor, rawId);
     if (!sensor.ok) return sensor;

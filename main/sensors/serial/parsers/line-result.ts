@@ -30,6 +30,12 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** Written as a decimal number, but too large for a double (`1e400`): a bad value, not text. */
+export function isOverflowingNumber(text: string): boolean {
+  const trimmed = text.trim();
+  return NUMBER.test(trimmed) && !Number.isFinite(Number(trimmed));
+}
+
 export function isQuantityName(name: string): boolean {
   return QUANTITY.test(name);
 }
@@ -69,6 +75,19 @@ export function mapValues(
   }
   if (entries.length === 0) return rejected('no-values', fields ? 'none of the configured fields is present' : 'no numeric fields');
   return { ok: true, values: Object.fromEntries(entries) };
+}
+
+/**
+ * Bounds one reading: a line carrying more than `maxValues` values is rejected whole (reason
+ * `too-many-values`) rather than truncated, since which values to keep would be arbitrary.
+ */
+export function withValueCap(parse: LineParser, maxValues: number): LineParser {
+  return (line) => {
+    const result = parse(line);
+    if (!result.ok) return result;
+    const count = Object.keys(result.values).length;
+    return count > maxValues ? rejected('too-many-values', `${count} values in one reading; at most ${maxValues} (maxValuesPerReading)`) : result;
+  };
 }
 
 export function clip(text: string, max = 40): string {

@@ -1,0 +1,52 @@
+/**
+ * Sizes of MQTT PUBLISH packets (MQTT 5 §3.3, MQTT 3.1.1 §3.3), so batches fit the broker's
+ * Maximum Packet Size: the limit counts the whole packet, not just the payload.
+ */
+
+/** The largest Remaining Length a packet can have (four varint bytes). */
+const MAX_REMAINING_LENGTH = 268_435_455;
+
+/**
+ * Our own MQTT 5 Maximum Packet Size, announced in CONNECT: the broker must not send us anything
+ * larger (inbound commands are at most 16 KiB, certificate messages a few KiB), and mqtt.js drops
+ * the connection (reason 0x95) if one arrives anyway.
+ */
+export const OWN_MAXIMUM_PACKET_SIZE = 65_536;
+
+function varintBytes(value: number): number {
+  if (value < 128) return 1;
+  if (value < 16_384) return 2;
+  if (value < 2_097_152) return 3;
+  return 4;
+}
+
+export interface PublishShape {
+  /** UTF-8 bytes of the topic name. */
+  topicBytes: number;
+  protocolVersion: 4 | 5;
+  /** QoS 1 and 2 carry a packet identifier; default 1. */
+  qos?: 0 | 1 | 2;
+  /** MQTT 5: encoded properties, without their length prefix (0 when none are sent). */
+  propertiesBytes?: number;
+}
+
+/** Fixed header byte, Remaining Length varint, then everything the Remaining Length counts except the payload. */
+function variableHeaderBytes(shape: PublishShape): number {
+  const packetId = (shape.qos ?? 1) > 0 ? 2 : 0;
+  const properties = shape.protocolVersion === 5 ? varintBytes(shape.propertiesBytes ?? 0) + (shape.propertiesBytes ?? 0) : 0;
+  return 2 + shape.topicBytes + packetId + properties;
+}
+
+/** The whole PUBLISH packet's size in bytes, as the broker compares it to its Maximum Packet Size. */
+export function publishPacketBytes(shape: PublishShape, payloadBytes: number): number {
+  const remaining = variableHeaderBytes(shape) + payloadBytes;
+  return 1 + varintBytes(remaining) + remaining;
+}
+
+/** The largest payload whose PUBLISH packet is at most `maximumPacketSize` bytes (0 or less when not even an empty one fits). */
+export function maxPayloadBytes(shape: PublishShape, maximumPacketSize: number): number {
+  const remaining = (lengthBytes: number) => Math.min(maximumPacketSize - 1 - lengthBytes, MAX_REMAINING_LENGTH);
+  let lengthBytes = 1;
+  while (lengthBytes < 4 && varintBytes(remaining(lengthBytes)) > lengthBytes) lengthBytes++;
+  return remaining(lengthBytes) - variableHeaderBytes(shape);
+}

@@ -1,0 +1,134 @@
+/**
+ * What a refused publish means for the readings in it, and when a reading the broker refuses
+ * every time is set aside (drop reason `refused`) so that it stops blocking the queue.
+ */
+
+/**
+ * - `permanent`: about this message's content; sending it again gets the same answer.
+ * - `configuration`: about the gateway's setup (ACL, topic); every message would get it.
+ * - `transient`: the broker may take it later.
+ * Only `permanent` refusals count towards setting a reading aside; the others keep the readings,
+ * end the connection and retry with backoff.
+ */
+export type RefusalClass = 'permanent' | 'configuration' | 'transient';
+
+/** PUBACK reason codes (MQTT 5 §3.4.2.1) by what they mean for the readings. */
+export function refusalClass(reasonCode: number): RefusalClass {
+  switch (reasonCode) {
+    case 0x99: // payload format invalid
+    case 0x95: // packet too large (DISCONNECT's code; some brokers answer a PUBACK with it)
+      return 'permanent';
+    case 0x87: // not authorized: gateway.id differs from the certificate CN under the ACL
+    case 0x90: // topic name invalid
+      return 'configuration';
+    default: // 0x80 unspecified, 0x83 implementation specific, 0x91 packet id in use, 0x97 quota exceeded, …
+      return 'transient';
+  }
+}
+
+/** Refusals of a reading sent alone before it is set aside. */
+export const MAX_REFUSALS = 3;
+/** Readings remembered at most; the oldest are forgotten first (they start over at 0 refusals). */
+const MAX_TRACKED = 10_000;
+
+/**
+ * - `retry`: return the readings to the buffer; suspects go out alone next time.
+ * - `set-aside`: drop the reading with a `refused` drop record.
+ * - `hold`: keep it leased and unsent until the broker accepts another readings message, which
+ *   shows that the refusal is about this reading and not about everything (then it is set aside).
+ */
+export type RefusalVerdict = 'retry' | 'set-aside' | 'hold';
+
+interface Suspect {
+  refusals: number;
+  /** `accepted` when this reading was first refused. */
+  acceptedBefore: number;
+}
+
+/**
+ * Counts permanent refusals per reading (by buffer id). A refused message of several readings
+ * makes each a suspect, sent alone from then on, so one bad reading cannot take its batch with it;
+ * a suspect refused alone MAX_REFUSALS times is set aside, but only once the broker accepted some
+ * other readings since it was first refused: a broker that refuses everything must not empty the buffer.
+ */
+export class RefusalTracker {
+  private readonly suspects = new Map<number, Suspect>();
+  private readonly held = new Set<number>();
+  /** Readings messages the broker accepted. */
+  private accepted = 0;
+
+  constructor(private readonly limit = MAX_REFUSALS) {}
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  isSuspect(id: number): boolean {
+    return this.suspects.has(id);
+  }
+
+  /** The broker accepted a message of these readings; returns the held readings that can now be set aside. */
+  acceptedMessage(ids: readonly number[]): number[] {
+    this.accepted++;
+    for (const id of ids) this.suspects.delete(id);
+    const release = [...this.held];
+    this.forget(release);
+    return release;
+  }
+
+  /** The broker refused a message of these readings for a permanent reason. */
+  refused(ids: readonly number[]): RefusalVerdict {
+    if (ids.length !== 1) {
+      for (const id of ids) this.track(id);
+      return 'retry';
+    }
+    const id = ids[0] as number;
+    const suspect = this.track(id);
+    suspect.refusals++;
+    return suspect.refusals < this.limit ? 'retry' : this.decide(id, suspect);
+  }
+
+  /** A reading that alone exceeds the broker's Maximum Packet Size: it would be refused every time. */
+  unsendable(id: number): Exclude<RefusalVerdict, 'retry'> {
+    const suspect = this.track(id);
+    suspect.refusals = Math.max(suspect.refusals, this.limit);
+    return this.decide(id, suspect);
+  }
+
+  /** The connection ended: returns the held readings (to go back to the buffer); their counts stay. */
+  connectionEnded(): number[] {
+    const held = [...this.held];
+    this.held.clear();
+    return held;
+  }
+
+  /** The readings were set aside (or otherwise left the buffer). */
+  forget(ids: readonly number[]): void {
+    for (const id of ids) {
+      this.suspects.delete(id);
+      this.held.delete(id);
+    }
+  }
+
+  private decide(id: number, suspect: Suspect): Exclude<RefusalVerdict, 'retry'> {
+    if (this.accepted > suspect.acceptedBefore) {
+      this.forget([id]);
+      return 'set-aside';
+    }
+    this.held.add(id);
+    return 'hold';
+  }
+
+  private track(id: number): Suspect {
+    let suspect = this.suspects.get(id);
+    if (!suspect) {
+      suspect = { refusals: 0, acceptedBefore: this.accepted };
+      this.suspects.set(id, suspect);
+      if (this.suspects.size > MAX_TRACKED) {
+        const oldest = this.suspects.keys().next().value as number;
+        if (!this.held.has(oldest)) this.suspects.delete(oldest);
+      }
+    }
+    return suspect;
+  }
+}

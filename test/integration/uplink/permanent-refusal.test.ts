@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { IPublishPacket } from 'mqtt-packet';
+import { startWireBroker, type WireBroker } from '../../helpers/wire-broker.js';
+import { startRig, waitFor, type Rig } from './support.js';
+
+const PAYLOAD_FORMAT_INVALID = 0x99;
+const values = (n: number, unit = '°C') => ({ temperature: { value: n, unit } });
+
+/** Readings in the broker's accepted PUBLISHes, as sensor:seq. */
+function delivered(broker: WireBroker): string[] {
+  return broker.accepted
+    .filter((p) => p.topic.includes('/readings/'))
+    .flatMap((p) => (JSON.parse(p.payload.toString()) as { readings: Array<{ sensor: string; seq: number }> }).readings.map((r) => `${r.sensor}:${r.seq}`));
+}
+
+function dropAlerts(broker: WireBroker): Array<Record<string, unknown>> {
+  return broker.accepted
+    .filter((p) => p.topic === 'fieldgate/gw-1/alerts')
+    .map((p) => JSON.parse(p.payload.toString()) as Record<string, unknown>)
+    .filter((a) => a.type === 'readings-dropped');
+}
+
+describe('uplink against a broker that answers PUBACK 0x99 (payload format invalid)', () => {
+  let broker: WireBroker | undefined;
+  let rig: Rig | undefined;
+
+  afterEach(async () => {
+    await rig?.stop();
+    await broker?.close();
+    rig = undefined;
+    broker = undefined;
+  });
+
+  /** Buffers `readings` first, so the first lease holds all of them. */
+  const start = async (pubackReason: (packet: IPublishPacket, broker: WireBroker) => number | undefined, readings: (n: number) => string) => {
+    const wire = await startWireBroker({ pubackReason: (packet) => pubackReason(packet, wire) });
+    broker = wire;
+    rig = await startRig({ url: wire.url, gatewayId: 'gw-1', cloud: { allowInsecure: true }, start: false });
+    for (let i = 1; i <= 40; i++) await rig.buffer.append({ sensorId: 's', ts: 1_700_000_000_000 + i, values: values(i, readings(i)) });
+    await rig.uplink.start();
+    return { broker: wire, rig };
+  };
+
+  it('sets the refused reading aside after bounded refusals, on one connection, and the rest of its batch and the queue flow', async () => {
+    const { broker, rig } = await start(
+      (p) => (p.topic.includes('/readings/') && p.payload.includes('POISON') ? PAYLOAD_FORMAT_INVALID : 0),
+      (i) => (i === 5 ? 'POISON' : '°C'),
+    );
+    await waitFor(() => dropAlerts(broker).length > 0 || undefined, 'the refused drop record');
+    assert.deepEqual(
+      dropAlerts(broker).map(({ sensor, reason, count, firstSeq, lastSeq }) => ({ sensor, reason, count, firstSeq, lastSeq })),
+      [{ sensor: 's', reason: 'refused', count: 1, firstSeq: 5, lastSeq: 5 }],
+    );
+    await waitFor(() => rig.buffer.stats(Date.now()).depth === 0 || undefined, 'the buffer to empty');
+    const seqs = new Set(delivered(broker));
+    assert.deepEqual(
+      Array.from({ length: 40 }, (_, i) => `s:${i + 1}`).filter((s) => !seqs.has(s)),
+      ['s:5'],
+      'every reading but the poison one arrived',
+    );
+    // One batch refusal, then three refusals of seq 5 alone.
+    const refusedAlone = broker.refused.filter((r) => (JSON.parse(r.packet.payload.toString()) as { readings: unknown[] }).readings.length === 1);
+    assert.equal(refusedAlone.length, 3);
+    assert.equal(broker.refused.length, 4);
+    assert.equal(broker.connects, 1, 'a content refusal does not drop the connection');
+    assert.equal(broker.connectPackets[0]?.properties?.maximumPacketSize, 65_536, 'our own Maximum Packet Size is announced in CONNECT');
+    assert.equal(rig.buffer.stats(Date.now()).drops.refused, 1);
+    assert.equal(rig.uplink.status().errors['publish-rejected'], 4);
+    assert.match(rig.uplink.status().lastError?.message ?? '', /payload format invalid \(0x99\)/);
+  });
+
+  it('a broker that refuses every reading gets none set aside: they stay buffered and the uplink reconnects with backoff', async () => {
+    // The second connection gets no answers, so the first one's last error stays readable.
+    const { broker, rig } = await start(
+      (p, wire) => (!p.topic.includes('/readings/') ? 0 : wire.connects === 1 ? PAYLOAD_FORMAT_INVALID : undefined),
+      () => '°C',
+    );
+    await waitFor(() => broker.connects >= 2 || undefined, 'a reconnect after too many held readings');
+    await waitFor(() => rig.uplink.status().state === 'connected' || undefined, 'the second connection');
+    const stats = rig.buffer.stats(Date.now());
+    assert.equal(stats.depth, 40, 'nothing was dropped');
+    assert.equal(stats.drops.refused, 0);
+    assert.equal(dropAlerts(broker).length, 0);
+    assert.equal(delivered(broker).length, 0);
+    assert.equal(rig.uplink.status().lastError?.kind, 'publish-rejected');
+    assert.match(rig.uplink.status().lastError?.message ?? '', /accepts no other readings either, so they stay buffered/);
+  });
+});
