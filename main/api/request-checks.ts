@@ -5,7 +5,7 @@ import { uiServerNames } from './https-cert.js';
 /** `box.local:8443` → `box.local`; `[::1]:8080` → `::1`. Undefined when malformed. */
 export function hostnameOf(hostHeader: string | undefined): string | undefined {
   if (!hostHeader) return undefined;
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(hostHeader.trim());
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(hostHeader.trim());
   const name = match?.[1] ?? match?.[2];
   return name?.toLowerCase().replace(/\.$/, '');
 }

@@ -192,3 +192,44 @@ test('beyond loopback: HTTPS with a self-signed P-256 certificate and Secure coo
   assert.equal(body.status, 200);
   assert.match(body.cookie, /Secure/);
 });
+
+test('the bearer token of ui.tokenFile serves machine clients: metrics, status and calls without CSRF', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'fieldgate-token-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const token = 'f'.repeat(48);
+  writeFileSync(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+  const gw = await startGateway(t, { tokenFile: join(dir, 'token') });
+  const bearer = { authorization: `Bearer ${token}` };
+  assert.equal((await fetch(`${gw.url}/metrics`)).status, 401, 'a token file makes metrics need it');
+  assert.equal((await fetch(`${gw.url}/metrics`, { headers: bearer })).status, 200);
+  assert.equal((await fetch(`${gw.url}/api/status`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${gw.url}/api/status`, { headers: bearer })).status, 200);
+  const config = await fetch(`${gw.url}/api/config`, { headers: bearer });
+  assert.equal(config.status, 200, 'the configured token acts as admin');
+  const added = await fetch(`${gw.url}/api/users/add`, {
+    method: 'POST',
+    headers: { ...bearer, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'ops', role: 'admin', password: 'automation passphrase here' }),
+  });
+  assert.equal(added.status, 200);
+  const crossSite = await fetch(`${gw.url}/api/users/remove`, {
+    method: 'POST',
+    headers: { ...bearer, 'content-type': 'application/json', origin: 'http://attacker.example' },
+    body: JSON.stringify({ username: 'ops' }),
+  });
+  assert.equal(crossSite.status, 403, 'a foreign Origin is refused even with the token');
+});
+
+test('a token file that group or others can read stops the API from starting', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'fieldgate-token-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'token'), 'f'.repeat(48), { mode: 0o644 });
+  const gw = await startGateway(t, { tokenFile: join(dir, 'token') });
+  const api = gw.gateway.supervisor.report().find((component) => component.name === 'api');
+  assert.equal(api?.state, 'failed');
+  assert.match(api?.error ?? '', /ui\.tokenFile.*readable by group or others/);
+});
