@@ -1,9 +1,10 @@
 import { signal } from '@preact/signals';
 import type { Alert, ApiEvent, GatewayStatus, MethodResult, SensorValues } from '../../main/shared/api.js';
-import { gateway, type ConnectionState } from '../client/index.js';
+import { gateway } from '../client/index.js';
 import { call, signOut } from './session.js';
 
-export const connection = signal<ConnectionState>('connecting');
+/** `lost` once an open event stream dropped, until it is back. */
+export const connection = signal<'connecting' | 'open' | 'lost'>('connecting');
 export const status = signal<GatewayStatus | null>(null);
 export const values = signal<ReadonlyMap<string, SensorValues>>(new Map());
 export const alerts = signal<MethodResult<'alerts'>>({ active: [], recent: [] });
@@ -66,13 +67,20 @@ function apply(event: ApiEvent): void {
 /** Loads everything and opens the event stream for a signed-in user; returns the function that closes it. */
 export function startLive(): () => void {
   void resync().catch(() => undefined);
-  let wasLost = false;
-  return gateway.subscribe(apply, (state) => {
-    connection.value = state;
-    if (state === 'lost') wasLost = true;
-    if (state === 'open' && wasLost) {
-      wasLost = false;
-      void resync().catch(() => undefined);
-    }
-  });
+  let opened = false;
+  const stops = [
+    gateway.events.subscribe(apply),
+    gateway.events.onResync(() => void resync().catch(() => undefined)),
+    gateway.events.onConnection((state) => {
+      if (state === 'signed-out') return signOut('expired');
+      if (state === 'open') opened = true;
+      // 'connecting' after the stream was open means it dropped and is retrying.
+      connection.value = state === 'connecting' && opened ? 'lost' : state;
+    }),
+  ];
+  gateway.events.connect();
+  return () => {
+    gateway.events.disconnect();
+    for (const stop of stops) stop();
+  };
 }
