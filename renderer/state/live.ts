@@ -22,7 +22,16 @@ export function listen(listener: Listener): () => void {
 }
 
 const HISTORY_REFRESH_MS = 10_000;
+/**
+ * The API pushes `status` only when the config changed, so buffer depth, cloud state and the
+ * sparklines are refreshed on this beat as well (values, alerts and the rest arrive as events).
+ */
+const STATUS_REFRESH_MS = 5_000;
+/** Refreshing counts as activity on the server: stop when nobody touched the screen, so idle sessions still end. */
+const REFRESH_WHILE_IDLE_MS = 10 * 60_000;
 let lastHistory = 0;
+let lastInput = Date.now();
+for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, () => (lastInput = Date.now()), { passive: true, capture: true });
 
 async function refreshHistory(): Promise<void> {
   lastHistory = Date.now();
@@ -79,7 +88,13 @@ export function startLive(): () => void {
     }),
   ];
   gateway.events.connect();
+  const beat = setInterval(() => {
+    if (Date.now() - lastInput > REFRESH_WHILE_IDLE_MS) return;
+    void call('status', {}).then((next) => (status.value = next), () => undefined);
+    if (Date.now() - lastHistory >= HISTORY_REFRESH_MS) void refreshHistory().catch(() => undefined);
+  }, STATUS_REFRESH_MS);
   return () => {
+    clearInterval(beat);
     gateway.events.disconnect();
     for (const stop of stops) stop();
   };
