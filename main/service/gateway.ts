@@ -218,7 +218,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
 
   function buildSource(name: string, config: Config): RunningPart {
-    const { source, release } = createSource(name, config, { sink, log: deps.log, clock, metrics: deps.metrics });
+    const { source, release } = createSource(name, config, {
+      sink,
+      log: deps.log,
+      clock,
+      metrics: deps.metrics,
+      onBleAlert: (alert) => bus.emit('alert', { type: 'ble-alert', ...alert }),
+    });
     sources.push(source);
     return {
       components: [source],

@@ -16,6 +16,7 @@ test('no session → 401; the UI page and setupState stay public', async (t) => 
   const setup = await anonymous.call('setupState');
   assert.equal(setup.status, 200);
   assert.equal((setup.body as { needsSetup: boolean }).needsSetup, true);
+  assert.equal((setup.body as { code?: string }).code, undefined, 'the code is never sent over the network');
 });
 
 test('the setup code works once; the account file is 0600 and holds no password', async (t) => {
