@@ -24,6 +24,8 @@ export class Session {
   window = 1;
   /** The broker's MQTT 5 Maximum Packet Size (whole packets, bytes), when it announced one. */
   maximumPacketSize: number | undefined;
+  /** The reason code of the DISCONNECT the broker sent, if it sent one (MQTT 5). */
+  disconnectReason: number | undefined;
   readonly ended: Promise<UplinkError | undefined>;
   private finish!: (reason: UplinkError | undefined) => void;
 
@@ -102,11 +104,11 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   session.window = Math.max(1, Math.min(deps.inFlight, receiveMaximum ?? Number.POSITIVE_INFINITY));
   session.maximumPacketSize = maximumPacketSize;
   if (closedEarly) client.removeListener('close', closedEarly);
-  let disconnectReason: number | undefined;
   client.on('disconnect', (packet) => {
-    disconnectReason ??= packet.reasonCode;
+    session.disconnectReason ??= packet.reasonCode;
   });
   client.on('close', () => {
+    const { disconnectReason } = session;
     if (disconnectReason !== undefined && disconnectReason !== 0) session.end(classifyDisconnect(disconnectReason, deps.context()));
     else session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.context().url} was lost`));
   });

@@ -226,7 +226,7 @@ export class Uplink implements Component {
         this.waiters.settle(attempt);
         if (this.immediateAttempt || this.stopping) session.end(undefined);
         const reason = await session.ended;
-        this.teardown(session, reason);
+        this.teardown(session);
         if (reason) this.recordError(reason);
         else if (!this.stopping) this.deps.log.info('uplink disconnected');
       }
@@ -363,8 +363,8 @@ export class Uplink implements Component {
   }
 
   /** Releases a finished session: flushes acks, returns everything unacknowledged to the buffer. */
-  private teardown(session: Session, reason?: UplinkError): void {
-    this.sender.release(session, reason);
+  private teardown(session: Session): void {
+    this.sender.release(session);
     clearInterval(this.statusTimer);
     this.statusTimer = undefined;
     session.client.end(this.stopping ? false : true);
