@@ -40,18 +40,23 @@ export interface LogsBackend {
   query(input: In<'logs'>): Out<'logs'>;
 }
 
+/** Reading the config: works from the loaded config alone (main/api/config-read-backend.ts). */
 export interface ConfigBackend {
   /** The effective config with its version token (secrets are file paths already). */
   read(): Out<'config'>;
   schema(): Out<'schema'>;
+  /** `cloud`: the current cloud section (secrets as file paths only), or null. */
+  cloud(): Out<'cloud'>;
+}
+
+/** Writing the config: versioned, atomic, comments kept, then the gateway reconciles (`live`). */
+export interface ConfigWriteBackend {
   /** Applies a merge patch; throws ApiError('conflict', …, { currentVersion }) on a stale version. */
   update(input: In<'updateConfig'>): Out<'updateConfig'>;
   addSensor(input: In<'addSensor'>): Out<'addSensor'>;
   updateSensor(input: In<'updateSensor'>): Out<'updateSensor'>;
   removeSensor(input: In<'removeSensor'>): Out<'removeSensor'>;
   saveCloud(input: In<'saveCloud'>): Out<'saveCloud'>;
-  /** `cloud`: the current cloud section (secrets as file paths only), or null. */
-  cloud(): Out<'cloud'>;
 }
 
 export interface SerialBackend {
@@ -113,6 +118,7 @@ export interface ApiBackends {
   alerts?: AlertsBackend;
   logs?: LogsBackend;
   config?: ConfigBackend;
+  configWrites?: ConfigWriteBackend;
   serial?: SerialBackend;
   ble?: BleBackend;
   cloud?: CloudBackend;

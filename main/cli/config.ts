@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { configFileFrom, DEFAULT_CONFIG_FILE } from '../config/location.js';
 import { configJsonSchema } from '../shared/config/schema.js';
 import { printJson } from './output.js';
 
@@ -7,9 +8,10 @@ export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('validate configuration');
   config
     .command('check')
-    .argument('<file>', 'YAML config file')
+    .argument('[file]', `YAML config file (default: $FIELDGATE_CONFIG or ${DEFAULT_CONFIG_FILE}, the service's)`)
     .description('validate FILE; exits non-zero and lists every problem when it is invalid')
-    .action((file: string) => {
+    .action((given: string | undefined) => {
+      const file = configFileFrom(given, process.env);
       const loaded = loadConfig(file);
       process.stdout.write(`${file}: OK (gateway "${loaded.gateway.id}")\n`);
     });

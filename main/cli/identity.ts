@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { IdentityStore } from '../identity/store.js';
 import type { Config } from '../shared/config/schema.js';
-import { assertValidNow, describeCertificate, reportCertificate, type CertificateReport } from '../identity/certificate.js';
-import { usesOnBoxIdentity } from '../identity/device-identity.js';
+import { reportCertificate, type CertificateReport } from '../identity/certificate.js';
+import { identityReport } from '../identity/identity-service.js';
 import { identityStoreFromConfig } from '../identity/from-config.js';
-import { rotationDueAt } from '../identity/lifetime.js';
 import { wipeDevice } from '../identity/wipe.js';
 import { UserError } from '../shared/errors.js';
 import { printJson } from './output.js';
@@ -25,15 +24,28 @@ function readCertificateArgument(file: string): string {
 }
 
 type ShowReport = CertificateReport & {
-  /** `ok`, or what is wrong and how to fix it. */
   status: string;
-  /** `on-box`: key and certificate in identity.dir, rotated by fieldgate; `external`: cloud.certFile/keyFile. */
   managed: 'on-box' | 'external';
   rotationDueAt?: string;
   rotationPending?: { requestId: string; since: string };
   keyFile?: string;
   certFile: string;
 };
+
+/** The shared identity report, flattened as `identity show` has always printed it; no certificate is an error here. */
+function showReport(config: Config, store: IdentityStore, now: number): ShowReport {
+  const report = identityReport(config, store, now);
+  if (report.certificate === null) throw new UserError(report.status);
+  return {
+    ...report.certificate,
+    status: report.status,
+    managed: report.managed,
+    ...(report.rotationDueAt !== undefined ? { rotationDueAt: new Date(report.rotationDueAt).toISOString() } : {}),
+    ...(report.rotationPending ? { rotationPending: { requestId: report.rotationPending.requestId, since: new Date(report.rotationPending.since).toISOString() } } : {}),
+    ...(report.keyFile !== undefined ? { keyFile: report.keyFile } : {}),
+    certFile: report.certFile,
+  };
+}
 
 function formatReport(report: ShowReport): string {
   const lines = [
@@ -52,39 +64,6 @@ function formatReport(report: ShowReport): string {
     `status:      ${report.status}`,
   ];
   return `${lines.join('\n')}\n`;
-}
-
-function showOnBox(config: Config, store: IdentityStore, now: number): ShowReport {
-  const info = store.describe();
-  let status = 'ok';
-  try {
-    store.load(now);
-  } catch (error) {
-    status = error instanceof Error ? error.message : String(error);
-  }
-  const pending = store.pendingRotation();
-  const { rotation } = config.identity;
-  return {
-    ...reportCertificate(info, now),
-    status,
-    managed: 'on-box',
-    ...(rotation.enabled ? { rotationDueAt: new Date(rotationDueAt(info, rotation.atLifetimeShare)).toISOString() } : {}),
-    ...(pending ? { rotationPending: { requestId: pending.requestId, since: new Date(pending.createdAt).toISOString() } } : {}),
-    keyFile: store.paths.key,
-    certFile: store.paths.cert,
-  };
-}
-
-/** cloud.certFile naming a file outside the identity folder: shown, but managed (and renewed) elsewhere. */
-function showExternal(certFile: string, now: number): ShowReport {
-  const info = describeCertificate(readCertificateArgument(certFile), certFile);
-  let status = 'ok';
-  try {
-    assertValidNow(info, now);
-  } catch (error) {
-    status = error instanceof Error ? error.message : String(error);
-  }
-  return { ...reportCertificate(info, now), status, managed: 'external', certFile };
 }
 
 export function registerIdentityCommands(program: Command): void {
@@ -129,9 +108,7 @@ export function registerIdentityCommands(program: Command): void {
     .action((options: ConfigOption & { json?: boolean }) => {
       const config = loadConfig(options.config);
       const store = identityStoreFromConfig(config);
-      const now = Date.now();
-      const externalCert = config.cloud?.certFile && !usesOnBoxIdentity(config, store) ? config.cloud.certFile : undefined;
-      const report = externalCert ? showExternal(externalCert, now) : showOnBox(config, store, now);
+      const report = showReport(config, store, Date.now());
       if (options.json) printJson(report);
       else process.stdout.write(formatReport(report));
       if (report.status !== 'ok') process.exitCode = 1;

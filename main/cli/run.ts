@@ -1,15 +1,19 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { configFileFrom, DEFAULT_CONFIG_FILE } from '../config/location.js';
+import { LogRing } from '../log/log-ring.js';
 import { createLogger } from '../log/logger.js';
 import { runUntilSignalled } from '../service/run.js';
 
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('run the gateway headless (as the systemd service does)')
-    .requiredOption('-c, --config <file>', 'YAML config file')
-    .action(async (options: { config: string }) => {
-      const config = loadConfig(options.config);
-      await runUntilSignalled(config, createLogger({ level: config.log.level }));
+    .description('run the gateway headless (as the systemd service does); SIGHUP reloads the config')
+    .option('-c, --config <file>', `YAML config file (default: $FIELDGATE_CONFIG or ${DEFAULT_CONFIG_FILE})`)
+    .action(async (options: { config?: string }) => {
+      const file = configFileFrom(options.config, process.env);
+      const config = loadConfig(file);
+      const logs = new LogRing();
+      await runUntilSignalled(config, createLogger({ level: config.log.level, ring: logs }), { logs, configFile: file });
     });
 }

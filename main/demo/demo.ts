@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { createLogger, namespaced } from '../log/logger.js';
 import { runUntilSignalled } from '../service/run.js';
+import { readSetupCode } from '../api/setup-code.js';
 import type { ConfigInput } from '../shared/config/schema.js';
 import { startDemoBroker, type DemoBroker } from './broker.js';
 import { ensureDemoPki, type DemoPki } from './pki.js';
@@ -67,11 +68,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const api = gateway.supervisor.report().find((component) => component.name === 'api');
   const uiUrl = api?.state === 'running' ? gateway.apiServer?.url : undefined;
   const uiLine = uiUrl
-    ? `${uiUrl}  (JSON: ${uiUrl}/api/status, metrics: ${uiUrl}/metrics)`
+    ? `${uiUrl}  (metrics: ${uiUrl}/metrics; status: fieldgate status --config ${configFile})`
     : `not available: ${api?.error ?? 'disabled'} (another port: --ui-port 0 picks a free one)`;
+  const setupCode = readSetupCode(gateway.control.dir, Date.now());
+  const accountLine = setupCode
+    ? `setup code ${setupCode.code}  (enter it in the setup UI to create the admin account; once, until ${setupCode.expiresAt})`
+    : `sign in with the admin account made earlier (to start over, delete ${join(gateway.control.dir, 'accounts.json')})`;
   const lines = [
     'fieldgate demo is running (Ctrl+C to stop)',
     `  setup UI and status: ${uiLine}`,
+    `  first run: ${accountLine}`,
     `  broker:  mqtts://localhost:${broker.port} with mutual TLS (CA ${pki.caFile})`,
     `  sensors: ${config.sensors.sim.map((s) => `${s.id} (${s.rate}/s)`).join(', ')}`,
     `  data:    ${dataDir}  (config ${configFile})`,

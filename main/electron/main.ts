@@ -4,23 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { runUntilSignalled } from '../service/run.js';
-import type { StatusBackend } from '../api/backends.js';
-import { ipcChannels, parseIpcArguments, type IpcChannel } from './ipc-channels.js';
-import { isAllowedNavigation, isTrustedSender, secureWebPreferences } from './policy.js';
+import { eventVisibleTo } from '../api/handlers.js';
+import { IPC_EVENT_CHANNEL } from '../shared/api.js';
+import { createIpcHandlers, type IpcHandlerTable } from './ipc-handlers.js';
+import { isAllowedNavigation, secureWebPreferences } from './policy.js';
 
 const PRELOAD = fileURLToPath(new URL('../../preload/index.cjs', import.meta.url));
 const CONFIG = process.env.FIELDGATE_CONFIG ?? '/etc/fieldgate/fieldgate.yaml';
 
-function registerIpc(api: StatusBackend, uiOrigin: string): void {
-  const handlers: Record<IpcChannel, () => Promise<unknown>> = { 'fieldgate:status': async () => api.status() };
-  for (const channel of Object.keys(ipcChannels) as IpcChannel[]) {
-    ipcMain.handle(channel, async (event: IpcMainInvokeEvent, ...args: unknown[]) => {
+function registerIpc(table: IpcHandlerTable): void {
+  for (const [channel, handler] of table.handlers) {
+    ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
       const frame = event.senderFrame;
-      if (!isTrustedSender(frame && { url: frame.url, isMainFrame: frame.parent === null }, uiOrigin)) {
-        throw new Error('IPC refused: untrusted sender frame');
-      }
-      parseIpcArguments(channel, args);
-      return handlers[channel]();
+      return handler({ id: event.sender.id, frame: frame ? { url: frame.url, isMainFrame: frame.parent === null } : null }, args);
     });
   }
 }
@@ -32,10 +28,26 @@ async function main(): Promise<void> {
   const gateway = await runUntilSignalled(config, createLogger({ level: config.log.level }));
   if (!gateway.apiServer) throw new Error('the desktop window needs ui.enabled: true');
   const uiOrigin = new URL(gateway.apiServer.url).origin;
-  registerIpc(gateway.api.status, uiOrigin);
+  const table = createIpcHandlers({ control: gateway.control, uiOrigin, localWindow: config.ui.localWindow });
+  registerIpc(table);
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  // The self-signed HTTPS certificate of our own server is trusted by its fingerprint, nothing else.
+  session.defaultSession.setCertificateVerifyProc((request, callback) => {
+    const ours = request.hostname.replace(/^\[|\]$/g, '') === new URL(uiOrigin).hostname.replace(/^\[|\]$/g, '');
+    const pinned = request.certificate.fingerprint === `sha256/${fingerprintBase64(gateway.apiServer?.httpsFingerprint)}`;
+    // 0 accepts; -3 leaves the decision to Chromium's own verification.
+    callback(ours && pinned ? 0 : -3);
+  });
 
   const window = new BrowserWindow({ width: 1100, height: 760, show: false, webPreferences: secureWebPreferences(PRELOAD) });
+  const senderId = window.webContents.id;
+  const unsubscribe = gateway.control.events.subscribe((event) => {
+    if (!window.isDestroyed() && eventVisibleTo(event, table.roleOf(senderId))) window.webContents.send(IPC_EVENT_CHANNEL, event);
+  });
+  window.on('closed', () => {
+    unsubscribe();
+    table.forgetSender(senderId);
+  });
   window.webContents.on('will-navigate', (event, url) => {
     if (!isAllowedNavigation(url, uiOrigin)) event.preventDefault();
   });
@@ -43,6 +55,11 @@ async function main(): Promise<void> {
   window.once('ready-to-show', () => window.show());
   await window.loadURL(uiOrigin);
   app.on('window-all-closed', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+/** Electron names certificates `sha256/<base64>`; ours is colon-separated hex. */
+function fingerprintBase64(hex: string | undefined): string {
+  return hex === undefined ? '' : Buffer.from(hex.replace(/:/g, ''), 'hex').toString('base64');
 }
 
 main().catch((error: unknown) => {

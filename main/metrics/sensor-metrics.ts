@@ -1,17 +1,52 @@
 import { Gauge } from 'prom-client';
+import type { Clock } from '../shared/clock.js';
 import type { Sample } from '../shared/reading.js';
 import type { SensorStatus, Source } from '../shared/source.js';
+import { PerKeyThrottle } from './per-key-throttle.js';
 import type { Registry } from './registry.js';
 
+export interface LatestValue {
+  value: number;
+  unit: string;
+  /** When the sample carrying it was taken, milliseconds since the epoch. */
+  ts: number;
+}
+
+/** The latest value of each quantity a sensor reported (a quantity missing from the last sample keeps its earlier value). */
+export interface SensorValues {
+  sensorId: string;
+  values: Record<string, LatestValue>;
+}
+
+export interface SensorMetricsDeps {
+  registry: Registry;
+  /** The running sources (the set changes when the config does). */
+  sources: () => readonly Source[];
+  clock: Clock;
+  /** At most one change notification per sensor per this long (default 1 s). */
+  changeIntervalMs?: number;
+}
+
 /**
- * Per-sensor gauges: latest value per quantity, online flag, last-seen time and rate. Samples are
- * only remembered on the hot path; the gauges are filled when Prometheus scrapes.
+ * Latest value per sensor and quantity, kept from every accepted sample, served as Prometheus
+ * gauges (with online flag, last-seen time and rate), to the API, and as throttled per-sensor
+ * change notifications for the live view.
  */
 export class SensorMetrics {
-  private readonly latest = new Map<string, Sample>();
+  private readonly latest = new Map<string, Record<string, LatestValue>>();
+  private readonly listeners = new Set<(values: SensorValues) => void>();
+  private readonly changes: PerKeyThrottle<string>;
 
-  constructor(deps: { registry: Registry; sources: readonly Source[] }) {
+  constructor(deps: SensorMetricsDeps) {
     const latest = this.latest;
+    this.changes = new PerKeyThrottle({
+      clock: deps.clock,
+      intervalMs: deps.changeIntervalMs ?? 1000,
+      emit: (sensorId) => {
+        const values = this.valuesOf(sensorId);
+        if (values) for (const listener of this.listeners) listener(values);
+      },
+    });
     new Gauge({
       name: 'fieldgate_sensor_value',
       help: 'Latest accepted value per sensor and quantity',
@@ -19,9 +54,9 @@ export class SensorMetrics {
       registers: [deps.registry],
       collect() {
         this.reset();
-        for (const sample of latest.values()) {
-          for (const [quantity, measurement] of Object.entries(sample.values)) {
-            this.set({ sensor: sample.sensorId, quantity, unit: measurement.unit }, measurement.value);
+        for (const [sensor, values] of latest) {
+          for (const [quantity, latestValue] of Object.entries(values)) {
+            this.set({ sensor, quantity, unit: latestValue.unit }, latestValue.value);
           }
         }
       },
@@ -34,7 +69,7 @@ export class SensorMetrics {
         registers: [deps.registry],
         collect() {
           this.reset();
-          for (const status of deps.sources.flatMap((source) => source.sensors())) {
+          for (const status of deps.sources().flatMap((source) => source.sensors())) {
             const value = read(status);
             if (value !== undefined) this.set({ sensor: status.sensorId, source: status.source }, value);
           }
@@ -48,6 +83,33 @@ export class SensorMetrics {
   }
 
   observe(sample: Sample): void {
-    this.latest.set(sample.sensorId, sample);
+    let values = this.latest.get(sample.sensorId);
+    if (!values) this.latest.set(sample.sensorId, (values = {}));
+    for (const [quantity, measurement] of Object.entries(sample.values)) {
+      values[quantity] = { value: measurement.value, unit: measurement.unit, ts: sample.ts };
+    }
+    if (this.listeners.size > 0) this.changes.touch(sample.sensorId);
+  }
+
+  values(sensorId?: string): SensorValues[] {
+    const ids = sensorId === undefined ? [...this.latest.keys()].sort() : [sensorId];
+    return ids.flatMap((id) => this.valuesOf(id) ?? []);
+  }
+
+  /** Throttled per sensor; returns the function that ends the subscription. */
+  onChange(listener: (values: SensorValues) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A removed sensor's values go (from the API and the gauges). */
+  forget(sensorId: string): void {
+    this.latest.delete(sensorId);
+    this.changes.forget(sensorId);
+  }
+
+  private valuesOf(sensorId: string): SensorValues | undefined {
+    const values = this.latest.get(sensorId);
+    return values && { sensorId, values: { ...values } };
   }
 }

@@ -30,8 +30,4 @@ export class EventBus<Events extends object> {
       }
     }
   }
-
-  listenerCount(event: keyof Events): number {
-    return this.listeners.get(event)?.size ?? 0;
-  }
 }

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ConfigDocument } from '../config/document.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
+import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
@@ -9,118 +11,302 @@ import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
-import { createStatusBackend } from '../api/status-backend.js';
+import { createConfigReadBackend } from '../api/config-read-backend.js';
+import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
-import { namespaced } from '../log/logger.js';
-import { SensorMetrics } from '../metrics/sensor-metrics.js';
+import { createStatusBackend } from '../api/status-backend.js';
+import type { IdentityStore } from '../identity/store.js';
+import { otaSchema } from '../shared/config/ota.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
-import { createSources } from '../sensors/index.js';
+import { LogRing } from '../log/log-ring.js';
+import { namespaced } from '../log/logger.js';
+import { ThroughputHistory } from '../metrics/history.js';
+import { SensorMetrics } from '../metrics/sensor-metrics.js';
+import type { BleSource } from '../sensors/ble/ble-source.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
 import { configuredCredentialProvider } from '../uplink/credentials.js';
 import { Uplink } from '../uplink/uplink.js';
+import { createConfigBackends } from './config-backend.js';
+import { createDataBackends, publishDataEvents } from './data-backends.js';
+import { EventBus } from './event-bus.js';
+import { LiveConfig } from './live-config.js';
+import { Attached, createSource, withOwnMetrics } from './parts.js';
+import { liveParts, planReconcile } from './reconcile-plan.js';
 import { Supervisor } from './supervisor.js';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
+
+/** What the gateway's parts tell each other without holding references to one another. */
+export interface GatewayEvents {
+  /** The sample is durable in the buffer (its group commit returned). */
+  sampleAccepted: Sample;
+  alert: Alert;
+  /** The running gateway now follows config `version`. */
+  configApplied: ConfigApplied;
+}
+
+export interface ReconcileOutcome {
+  /** Parts stopped, started or restarted (`sim:t1`, `serial:p1`, `ble`, `uplink`, `api`). */
+  restarted: string[];
+  /** Changed sections that only apply at the next service start (gateway, log, buffer, identity, ota). */
+  needsRestart: string[];
+}
+
+export interface ConfigApplied extends ReconcileOutcome {
+  version: string;
+}
 
 export interface GatewayDeps {
   config: Config;
   log: Logger;
   clock: Clock;
   metrics: Registry;
+  /** The ring `createLogger({ ring })` feeds; the API's log view reads it (empty when not given). */
+  logs?: LogRing;
+  /** The file `config` was read from, at `version`: with it the gateway follows edits and reloads (`live`). */
+  file?: { document: ConfigDocument; version: string };
 }
 
 export interface Gateway {
   supervisor: Supervisor;
-  sources: Source[];
+  bus: EventBus<GatewayEvents>;
   buffer: SqliteBuffer;
-  /** Absent when no cloud is configured: readings are buffered until one is. */
-  uplink: Uplink | undefined;
-  /** What the control API serves (more areas are wired as they land). */
+  /** The running sources, one per sim sensor and serial port entry, plus BLE; follows the config. */
+  readonly sources: readonly Source[];
+  /** Absent when no cloud is configured: readings are buffered until one is. Replaced on a cloud change. */
+  readonly uplink: Uplink | undefined;
+  /** Present while BLE is configured; replaced when its section changes. */
+  readonly ble: BleSource | undefined;
+  /** What the control API serves; the setup services (serial, BLE, cloud test, identity, OTA) are added by their wiring. */
   api: ApiBackends;
-  /** Present when the UI is enabled. */
-  apiServer: ApiServer | undefined;
+  /** Accounts, sessions, handlers and events: what HTTP and Electron IPC call through. Built once; survives a ui change. */
+  control: ControlApi;
+  /** Present when the UI is enabled; replaced on a ui change. */
+  readonly apiServer: ApiServer | undefined;
+  /** The last 5,000 log entries. */
+  logs: LogRing;
+  /** Accepted readings per second and buffer depth over the last hour. */
+  history: ThroughputHistory;
+  /** Latest value per sensor and quantity, with change notifications. */
+  values: SensorMetrics;
+  /** The config the running parts were built from. */
+  config(): Config;
+  /** Makes the running gateway follow `next`: restarts only the parts whose config changed; the buffer never restarts. */
+  apply(next: Config): Promise<ReconcileOutcome>;
+  /** Edits and reloads of the config file; absent when the gateway was built from a config without a file. */
+  live: LiveConfig | undefined;
 }
 
-/** Composition root: builds every component from config and orders them by dependency. */
+interface RunningPart {
+  components: Component[];
+  /** Undoes what building the part registered (metrics, status reporter, the running list). */
+  release: () => void;
+  /** Sensors it reported, forgotten (values, gauges) when the part goes for good. */
+  sensorIds?: () => string[];
+}
+
+/**
+ * Composition root: builds every component from config, orders them by dependency, and on a config
+ * change swaps only the parts whose config changed. Parts meet through the event bus, never by
+ * holding each other: the buffer and identity raise alerts and the sink announces durable samples;
+ * the uplink (whichever is current) listens while it runs.
+ */
 export function buildGateway(deps: GatewayDeps): Gateway {
-  const { config, clock } = deps;
-  let uplink: Uplink | undefined;
+  const { clock } = deps;
+  let current = deps.config;
+  const log = namespaced(deps.log, 'service');
+  const bus = new EventBus<GatewayEvents>({ log });
   const buffer = new SqliteBuffer({
-    file: config.buffer.path ?? join(config.gateway.dataDir, 'buffer.db'),
-    options: config.buffer,
+    file: current.buffer.path ?? join(current.gateway.dataDir, 'buffer.db'),
+    options: current.buffer,
     log: namespaced(deps.log, 'buffer'),
     clock,
     metrics: deps.metrics,
-    onAlert: (alert) => uplink?.publishAlert({ type: 'buffer-alert', ...alert }),
+    onAlert: (alert) => bus.emit('alert', { type: 'buffer-alert', ...alert }),
   });
-  // The on-box identity (issue 6) provides the uplink's key and certificate and rotates them;
-  // cloud.certFile/keyFile naming other files means an externally managed identity instead.
-  const identity = createDeviceIdentity({
-    config,
-    log: deps.log,
-    clock,
-    metrics: deps.metrics,
-    onAlert: (alert) => uplink?.publishAlert({ type: 'identity-alert', ...alert }),
-  });
-  const onBoxIdentity = usesOnBoxIdentity(config, identity.store) ? identity : undefined;
-  if (config.cloud) {
-    uplink = new Uplink({
-      buffer,
-      config: config.cloud,
-      gatewayId: config.gateway.id,
-      credentials: onBoxIdentity ? onBoxIdentity.credentials.provide : configuredCredentialProvider(config.cloud),
-      log: namespaced(deps.log, 'uplink'),
-      clock,
-      metrics: deps.metrics,
-      version: FIELDGATE_VERSION,
-    });
-  }
-  // Sources meet the uplink only here: a durable append wakes the sender.
   const sink: SampleSink = {
     async accept(sample: Sample) {
       await buffer.accept(sample);
-      sensorMetrics.observe(sample);
-      uplink?.wake();
+      bus.emit('sampleAccepted', sample);
     },
   };
-  const sources = createSources(config.sensors, { sink, log: deps.log, clock, metrics: deps.metrics, dataDir: config.gateway.dataDir });
-  const sensorMetrics = new SensorMetrics({ registry: deps.metrics, sources });
-  const components: Component[] = [
-    buffer,
-    ...(onBoxIdentity ? [onBoxIdentity.monitor] : []),
-    ...sources,
-    ...(uplink ? [uplink] : []),
-    ...(onBoxIdentity && uplink ? [onBoxIdentity.rotation(uplink)] : []),
-  ];
+  const sources: Source[] = [];
+  const values = new SensorMetrics({ registry: deps.metrics, sources: () => sources, clock });
+  const history = new ThroughputHistory({ clock, depth: () => buffer.stats(clock.now()).depth });
+  bus.on('sampleAccepted', (sample) => values.observe(sample));
+  bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
+  const running = new Map<string, RunningPart>();
+  const state: { uplink?: Uplink; identity?: { store: IdentityStore; onBox: boolean }; apiServer?: ApiServer; supervisor?: Supervisor; live?: LiveConfig } = {};
+  const logs = deps.logs ?? new LogRing();
 
-  const built: { supervisor?: Supervisor } = {};
   const api: ApiBackends = {
     status: createStatusBackend({
-      gatewayId: deps.config.gateway.id,
-      startedAt: new Date(deps.clock.now()),
-      components: () => built.supervisor?.report() ?? [],
+      gatewayId: current.gateway.id,
+      startedAt: new Date(clock.now()),
+      components: () => state.supervisor?.report() ?? [],
       sources: () => sources,
       buffer: (now) => buffer.stats(now),
-      uplink: () => uplink?.status(),
-      certificate: () => certificateSummary(config, identity.store, onBoxIdentity !== undefined),
+      uplink: () => state.uplink?.status(),
+      certificate: () => (state.identity ? certificateSummary(current, state.identity.store, state.identity.onBox) : undefined),
       now: () => clock.now(),
     }),
+    config: createConfigReadBackend(() => current),
+    ...createDataBackends({ values, history, logs }),
   };
-  const ui = deps.config.ui;
-  const apiServer = ui.enabled
-    ? new ApiServer({
-        backends: api,
+  const apiLog = namespaced(deps.log, 'api');
+  const control = new ControlApi({ backends: api, ui: current.ui, dataDir: current.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
+  publishDataEvents({ values, logs, events: control.events });
+  bus.on('configApplied', () => void Promise.resolve(api.status.status()).then((status) => control.events.publish({ type: 'status', status })));
+
+  /** The cloud part: the identity monitor (on-box identity) before the uplink, certificate rotation after it. */
+  function buildCloud(config: Config): RunningPart {
+    const cloud = config.cloud as NonNullable<Config['cloud']>;
+    const identity = createDeviceIdentity({
+      config,
+      log: deps.log,
+      clock,
+      metrics: deps.metrics,
+      onAlert: (alert) => bus.emit('alert', { type: 'identity-alert', ...alert }),
+    });
+    const onBox = usesOnBoxIdentity(config, identity.store);
+    const { built: uplink, release } = withOwnMetrics(deps.metrics, () =>
+      new Uplink({
+        buffer,
+        config: cloud,
+        gatewayId: config.gateway.id,
+        credentials: onBox ? identity.credentials.provide : configuredCredentialProvider(cloud),
+        log: namespaced(deps.log, 'uplink'),
+        clock,
         metrics: deps.metrics,
-        host: ui.host,
-        port: ui.port,
-        tokenFile: ui.tokenFile,
-        staticDir: RENDERER_DIR,
-        log: namespaced(deps.log, 'api'),
-      })
-    : undefined;
-  if (apiServer) components.push(apiServer);
-  const supervisor = new Supervisor({ components, log: namespaced(deps.log, 'service'), stopTimeoutMs: 10_000 });
-  built.supervisor = supervisor;
-  return { supervisor, sources, buffer, uplink, api, apiServer };
+        version: FIELDGATE_VERSION,
+      }),
+    );
+    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
+    state.uplink = uplink;
+    state.identity = { store: identity.store, onBox };
+    return {
+      components: onBox ? [identity.monitor, attached, identity.rotation(uplink)] : [attached],
+      release: () => {
+        release();
+        if (state.uplink === uplink) {
+          delete state.uplink;
+          delete state.identity;
+        }
+      },
+    };
+  }
+
+  function buildApiServer(config: Config): RunningPart {
+    const server = new ApiServer({
+      control,
+      metrics: deps.metrics,
+      ui: config.ui,
+      gatewayId: config.gateway.id,
+      maxUploadBytes: config.ota?.maxBundleBytes ?? otaSchema.shape.maxBundleBytes.parse(undefined),
+      staticDir: RENDERER_DIR,
+      log: apiLog,
+      now: () => clock.now(),
+    });
+    state.apiServer = server;
+    return {
+      components: [server],
+      release: () => {
+        if (state.apiServer === server) delete state.apiServer;
+      },
+    };
+  }
+
+  function buildSource(name: string, config: Config): RunningPart {
+    const { source, release } = createSource(name, config, {
+      sink,
+      log: deps.log,
+      clock,
+      metrics: deps.metrics,
+      onBleAlert: (alert) => bus.emit('alert', { type: 'ble-alert', ...alert }),
+    });
+    sources.push(source);
+    return {
+      components: [source],
+      release: () => {
+        release();
+        sources.splice(sources.indexOf(source), 1);
+      },
+      sensorIds: () => source.sensors().map((status) => status.sensorId),
+    };
+  }
+
+  function build(name: string, config: Config): RunningPart {
+    if (name === 'uplink') return buildCloud(config);
+    if (name === 'api') return buildApiServer(config);
+    return buildSource(name, config);
+  }
+
+  if (deps.file) {
+    state.live = new LiveConfig({ ...deps.file, apply: (next) => apply(next), bus, log });
+    Object.assign(api, createConfigBackends(state.live));
+  }
+  for (const name of liveParts(current).keys()) running.set(name, build(name, current));
+  const supervisor = new Supervisor({
+    components: [buffer, history, control, ...[...running.values()].flatMap((part) => part.components)],
+    log,
+    stopTimeoutMs: 10_000,
+  });
+  state.supervisor = supervisor;
+
+  async function stopPart(name: string): Promise<void> {
+    const part = running.get(name);
+    if (!part) return;
+    running.delete(name);
+    for (const component of [...part.components].reverse()) await supervisor.replace(component.name, undefined);
+    part.release();
+  }
+
+  async function startPart(name: string, config: Config): Promise<void> {
+    const part = build(name, config);
+    running.set(name, part);
+    const placement = name === 'api' ? {} : { before: 'api' };
+    for (const component of part.components) await supervisor.replace(component.name, component, placement);
+  }
+
+  async function apply(next: Config): Promise<ReconcileOutcome> {
+    const plan = planReconcile(current, next);
+    current = next;
+    const restarted = [...new Set([...plan.stop, ...plan.start])];
+    for (const name of plan.stop) {
+      const sensorIds = running.get(name)?.sensorIds?.() ?? [];
+      await stopPart(name);
+      if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
+    }
+    for (const name of plan.start) await startPart(name, next);
+    if (restarted.length > 0) log.info({ restarted }, 'config applied');
+    if (plan.needsRestart.length > 0) {
+      log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
+    }
+    return { restarted, needsRestart: plan.needsRestart };
+  }
+
+  return {
+    supervisor,
+    bus,
+    buffer,
+    sources,
+    get uplink() {
+      return state.uplink;
+    },
+    get ble() {
+      return sources.find((source): source is BleSource => source.name === 'ble');
+    },
+    api,
+    control,
+    get apiServer() {
+      return state.apiServer;
+    },
+    logs,
+    history,
+    values,
+    config: () => current,
+    apply,
+    live: state.live,
+  };
 }

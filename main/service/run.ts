@@ -1,5 +1,8 @@
+import type { LogRing } from '../log/log-ring.js';
 import type { Logger } from '../log/logger.js';
 import type { Config } from '../shared/config/schema.js';
+import { ConfigDocument } from '../config/document.js';
+import { ConfigError } from '../shared/errors.js';
 import { refuseExposedKeys } from '../identity/preflight.js';
 import { namespaced } from '../log/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
@@ -12,15 +15,30 @@ import { confirmUpdateWhenHealthy } from './update-confirmation.js';
 export interface RunOptions {
   /** Runs after every component stopped, before the process exits (the demo closes its broker here). */
   afterStop?: () => Promise<void>;
+  /** The ring the logger feeds (`createLogger({ ring })`), for the API's log view. */
+  logs?: LogRing;
+  /** The file `config` came from: the gateway then follows edits to it, and SIGHUP reloads it. */
+  configFile?: string;
 }
 
 /**
  * Runs the gateway until SIGTERM or SIGINT, then stops every component in reverse order (the
  * buffer flushes its pending group commit) and exits. A second signal while stopping exits at once.
+ * SIGHUP (`systemctl reload`) re-reads the config file and restarts only what changed.
  */
-export async function runUntilSignalled(config: Config, log: Logger, options: RunOptions = {}): Promise<Gateway> {
+export async function runUntilSignalled(given: Config, log: Logger, options: RunOptions = {}): Promise<Gateway> {
+  const document = options.configFile === undefined ? undefined : new ConfigDocument({ file: options.configFile, env: process.env });
+  const snapshot = await document?.read();
+  const config = snapshot?.config ?? given;
   refuseExposedKeys(config);
-  const gateway = buildGateway({ config, log, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: true }) });
+  const gateway = buildGateway({
+    config,
+    log,
+    clock: systemClock,
+    metrics: createMetricsRegistry({ processMetrics: true }),
+    ...(options.logs && { logs: options.logs }),
+    ...(document && snapshot && { file: { document, version: snapshot.version } }),
+  });
   const serviceLog = namespaced(log, 'service');
   const systemd = new SystemdNotifier({ env: process.env, log: serviceLog });
   const stopping = new AbortController();
@@ -44,6 +62,17 @@ export async function runUntilSignalled(config: Config, log: Logger, options: Ru
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => {
+    if (!gateway.live) {
+      serviceLog.warn('SIGHUP ignored: this gateway was not started from a config file');
+      return;
+    }
+    serviceLog.info({ file: options.configFile }, 'SIGHUP: reloading config');
+    gateway.live.reload().catch((error: unknown) => {
+      const problems = error instanceof ConfigError ? error.problems : [String(error)];
+      serviceLog.error({ problems }, 'config not reloaded, the gateway runs on with the previous one');
+    });
+  });
   await gateway.supervisor.start();
   const components = gateway.supervisor.report();
   serviceLog.info({ gateway: config.gateway.id, components }, 'gateway running');

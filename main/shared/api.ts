@@ -365,7 +365,12 @@ export interface MethodSpec<I extends z.ZodType = z.ZodType, R extends z.ZodType
   path: string;
   /** The request body is the raw stream (only `uploadBundle`); `input` then describes the query. */
   streamedBody?: true;
+  /** JSON body limit over HTTP when above the default 64 KiB (PEM uploads, config patches). */
+  maxBodyBytes?: number;
 }
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const PEM_BODY_BYTES = 320 * 1024;
 
 function method<I extends z.ZodType, R extends z.ZodType>(spec: MethodSpec<I, R>): MethodSpec<I, R> {
   return spec;
@@ -375,7 +380,13 @@ export const apiMethods = {
   // session
   setupState: method({
     input: empty,
-    result: z.object({ needsSetup: z.boolean(), codeExpiresAt: isoTime.nullable(), where: z.string().describe('where to find the setup code') }),
+    result: z.object({
+      needsSetup: z.boolean(),
+      codeExpiresAt: isoTime.nullable(),
+      where: z.string().describe('where to find the setup code'),
+      /** Only in the box's own Electron window (over IPC): the code itself, to show on its screen. */
+      code: z.string().optional(),
+    }),
     access: 'public',
     mutates: false,
     path: 'setup',
@@ -543,6 +554,7 @@ export const apiMethods = {
     access: 'admin',
     mutates: true,
     path: 'cloud/ca',
+    maxBodyBytes: PEM_BODY_BYTES,
   }),
 
   // identity
@@ -560,6 +572,7 @@ export const apiMethods = {
     access: 'admin',
     mutates: true,
     path: 'identity/certificate',
+    maxBodyBytes: PEM_BODY_BYTES,
   }),
   rotateNow: method({ input: empty, result: z.object({ requestId: z.string() }), access: 'admin', mutates: true, path: 'identity/rotate' }),
 
@@ -605,7 +618,7 @@ export const apiMethods = {
   // config
   config: method({
     input: empty,
-    result: z.object({ version: z.string(), file: z.string(), config: z.record(z.string(), z.unknown()) }),
+    result: z.object({ version: z.string(), file: z.string().nullable().describe('the YAML file, when known'), config: z.record(z.string(), z.unknown()) }),
     access: 'admin',
     mutates: false,
     path: 'config',
@@ -621,6 +634,7 @@ export const apiMethods = {
     access: 'admin',
     mutates: true,
     path: 'config',
+    maxBodyBytes: PEM_BODY_BYTES,
   }),
 } as const satisfies Record<string, MethodSpec>;
 
@@ -645,13 +659,20 @@ export function ipcChannel(name: MethodName): string {
 }
 /** Main → window: every `ApiEvent`. */
 export const IPC_EVENT_CHANNEL = 'fieldgate:event';
-/** Window → main: one chunk of a streamed upload (see `uploadChunkSchema`). */
+/**
+ * Window → main: one chunk of a streamed upload. Over IPC, `uploadBundle` is called with
+ * `(input, uploadId)` and stays pending; the preload then sends the file's chunks in order on this
+ * channel (each resolves once the backend took it, so at most one chunk is in memory) and a last
+ * one with `last: true`; then `uploadBundle` resolves with its result.
+ */
 export const IPC_UPLOAD_CHUNK_CHANNEL = 'fieldgate:uploadBundle:chunk';
-export const uploadChunkSchema = z.tuple([
-  z.string().min(1).max(64).describe('upload id, chosen by the preload'),
-  z.instanceof(Uint8Array).describe('at most 1 MiB'),
-]);
+export const uploadIdSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/);
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+export const uploadChunkSchema = z.tuple([
+  uploadIdSchema,
+  z.instanceof(Uint8Array).refine((bytes) => bytes.length <= UPLOAD_CHUNK_BYTES, { error: `expected at most ${UPLOAD_CHUNK_BYTES} bytes per chunk` }),
+  z.boolean().describe('last chunk'),
+]);
 
 /** What every IPC call answers: Electron would drop an Error's fields, so failures are values. */
 export type IpcReply<R> = { ok: true; result: R } | { ok: false; error: ApiErrorBody };

@@ -3,6 +3,7 @@ import type { BleBackend, EventPublisher } from '../../api/backends.js';
 import type { Logger } from '../../log/logger.js';
 import { ApiError, type MethodResult, type NearbyDevice as NearbyView, type ParsedInput } from '../../shared/api.js';
 import type { Clock } from '../../shared/clock.js';
+import type { Component } from '../../shared/lifecycle.js';
 import { PairingError, type BlePairing, type NearbyDevice, type PairingProblem } from './pairing.js';
 
 /** The nearby list goes out at most this often while devices keep advertising. */
@@ -11,8 +12,8 @@ const NEARBY_EVERY_MS = 500;
 const UNKNOWN_RSSI = -127;
 
 export interface BlePairingServiceDeps {
-  /** The running BLE source's pairing (`BleSource.pairing`), fed by its scanner. */
-  pairing: BlePairing;
+  /** The running BLE source's pairing (`BleSource.pairing`), fed by its scanner; undefined while BLE is not running. */
+  pairing: () => BlePairing | undefined;
   events: EventPublisher;
   /**
    * The config version a write result reports. Paired devices live in the BLE allowlist, not in
@@ -26,6 +27,8 @@ export interface BlePairingServiceDeps {
 
 interface Session {
   id: string;
+  /** A restarted BLE source has a new BlePairing: a session belongs to the one it was opened on. */
+  pairing: BlePairing;
   deadlineTimer: NodeJS.Timeout;
   nearbyTimer: NodeJS.Timeout | undefined;
   unwatch: () => void;
@@ -36,21 +39,24 @@ interface Session {
  * old), its nearby list streamed live as `pairing-nearby` events, and adding a device only when
  * its latest advertisement decodes, with the bind key when it is encrypted.
  */
-export class BlePairingService implements BleBackend {
+export class BlePairingService implements BleBackend, Component {
+  readonly name = 'ble-pairing';
   private session: Session | undefined;
 
   constructor(private readonly deps: BlePairingServiceDeps) {}
 
   startPairing(input: ParsedInput<'startPairing'>): MethodResult<'startPairing'> {
     this.end('stopped');
-    const opened = this.deps.pairing.startSession(input.durationSeconds * 1000);
+    const pairing = this.pairing();
+    const opened = pairing.startSession(input.durationSeconds * 1000);
     const deadline = opened.expiresAt as string;
     const id = randomUUID();
     const session: Session = {
       id,
+      pairing,
       deadlineTimer: setTimeout(() => this.end('deadline'), Math.max(0, Date.parse(deadline) - this.deps.clock.now())),
       nearbyTimer: undefined,
-      unwatch: this.deps.pairing.watch(() => this.scheduleNearby(session)),
+      unwatch: pairing.watch(() => this.scheduleNearby(session)),
     };
     this.session = session;
     this.deps.log.info({ sessionId: id, deadline }, 'BLE pairing started from the control API');
@@ -64,15 +70,15 @@ export class BlePairingService implements BleBackend {
   }
 
   nearby(input: ParsedInput<'nearbyDevices'>): MethodResult<'nearbyDevices'> {
-    this.current(input.sessionId);
-    return { devices: this.devices() };
+    return { devices: this.devices(this.current(input.sessionId).pairing) };
   }
 
   async addSensor(input: ParsedInput<'addBleSensor'>): Promise<MethodResult<'addBleSensor'>> {
-    const taken = this.deps.pairing.list().find((entry) => entry.id === input.id && entry.mac !== input.mac.toUpperCase());
+    const pairing = this.pairing();
+    const taken = pairing.list().find((entry) => entry.id === input.id && entry.mac !== input.mac.toUpperCase());
     if (taken) throw new ApiError('conflict', `sensor id "${input.id}" is already used by ${taken.mac}`, { field: 'id', hint: 'choose another id' });
     try {
-      this.deps.pairing.add({ mac: input.mac, id: input.id, ...(input.bindKey !== undefined && { bindKey: input.bindKey }) });
+      pairing.add({ mac: input.mac, id: input.id, ...(input.bindKey !== undefined && { bindKey: input.bindKey }) });
     } catch (error) {
       if (error instanceof PairingError) throw refusal(error);
       throw error;
@@ -82,27 +88,38 @@ export class BlePairingService implements BleBackend {
   }
 
   async removeSensor(input: ParsedInput<'removeBleSensor'>): Promise<MethodResult<'removeBleSensor'>> {
-    const entry = this.deps.pairing.list().find((e) => e.id === input.id);
+    const pairing = this.pairing();
+    const entry = pairing.list().find((e) => e.id === input.id);
     if (!entry) throw new ApiError('not-found', `no paired BLE sensor has the id "${input.id}"`, { field: 'id' });
-    this.deps.pairing.remove(entry.mac);
+    pairing.remove(entry.mac);
     return { version: await this.deps.configVersion() };
   }
 
-  /** Ends the open session (gateway shutdown, or the BLE source going away). */
-  stop(): void {
+  async start(): Promise<void> {}
+
+  /** Ends the open session (gateway shutdown). */
+  async stop(): Promise<void> {
     this.end('stopped');
   }
 
+  private pairing(): BlePairing {
+    const pairing = this.deps.pairing();
+    if (pairing === undefined) throw new ApiError('unavailable', 'BLE is not running', { hint: 'add a sensors.ble section and check that the box has a Bluetooth adapter' });
+    if (this.session && this.session.pairing !== pairing) this.end('error');
+    return pairing;
+  }
+
   private current(sessionId: string): Session {
+    this.pairing();
     if (this.session?.id !== sessionId) {
       throw new ApiError('not-found', `pairing session ${sessionId} is not open`, { field: 'sessionId', hint: 'it ended or was replaced; start a new one' });
     }
     return this.session;
   }
 
-  private devices(): NearbyView[] {
-    const paired = new Map(this.deps.pairing.list().map((entry) => [entry.mac, entry.id]));
-    return this.deps.pairing.nearby().map((device) => view(device, paired.get(device.mac) ?? null));
+  private devices(pairing: BlePairing): NearbyView[] {
+    const paired = new Map(pairing.list().map((entry) => [entry.mac, entry.id]));
+    return pairing.nearby().map((device) => view(device, paired.get(device.mac) ?? null));
   }
 
   private scheduleNearby(session: Session): void {
@@ -117,7 +134,7 @@ export class BlePairingService implements BleBackend {
     if (this.session !== session) return;
     let devices: NearbyView[];
     try {
-      devices = this.devices();
+      devices = this.devices(session.pairing);
     } catch (error) {
       // The window closed on its own (BlePairing expires lazily); the deadline timer reports it.
       if (error instanceof PairingError && error.problem === 'no-session') return;
@@ -126,14 +143,14 @@ export class BlePairingService implements BleBackend {
     this.deps.events.publish({ type: 'pairing-nearby', sessionId: session.id, devices });
   }
 
-  private end(reason: 'stopped' | 'deadline'): void {
+  private end(reason: 'stopped' | 'deadline' | 'error'): void {
     const session = this.session;
     if (!session) return;
     this.session = undefined;
     clearTimeout(session.deadlineTimer);
     clearTimeout(session.nearbyTimer);
     session.unwatch();
-    this.deps.pairing.stopSession();
+    session.pairing.stopSession();
     this.deps.events.publish({ type: 'pairing-ended', sessionId: session.id, reason });
   }
 }

@@ -4,6 +4,7 @@ import type { EventPublisher, SerialBackend } from '../../api/backends.js';
 import type { Logger } from '../../log/logger.js';
 import { ApiError, type ApiEvent, type MethodResult, type ParsedInput } from '../../shared/api.js';
 import type { Clock } from '../../shared/clock.js';
+import type { Component } from '../../shared/lifecycle.js';
 import { configuredSensorIds, serialPortSchema, type LinePortConfig, type SerialPortConfig } from '../../shared/config/serial.js';
 import type { Values } from '../../shared/reading.js';
 import { describeMatch, matchingPorts, type DiscoveredPort, type PortDiscovery } from './discovery.js';
@@ -50,7 +51,8 @@ interface Running {
  * raw line with what the gateway's own parser makes of it. It saves nothing. A port a configured
  * sensor reads is refused unless the caller asks to pause that sensor.
  */
-export class SerialSetup implements SerialBackend {
+export class SerialSetup implements SerialBackend, Component {
+  readonly name = 'serial-setup';
   private readonly running = new Map<string, Running>();
 
   constructor(private readonly deps: SerialSetupDeps) {}
@@ -112,8 +114,10 @@ export class SerialSetup implements SerialBackend {
     return { ok: true };
   }
 
+  async start(): Promise<void> {}
+
   /** Ends every preview (gateway shutdown): paused sensors are resumed. */
-  async stopAll(): Promise<void> {
+  async stop(): Promise<void> {
     await Promise.all([...this.running.values()].map((preview) => preview.finish('stopped')));
   }
 

@@ -13,7 +13,7 @@ import { silentLogger } from '../../../main/log/logger.js';
 import { BleSource } from '../../../main/sensors/ble/ble-source.js';
 import { BTHOME_UUID } from '../../../main/sensors/ble/decoders/index.js';
 import { BlePairingService } from '../../../main/sensors/ble/pairing-service.js';
-import { ApiError, type ApiEvent } from '../../../main/shared/api.js';
+import { ApiError, apiEventSchema, apiMethods, type ApiEvent } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { bleSchema } from '../../../main/shared/config/ble.js';
 import { bufferSchema } from '../../../main/shared/config/buffer.js';
@@ -62,8 +62,8 @@ describe('BLE pairing service over dbusmock', () => {
     const adapter = await mock.addAdapter('hci0');
     await waitFor('discovery on hci0', () => source.scanStatus().adapters[0]?.discovering && mock.discovering(adapter));
     service = new BlePairingService({
-      pairing: source.pairing,
-      events: { publish: (event) => events.push(event) },
+      pairing: () => source.pairing,
+      events: { publish: (event) => events.push(apiEventSchema.parse(event)) },
       configVersion: () => 'config-v7',
       log: silentLogger,
       clock: systemClock,
@@ -72,7 +72,7 @@ describe('BLE pairing service over dbusmock', () => {
   });
 
   after(async () => {
-    service?.stop();
+    await service?.stop();
     await source?.stop();
     await buffer?.stop();
     await mock?.stop();
@@ -111,7 +111,7 @@ describe('BLE pairing service over dbusmock', () => {
       ],
       'strongest signal first',
     );
-    assert.deepEqual(service.nearby({ sessionId }).devices, listed);
+    assert.deepEqual(apiMethods.nearbyDevices.result.parse(service.nearby({ sessionId })).devices, listed);
 
     await assert.rejects(service.addSensor({ mac: VECTORS.mac, id: 'freezer', bindKey: VECTORS.wrongKey }), (error: unknown) => {
       assert.ok(error instanceof ApiError, String(error));
@@ -144,7 +144,7 @@ describe('BLE pairing service over dbusmock', () => {
 
   it('ends a session at its deadline', async () => {
     const short = new BlePairingService({
-      pairing: source.pairing,
+      pairing: () => source.pairing,
       events: { publish: (event) => events.push(event) },
       configVersion: () => 'config-v7',
       log: silentLogger,
@@ -153,5 +153,10 @@ describe('BLE pairing service over dbusmock', () => {
     const { sessionId } = short.startPairing({ durationSeconds: 120 });
     await waitFor('pairing-ended at the deadline', () => events.find((e) => e.type === 'pairing-ended' && e.sessionId === sessionId));
     assert.deepEqual(events.find((e) => e.type === 'pairing-ended' && e.sessionId === sessionId), { type: 'pairing-ended', sessionId, reason: 'deadline' });
+  });
+
+  it('answers unavailable while BLE is not running', () => {
+    const idle = new BlePairingService({ pairing: () => undefined, events: { publish: (event) => events.push(event) }, configVersion: () => 'v', log: silentLogger, clock: systemClock });
+    assert.throws(() => idle.startPairing({ durationSeconds: 60 }), (error: unknown) => error instanceof ApiError && error.kind === 'unavailable' && /sensors\.ble/.test(error.details.hint ?? ''));
   });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,10 +19,14 @@ test('the demo runs end to end: local CA, mutual-TLS broker, sim sensors, readin
   const banner = await demo.waitForLine('setup UI and status: http://');
   const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1];
   assert.ok(url, banner);
+  const setupLine = await demo.waitForLine('first run: setup code ');
+  assert.match(setupLine, /setup code [2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4} /);
+  // The API needs a session or a token: the status token is what `fieldgate status` uses.
+  const token = readFileSync(join(dataDir, 'api', 'status-token'), 'utf8').trim();
 
   let status: DemoStatus | undefined;
   for (let attempt = 0; attempt < 60; attempt++) {
-    status = (await (await fetch(`${url}/api/status`)).json()) as DemoStatus;
+    status = (await (await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as DemoStatus;
     if ((status.uplink?.readingsSent ?? 0) > 0) break;
     await sleep(500);
   }

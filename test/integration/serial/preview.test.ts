@@ -6,7 +6,7 @@ import type { SerialPort } from 'serialport';
 import { silentLogger } from '../../../main/log/logger.js';
 import { SystemPortDiscovery } from '../../../main/sensors/serial/discovery.js';
 import { SerialSetup, type ConfiguredSerialPorts } from '../../../main/sensors/serial/preview.js';
-import { ApiError, type ApiEvent, type ApiErrorKind } from '../../../main/shared/api.js';
+import { ApiError, apiEventSchema, apiMethods, type ApiEvent, type ApiErrorKind } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { serialPortSchema, type SerialPortConfig } from '../../../main/shared/config/serial.js';
 import { SocatPair } from '../../helpers/socat.js';
@@ -27,7 +27,7 @@ type Ended = Extract<ApiEvent, { type: 'serial-preview-ended' }>;
 class Events {
   readonly all: ApiEvent[] = [];
   publish(event: ApiEvent): void {
-    this.all.push(event);
+    this.all.push(apiEventSchema.parse(event));
   }
   lines(previewId: string): Line[] {
     return this.all.filter((e): e is Line => e.type === 'serial-preview' && e.previewId === previewId);
@@ -65,13 +65,13 @@ describe('serial preview over a pty pair', () => {
   });
 
   after(async () => {
-    await setup.stopAll();
+    await setup.stop();
     await closePort(device);
     await pair.dispose();
   });
 
   it('streams each raw line with the parsed values, the reject reason, or that it is ignored', async () => {
-    const started = await setup.startPreview(preview({ path: pair.a, ...CSV_SETTINGS }));
+    const started = apiMethods.startSerialPreview.result.parse(await setup.startPreview(apiMethods.startSerialPreview.input.parse({ entry: { path: pair.a, ...CSV_SETTINGS } })));
     assert.ok(Date.parse(started.deadline) > Date.now());
     await send(device, '# cellar logger v2\nA,215,40\nA,hot,40\r\nA,1,2,3\n');
     const lines = await waitFor('four lines', () => events.lines(started.previewId).length >= 4 && events.lines(started.previewId));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../main/log/logger.js';
-import { ApiError } from '../../../main/shared/api.js';
+import { ApiError, apiMethods } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { cloudSchema } from '../../../main/shared/config/cloud.js';
 import { CloudTester, UPLINK_ERROR_HINTS } from '../../../main/uplink/test-connection.js';
@@ -57,7 +57,7 @@ describe('testCloud against Mosquitto', () => {
   });
 
   it('names a wrong CA unknown-ca, with a hint', async () => {
-    const result = await tester.test(settings({ caFile: otherCa.ca.certPath }));
+    const result = apiMethods.testCloud.result.parse(await tester.test(settings({ caFile: otherCa.ca.certPath })));
     assert.equal(result.ok, false);
     assert.ok(!result.ok);
     assert.equal(result.kind, 'unknown-ca');
@@ -85,7 +85,7 @@ describe('testCloud against Mosquitto', () => {
   });
 
   it('stores an uploaded CA 0644 in the data dir; the settings can name it', async () => {
-    const uploaded = await tester.uploadCa({ pem: pki.ca.certPem });
+    const uploaded = apiMethods.uploadCa.result.parse(await tester.uploadCa({ pem: pki.ca.certPem }));
     assert.equal(uploaded.caFile.startsWith(join(dir, 'cloud-ca', 'ca-')), true);
     assert.deepEqual(uploaded.subjects, [`CN=${pki.ca.name}`]);
     assert.equal((await stat(uploaded.caFile)).mode & 0o777, 0o644);

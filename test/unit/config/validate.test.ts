@@ -69,10 +69,14 @@ test('mutual TLS needs the CA, and the certificate and key together or neither (
   assert.equal(onBox.cloud?.certFile, undefined);
 });
 
-test('the UI beyond loopback requires an access token file', () => {
-  const [problem] = problemsOf({ ...minimal, ui: { host: '0.0.0.0' } });
-  assert.match(problem ?? '', /^"ui\.tokenFile": ui\.host "0\.0\.0\.0" is reachable from the network/);
-  assert.equal(validateConfig({ ...minimal, ui: { host: '0.0.0.0', tokenFile: '/etc/fieldgate/token' } }).ui.host, '0.0.0.0');
+test('the UI beyond loopback is HTTPS only, and ui.host takes IP literals only', () => {
+  const [plain] = problemsOf({ ...minimal, ui: { host: '0.0.0.0', https: false } });
+  assert.match(plain ?? '', /^"ui\.https": ui\.host "0\.0\.0\.0" is reachable from the network: plain HTTP is refused/);
+  assert.equal(validateConfig({ ...minimal, ui: { host: '0.0.0.0' } }).ui.host, '0.0.0.0');
+  for (const host of ['127.attacker.example', 'localhost', 'box.local']) {
+    const [problem] = problemsOf({ ...minimal, ui: { host } });
+    assert.match(problem ?? '', /^"ui\.host": expected an IP address literal/, host);
+  }
 });
 
 test('environment overrides set nested keys with YAML scalar types', () => {

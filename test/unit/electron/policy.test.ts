@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpcArguments } from '../../../main/electron/ipc-channels.js';
 import { isAllowedNavigation, isTrustedSender, secureWebPreferences } from '../../../main/electron/policy.js';
 
 const ORIGIN = 'http://127.0.0.1:8080';
@@ -27,10 +26,4 @@ test('IPC is answered only for the main frame of the UI origin', () => {
   assert.equal(isTrustedSender({ url: `${ORIGIN}/`, isMainFrame: false }, ORIGIN), false);
   assert.equal(isTrustedSender({ url: 'https://evil.example/', isMainFrame: true }, ORIGIN), false);
   assert.equal(isTrustedSender(null, ORIGIN), false);
-});
-
-test('IPC arguments are validated per channel and unknown channels refused', () => {
-  assert.deepEqual(parseIpcArguments('fieldgate:status', []), { channel: 'fieldgate:status', args: [] });
-  assert.throws(() => parseIpcArguments('fieldgate:status', ['extra']), /invalid arguments for "fieldgate:status"/);
-  assert.throws(() => parseIpcArguments('fieldgate:shell', []), /unknown IPC channel "fieldgate:shell"/);
 });

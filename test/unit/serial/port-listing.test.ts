@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { silentLogger } from '../../../main/log/logger.js';
 import { SystemPortDiscovery } from '../../../main/sensors/serial/discovery.js';
 import { SerialSetup } from '../../../main/sensors/serial/preview.js';
+import { apiMethods } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { serialPortSchema } from '../../../main/shared/config/serial.js';
 
@@ -52,7 +53,7 @@ describe('SerialSetup.ports', () => {
       log: silentLogger,
       clock: systemClock,
     });
-    assert.deepEqual((await setup.ports()).ports, [
+    assert.deepEqual(apiMethods.serialPorts.result.parse(await setup.ports()).ports, [
       { path: join(system.devRoot, 'ttyACM0'), byId: [], vendorId: '2341', productId: '0043', usedBy: ['bench'] },
       {
         path: join(system.devRoot, 'ttyUSB0'),

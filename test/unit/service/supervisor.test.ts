@@ -59,3 +59,40 @@ test('a component that hangs on stop does not block the others beyond the budget
   await supervisor.stop();
   assert.deepEqual(events.slice(-2), ['stop stuck', 'stop buffer']);
 });
+
+test('replacing one component restarts only it, in its place; stop order follows the new list', async () => {
+  const events: string[] = [];
+  const supervisor = new Supervisor({
+    components: ['buffer', 'sim:t1', 'uplink'].map((name) => recorder(events, name)),
+    log: silentLogger,
+    stopTimeoutMs: 1000,
+  });
+  await supervisor.start();
+  events.length = 0;
+  await supervisor.replace('sim:t1', recorder(events, 'sim:t1'));
+  await supervisor.replace('serial:p1', recorder(events, 'serial:p1'), { before: 'uplink' });
+  await supervisor.replace('uplink', undefined);
+  assert.deepEqual(events, ['stop sim:t1', 'start sim:t1', 'start serial:p1', 'stop uplink']);
+  assert.deepEqual(supervisor.report(), [
+    { name: 'buffer', state: 'running' },
+    { name: 'sim:t1', state: 'running' },
+    { name: 'serial:p1', state: 'running' },
+  ]);
+  events.length = 0;
+  await supervisor.stop();
+  assert.deepEqual(events, ['stop serial:p1', 'stop sim:t1', 'stop buffer']);
+});
+
+test('a replacement that fails to start is reported; one added before start waits for start', async () => {
+  const events: string[] = [];
+  const supervisor = new Supervisor({ components: [recorder(events, 'buffer')], log: silentLogger, stopTimeoutMs: 1000 });
+  await supervisor.replace('api', recorder(events, 'api'));
+  assert.deepEqual(events, []);
+  await supervisor.start();
+  await supervisor.replace('api', recorder(events, 'api', { failStart: true }));
+  assert.deepEqual(events, ['start buffer', 'start api', 'stop api', 'start api']);
+  assert.deepEqual(supervisor.report()[1], { name: 'api', state: 'failed', error: 'api cannot start' });
+  await supervisor.stop();
+  await supervisor.replace('late', recorder(events, 'late'));
+  assert.equal(events.at(-1), 'stop buffer', 'nothing starts after stop');
+});

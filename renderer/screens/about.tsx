@@ -1,0 +1,33 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { MethodResult } from '../../main/shared/api.js';
+import { errorMessage } from '../format.js';
+import { call } from '../state/session.js';
+
+export function AboutScreen() {
+  const [about, setAbout] = useState<MethodResult<'about'> | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    call('about', {}).then(setAbout, (failure) => setError(errorMessage(failure)));
+  }, []);
+  return (
+    <div class="stack">
+      <h1>About</h1>
+      {error && <p class="notice bad">{error}</p>}
+      {about && (
+        <section class="card">
+          <dl class="facts" id="about-facts">
+            <dt>Version</dt>
+            <dd id="about-version">{about.version}</dd>
+            <dt>Gateway id</dt>
+            <dd id="about-gateway">{about.gatewayId}</dd>
+            <dt>HTTPS certificate</dt>
+            <dd id="about-fingerprint" class="mono">
+              {about.httpsFingerprint ? `SHA-256 ${about.httpsFingerprint}` : 'none: plain HTTP on loopback only'}
+            </dd>
+          </dl>
+          {about.httpsFingerprint && <p class="muted">Compare this fingerprint with the one your browser shows before you trust the connection.</p>}
+        </section>
+      )}
+    </div>
+  );
+}

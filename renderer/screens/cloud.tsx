@@ -1,0 +1,242 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { CloudTestResult, IdentityView, MethodInput } from '../../main/shared/api.js';
+import { Button } from '../components/button.js';
+import { FieldFrame, TextField } from '../components/field.js';
+import { StatusDot } from '../components/status-dot.js';
+import { showToast } from '../components/toasts.js';
+import { downloadText, readFileText } from '../download.js';
+import { fieldErrors, lastSegment } from '../field-errors.js';
+import { errorMessage } from '../format.js';
+import { resync } from '../state/live.js';
+import { call } from '../state/session.js';
+import { UPLINK_ERROR_WORDS } from '../uplink-words.js';
+
+type CloudSettings = MethodInput<'saveCloud'>['settings'];
+
+function TestResult({ result }: { result: CloudTestResult }) {
+  if (result.ok) {
+    return (
+      <div class="notice good" role="status" id="cloud-test-result" data-ok="true">
+        <StatusDot tone="ok" label={`Connected to ${result.broker}`} />
+        <p>{result.message}</p>
+      </div>
+    );
+  }
+  return (
+    <div class="notice bad" role="alert" id="cloud-test-result" data-ok="false" data-kind={result.kind}>
+      <p>
+        <strong>{UPLINK_ERROR_WORDS[result.kind]}</strong> <code>{result.kind}</code>
+      </p>
+      <p>{result.message}</p>
+      <p>
+        <strong>Fix:</strong> {result.hint}
+      </p>
+    </div>
+  );
+}
+
+function BrokerForm() {
+  const [settings, setSettings] = useState<CloudSettings | undefined>();
+  const [url, setUrl] = useState('');
+  const [caFile, setCaFile] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [result, setResult] = useState<CloudTestResult | undefined>();
+  const [busy, setBusy] = useState<'test' | 'save' | 'ca' | undefined>();
+
+  useEffect(() => {
+    call('cloud', {}).then(
+      ({ settings: current }) => {
+        if (current) {
+          setSettings(current);
+          setUrl(current.url);
+          setCaFile(current.caFile ?? '');
+        }
+      },
+      (error) => setErrors(fieldErrors(error, () => undefined)),
+    );
+  }, []);
+
+  const proposed = (): CloudSettings => ({ ...(settings ?? {}), url, ...(caFile ? { caFile } : {}) }) as CloudSettings;
+  const localKey = (path: string) => ({ url: 'url', caFile: 'caFile' })[lastSegment(path)];
+
+  const uploadCa = async (input: HTMLInputElement) => {
+    const pem = await readFileText(input);
+    if (!pem) return;
+    setBusy('ca');
+    try {
+      const stored = await call('uploadCa', { pem });
+      setCaFile(stored.caFile);
+      setErrors({});
+      showToast(`CA stored: ${stored.subjects.join(', ')}`);
+    } catch (error) {
+      setErrors({ caUpload: errorMessage(error) });
+    } finally {
+      setBusy(undefined);
+      input.value = '';
+    }
+  };
+
+  const test = async () => {
+    setBusy('test');
+    setErrors({});
+    setResult(undefined);
+    try {
+      setResult(await call('testCloud', { settings: proposed() }));
+    } catch (error) {
+      setErrors(fieldErrors(error, localKey));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    setBusy('save');
+    setErrors({});
+    try {
+      await call('saveCloud', { settings: proposed() });
+      showToast('Cloud settings saved; the uplink reconnects with them');
+      await resync().catch(() => undefined);
+    } catch (error) {
+      setErrors(fieldErrors(error, localKey));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <form class="card stack" onSubmit={save} noValidate aria-labelledby="broker-title">
+      <h2 id="broker-title">Broker</h2>
+      <TextField label="Broker URL" name="url" value={url} onValue={setUrl} error={errors.url} placeholder="mqtts://broker.example.com:8883" spellcheck={false} />
+      <TextField label="CA file on the gateway" name="caFile" value={caFile} onValue={setCaFile} error={errors.caFile} hint="The PEM of the CA that signed the broker's certificate. Upload one below." />
+      <FieldFrame label="Upload a CA certificate (PEM)" error={errors.caUpload}>
+        {({ id, describedBy }) => (
+          <input id={id} type="file" accept=".pem,.crt,.cer,application/x-pem-file" aria-describedby={describedBy} onChange={(event) => void uploadCa(event.currentTarget)} />
+        )}
+      </FieldFrame>
+      {errors.form && (
+        <p class="notice bad" role="alert">
+          {errors.form}
+        </p>
+      )}
+      {result && <TestResult result={result} />}
+      <div class="row">
+        <Button onClick={() => void test()} busy={busy === 'test'}>
+          Test connection
+        </Button>
+        <Button variant="primary" type="submit" busy={busy === 'save'}>
+          Save
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function IdentityCard() {
+  const [identity, setIdentity] = useState<IdentityView | undefined>();
+  const [pem, setPem] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState<'csr' | 'import' | undefined>();
+
+  useEffect(() => {
+    call('identity', {}).then(setIdentity, (error) => setErrors({ form: errorMessage(error) }));
+  }, []);
+
+  const csr = async () => {
+    setBusy('csr');
+    try {
+      const made = await call('createCsr', {});
+      downloadText(made.fileName, made.pem);
+      showToast(`CSR for ${made.subject} downloaded: have your CA sign it, then import the certificate`);
+    } catch (error) {
+      setErrors({ form: errorMessage(error) });
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const importCertificate = async (event: Event) => {
+    event.preventDefault();
+    setBusy('import');
+    setErrors({});
+    try {
+      setIdentity(await call('importCertificate', { pem }));
+      setPem('');
+      showToast('Certificate imported');
+    } catch (error) {
+      setErrors({ pem: errorMessage(error) });
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const certificate = identity?.certificate;
+  return (
+    <section class="card stack" aria-labelledby="identity-title">
+      <h2 id="identity-title">Gateway certificate</h2>
+      {identity && (
+        <dl class="facts" id="identity-facts">
+          <dt>State</dt>
+          <dd>{identity.status}</dd>
+          <dt>Subject</dt>
+          <dd class="mono">{certificate?.subject ?? 'no certificate yet'}</dd>
+          {certificate && (
+            <>
+              <dt>Issuer</dt>
+              <dd class="mono">{certificate.issuer}</dd>
+              <dt>Valid until</dt>
+              <dd>
+                {new Date(certificate.notAfter).toLocaleDateString()} ({certificate.daysLeft} days left)
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
+      {errors.form && (
+        <p class="notice bad" role="alert">
+          {errors.form}
+        </p>
+      )}
+      <div>
+        <Button onClick={() => void csr()} busy={busy === 'csr'}>
+          Download a CSR
+        </Button>
+      </div>
+      <form class="stack" onSubmit={importCertificate} noValidate>
+        <FieldFrame label="Signed certificate (PEM)" error={errors.pem} hint="Paste it, or choose the file.">
+          {({ id, describedBy, invalid }) => (
+            <textarea
+              id={id}
+              name="certificate"
+              value={pem}
+              aria-describedby={describedBy}
+              aria-invalid={invalid || undefined}
+              onInput={(event) => setPem(event.currentTarget.value)}
+              placeholder="-----BEGIN CERTIFICATE-----"
+            />
+          )}
+        </FieldFrame>
+        <FieldFrame label="Certificate file">
+          {({ id }) => <input id={id} type="file" accept=".pem,.crt,.cer" onChange={(event) => void readFileText(event.currentTarget).then((text) => text && setPem(text))} />}
+        </FieldFrame>
+        <div>
+          <Button variant="primary" type="submit" busy={busy === 'import'} disabled={pem.trim() === ''}>
+            Import certificate
+          </Button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+export function CloudScreen() {
+  return (
+    <div class="stack">
+      <h1>Cloud</h1>
+      <div class="grid wide">
+        <BrokerForm />
+        <IdentityCard />
+      </div>
+    </div>
+  );
+}
