@@ -224,7 +224,6 @@ export class Sender {
     session.end(error());
   }
 
-
   /**
    * Drops readings the broker will never take, with a `refused` drop record the cloud receives as
    * an alert. False when the buffer could not (they went back to its queue).
