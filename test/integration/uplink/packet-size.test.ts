@@ -68,6 +68,20 @@ describe('uplink against a broker with max_packet_size 8192 (MQTT 5 Maximum Pack
     }
   });
 
+  it('MQTT 3.1.1 cannot learn the limit: with batch.maxBytes below it (as the README advises) everything arrives', async () => {
+    const gatewayId = 'gw-small-v4';
+    const rig = await startRig({ broker, pki, client: await pki.issueClientCert({ cn: gatewayId }), gatewayId, cloud: { protocolVersion: 4, batch: { maxBytes: 4_096 } } });
+    try {
+      for (let i = 0; i < 100; i++) await rig.buffer.append({ sensorId: 'big', ts: 1_700_000_000_000 + i, values: bulkyValues(i, 8) });
+      rig.uplink.wake();
+      await waitFor(() => rig.buffer.stats(Date.now()).depth === 0 || undefined, 'the buffer to empty');
+      await waitFor(() => new Set(readingsOf(cloud.messages, 'fieldgate', gatewayId).map((r) => r.seq)).size >= 100 || undefined, 'all 100 seqs');
+      assert.deepEqual(rig.uplink.status().errors, {});
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('sets a reading too large for the broker aside as a `refused` drop record on …/alerts, and the readings behind it flow', async () => {
     const gatewayId = 'gw-poison';
     const rig = await startRig({ broker, pki, client: await pki.issueClientCert({ cn: gatewayId }), gatewayId });
