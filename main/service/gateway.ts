@@ -180,6 +180,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         clock,
         metrics: deps.metrics,
         version: FIELDGATE_VERSION,
+        onAlert: (alert) => bus.emit('alert', alert),
       }),
     );
     const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);

@@ -41,6 +41,8 @@ export interface SenderDeps {
   context: () => ClassifyContext;
   /** Counts and logs a refusal that does not end the connection. */
   report: (error: UplinkError) => void;
+  /** Raises an alert for the operator (readings set aside). */
+  alert: (alert: Alert<'uplink-alert'>) => void;
 }
 
 /**
@@ -206,7 +208,7 @@ export class Sender {
    * readings), or held. False when the buffer failed to set it aside.
    */
   private withhold(session: Session, reading: LeasedReading, reason: HoldReason): boolean {
-    const limit = `the broker's Maximum Packet Size (${session.maximumPacketSize ?? '?'} bytes)`;
+    const limit = maximumPacketSizeText(session);
     if (this.refusals.withhold(reading.id, reason) === 'set-aside') return this.setAside([reading.id], reading.sensorId, `it alone exceeds ${limit}`);
     this.giveUpIfTooManyHeld(session, () =>
       reason === 'oversize'
@@ -233,7 +235,9 @@ export class Sender {
     this.safely('drop refused readings', () => (dropped = this.deps.buffer.dropRefused(ids)));
     if (dropped === 0) return false;
     this.nextDropCheck = 0;
-    this.deps.log.warn({ sensor: sensorId, readings: dropped, reason: 'refused' }, `uplink: set aside ${dropped} reading(s) the broker refuses every time (${why}); a drop record (reason "refused") reports them`);
+    const message = `set aside ${dropped} reading(s)${sensorId ? ` of sensor "${sensorId}"` : ''} that the broker refuses every time (${why}); the drop record (reason "refused") names their seqs`;
+    this.deps.log.warn({ sensor: sensorId, readings: dropped, reason: 'refused' }, `uplink: ${message}`);
+    this.deps.alert({ type: 'uplink-alert', kind: 'readings-refused', severity: 'warning', message, ts: this.deps.clock.now() });
     return true;
   }
 
@@ -277,7 +281,7 @@ export class Sender {
     if (!error) {
       if (entry.readingIds) {
         const released = this.refusals.acceptedMessage(entry.readingIds);
-        if (released.setAside.length > 0) this.setAside(released.setAside, undefined, "they alone exceed the broker's Maximum Packet Size while it accepts other readings");
+        if (released.setAside.length > 0) this.setAside(released.setAside, undefined, `it alone exceeds ${maximumPacketSizeText(session)}`);
         // Refused ones get one more try now that the broker takes readings: refused again, they are set aside.
         if (released.retry.length > 0) this.safely('nack', () => this.deps.buffer.nack(released.retry));
         this.pendingAcks.push(...entry.readingIds);
@@ -350,4 +354,8 @@ export class Sender {
       this.deps.log.error({ err: error }, `uplink: buffer ${what} failed`);
     }
   }
+}
+
+function maximumPacketSizeText(session: Session): string {
+  return `the broker's Maximum Packet Size (${session.maximumPacketSize ?? '?'} bytes)`;
 }

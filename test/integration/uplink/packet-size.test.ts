@@ -102,6 +102,17 @@ describe('uplink against a broker with max_packet_size 8192 (MQTT 5 Maximum Pack
       assert.deepEqual([...new Set(delivered.filter((r) => r.sensor === 'q').map((r) => r.seq))].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
       await waitFor(() => rig.buffer.stats(Date.now()).depth === 0 || undefined, 'the buffer to empty');
       assert.equal(rig.buffer.stats(Date.now()).drops.refused, 1);
+      const alert = await waitFor(
+        () =>
+          cloud.messages
+            .filter((m) => m.topic === `fieldgate/${gatewayId}/alerts`)
+            .map((m) => JSON.parse(m.text) as Record<string, unknown>)
+            .find((a) => a.type === 'uplink-alert'),
+        'the operator alert',
+      );
+      assert.equal(alert.kind, 'readings-refused');
+      assert.equal(alert.severity, 'warning');
+      assert.match(String(alert.message), /set aside 1 reading\(s\) (of sensor "p" )?that the broker refuses every time \(it alone exceeds the broker's Maximum Packet Size \(8192 bytes\)\)/);
       const metrics = await rig.metrics.metrics();
       assert.match(metrics, /fieldgate_buffer_drops_total\{reason="refused"\} 1/);
     } finally {

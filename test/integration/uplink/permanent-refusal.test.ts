@@ -70,6 +70,12 @@ describe('uplink against a broker that answers PUBACK 0x99 (payload format inval
     assert.equal(broker.connects, 1, 'a content refusal does not drop the connection');
     assert.equal(broker.connectPackets[0]?.properties?.maximumPacketSize, 65_536, 'our own Maximum Packet Size is announced in CONNECT');
     assert.equal(rig.buffer.stats(Date.now()).drops.refused, 1);
+    const alert = await waitFor(
+      () => broker.accepted.filter((p) => p.topic === 'fieldgate/gw-1/alerts').map((p) => JSON.parse(p.payload.toString()) as Record<string, unknown>).find((a) => a.type === 'uplink-alert'),
+      'the operator alert',
+    );
+    assert.equal(alert.kind, 'readings-refused');
+    assert.match(String(alert.message), /payload format invalid \(0x99\)/);
     assert.equal(rig.uplink.status().errors['publish-rejected'], 4);
     assert.match(rig.uplink.status().lastError?.message ?? '', /payload format invalid \(0x99\)/);
   });
