@@ -120,3 +120,26 @@ test('a token file that group or others can read is refused, naming the fix', (t
   chmodSync(file, 0o600);
   assert.equal(readTokenFile(file), 'a'.repeat(40));
 });
+
+test('a restart makes a new setup code and the old one stops working', async (t) => {
+  const dir = tempDir(t);
+  const { Auth } = await import('../../../main/api/auth.js');
+  const { createMetricsRegistry } = await import('../../../main/metrics/registry.js');
+  const { silentLogger } = await import('../../../main/log/logger.js');
+  const { readSetupCode } = await import('../../../main/api/setup-code.js');
+  const make = () => new Auth({ dir, limits: { idleMs: 60_000, absoluteMs: 3_600_000 }, metrics: createMetricsRegistry({ processMetrics: false }), log: silentLogger, now: () => Date.now() });
+  const before = make();
+  before.start();
+  const first = readSetupCode(dir, Date.now())!.code;
+  const after = make();
+  after.start();
+  const second = readSetupCode(dir, Date.now())!.code;
+  assert.notEqual(first, second);
+  const input = { username: 'admin', password: 'correct horse battery staple' };
+  await assert.rejects(after.completeSetup({ ...input, code: first }, '127.0.0.1'), (error: unknown) => error instanceof ApiError && error.kind === 'forbidden');
+  const session = await after.completeSetup({ ...input, code: second }, '127.0.0.1');
+  assert.equal(session.role, 'admin');
+  const third = make();
+  third.start();
+  assert.equal(readSetupCode(dir, Date.now()), undefined, 'no code once an admin exists');
+});
