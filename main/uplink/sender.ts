@@ -117,7 +117,8 @@ export class Sender {
   release(session: Session): void {
     this.stopPolling();
     this.flushAcks();
-    if (session.disconnectReason === PACKET_TOO_LARGE) {
+    // With an announced limit every readings message fitted it: then the culprit was something else.
+    if (session.disconnectReason === PACKET_TOO_LARGE && session.maximumPacketSize === undefined) {
       const largest = [...session.inFlight.values()].filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
       if (largest?.readingIds && this.refusals.refused(largest.readingIds) === 'set-aside') {
         this.setAside(largest.readingIds, largest.sensorId, 'the broker closed the connection for it alone: packet too large (0x95)');
