@@ -29,7 +29,7 @@ import type { ControlApi } from './control-api.js';
 import { errorBody } from './dispatch.js';
 import type { CallContext } from './handlers.js';
 import { ensureHttpsMaterial, type HttpsMaterial } from './https-cert.js';
-import { hostnameOf, originMatches, servedHostnames } from './request-checks.js';
+import { hostnameOf, hostServed, originMatches, servedHostnames } from './request-checks.js';
 import type { Session } from './sessions.js';
 import { bearerToken, createTokenCheck, readTokenFile } from './token.js';
 import { attachEventSocket } from './event-socket.js';
@@ -158,7 +158,7 @@ export class ApiServer implements Component {
       void reply.headers(SECURITY_HEADERS);
       if (this.https) void reply.header('strict-transport-security', 'max-age=31536000');
       const hostname = hostnameOf(request.headers.host);
-      if (hostname === undefined || !hostnames.has(hostname)) {
+      if (!hostServed(hostname, hostnames)) {
         return reply.code(421).send(new ApiError('misdirected', `this gateway does not serve the host "${request.headers.host ?? ''}"`, {
           hint: 'open the UI by the address it listens on, or add the name to ui.serverNames',
         }).toBody());
