@@ -31,7 +31,7 @@ import type { CallContext } from './handlers.js';
 import { ensureHttpsMaterial, type HttpsMaterial } from './https-cert.js';
 import { hostnameOf, hostServed, originMatches, servedHostnames } from './request-checks.js';
 import type { Session } from './sessions.js';
-import { bearerToken, createTokenCheck, readTokenFile } from './token.js';
+import { bearerToken, createTokenCheck, readTokenFile, sameSecret } from './token.js';
 import { attachEventSocket } from './event-socket.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -184,7 +184,7 @@ export class ApiServer implements Component {
       }
       const expected = who.session?.csrfToken ?? request.cookies[CSRF_COOKIE];
       const presented = request.headers[CSRF_HEADER];
-      if (who.bearerRole === undefined && (expected === undefined || presented !== expected)) {
+      if (who.bearerRole === undefined && !sameSecret(typeof presented === 'string' ? presented : undefined, expected)) {
         throw new ApiError('forbidden', `missing or wrong CSRF token: send the ${CSRF_HEADER} header with the value of the ${CSRF_COOKIE} cookie (or session.csrfToken)`);
       }
     };
