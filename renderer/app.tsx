@@ -95,7 +95,7 @@ function Shell() {
           {connection.value === 'lost' && <Banner>Connection to the gateway lost. Reconnecting… Values shown may be out of date until it is back.</Banner>}
           <SessionBanner />
         </div>
-        <main class="screen" id="screen" data-screen={route.value}>
+        <main class="screen" id="screen" data-screen={route.value} tabIndex={0} aria-label={screen.label}>
           {allowed ? screen.render() : <NotAllowed />}
         </main>
       </div>

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fsyncDirSync, writeFileDurably } from '../files/durable.js';
 import { IdentityError } from './errors.js';
 
 const GROUP_OR_WORLD = 0o077;
@@ -40,33 +41,9 @@ export function ensurePrivateDir(path: string): void {
   assertPrivate(path, 'dir');
 }
 
-function fsyncDir(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Writes a file with mode 0600 atomically: a crash leaves the old content or the new, never half of it. */
 export function writePrivateFile(path: string, data: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  fsyncDir(dirname(path));
-}
-
-/** Moves a file into place and makes the rename durable. */
-export function durableRename(from: string, to: string): void {
-  renameSync(from, to);
-  fsyncDir(dirname(to));
+  writeFileDurably(path, data, 0o600);
 }
 
 /**
@@ -92,7 +69,7 @@ export function destroyFile(path: string): boolean {
     closeSync(fd);
   }
   unlinkSync(path);
-  fsyncDir(dirname(path));
+  fsyncDirSync(dirname(path));
   return true;
 }
 

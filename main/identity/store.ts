@@ -9,7 +9,8 @@ import { createCsrPem, type CsrSubject, type SubjectAltNames } from './csr.js';
 import { IdentityError } from './errors.js';
 import { generatePrivateKeyPem, parsePrivateKey } from './keys.js';
 import { identityPaths, type IdentityPaths } from './paths.js';
-import { assertPrivate, destroyFile, durableRename, ensurePrivateDir, readPrivateFile, writePrivateFile } from './secure-files.js';
+import { renameDurably } from '../files/durable.js';
+import { assertPrivate, destroyFile, ensurePrivateDir, readPrivateFile, writePrivateFile } from './secure-files.js';
 
 export interface IdentityStoreOptions {
   dir: string;
@@ -130,7 +131,7 @@ export class IdentityStore {
     if (!existsSync(this.paths.dir)) return;
     const pendingCert = readText(this.paths.nextCert);
     if (pendingCert !== undefined && this.hasKey() && !existsSync(this.paths.nextKey) && certificateMatchesKey(pendingCert, this.readKey(this.paths.key))) {
-      durableRename(this.paths.nextCert, this.paths.cert);
+      renameDurably(this.paths.nextCert, this.paths.cert);
     }
     if (existsSync(this.paths.nextDir) && !existsSync(this.paths.nextKey)) this.discardRotation();
     if (existsSync(this.paths.retiredKey)) {
@@ -183,8 +184,8 @@ export class IdentityStore {
     }
     if (existsSync(this.paths.retiredKey)) unlinkSync(this.paths.retiredKey);
     linkSync(this.paths.key, this.paths.retiredKey);
-    durableRename(this.paths.nextKey, this.paths.key);
-    durableRename(this.paths.nextCert, this.paths.cert);
+    renameDurably(this.paths.nextKey, this.paths.key);
+    renameDurably(this.paths.nextCert, this.paths.cert);
     destroyFile(this.paths.retiredKey);
     this.discardRotation();
   }

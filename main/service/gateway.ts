@@ -24,6 +24,7 @@ import { namespaced } from '../log/logger.js';
 import { ThroughputHistory } from '../metrics/history.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
 import type { BleSource } from '../sensors/ble/ble-source.js';
+import type { ConfiguredSerialPorts } from '../sensors/serial/preview.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
 import { configuredCredentialProvider } from '../uplink/credentials.js';
 import { Uplink } from '../uplink/uplink.js';
@@ -96,6 +97,8 @@ export interface Gateway {
   apply(next: Config): Promise<ReconcileOutcome>;
   /** Edits and reloads of the config file; absent when the gateway was built from a config without a file. */
   live: LiveConfig | undefined;
+  /** The configured serial ports, for the serial preview: pausing one stops just its part until resumed. */
+  serialPorts: ConfiguredSerialPorts;
 }
 
 interface RunningPart {
@@ -218,7 +221,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
 
   function buildSource(name: string, config: Config): RunningPart {
-    const { source, release } = createSource(name, config, { sink, log: deps.log, clock, metrics: deps.metrics });
+    const { source, release } = createSource(name, config, {
+      sink,
+      log: deps.log,
+      clock,
+      metrics: deps.metrics,
+      onBleAlert: (alert) => bus.emit('alert', { type: 'ble-alert', ...alert }),
+    });
     sources.push(source);
     return {
       components: [source],
@@ -248,6 +257,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
   state.supervisor = supervisor;
 
+  // Parts change one operation at a time: a reconcile never interleaves with a pause or resume.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  /** Serial parts a preview paused: a reconcile leaves them stopped until the preview resumes them. */
+  const paused = new Set<string>();
+
   async function stopPart(name: string): Promise<void> {
     const part = running.get(name);
     if (!part) return;
@@ -257,28 +276,46 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
 
   async function startPart(name: string, config: Config): Promise<void> {
+    if (paused.has(name)) return;
     const part = build(name, config);
     running.set(name, part);
     const placement = name === 'api' ? {} : { before: 'api' };
     for (const component of part.components) await supervisor.replace(component.name, component, placement);
   }
 
-  async function apply(next: Config): Promise<ReconcileOutcome> {
-    const plan = planReconcile(current, next);
-    current = next;
-    const restarted = [...new Set([...plan.stop, ...plan.start])];
-    for (const name of plan.stop) {
-      const sensorIds = running.get(name)?.sensorIds?.() ?? [];
-      await stopPart(name);
-      if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
-    }
-    for (const name of plan.start) await startPart(name, next);
-    if (restarted.length > 0) log.info({ restarted }, 'config applied');
-    if (plan.needsRestart.length > 0) {
-      log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
-    }
-    return { restarted, needsRestart: plan.needsRestart };
+  function apply(next: Config): Promise<ReconcileOutcome> {
+    return serially(async () => {
+      const plan = planReconcile(current, next);
+      current = next;
+      const restarted = [...new Set([...plan.stop, ...plan.start])];
+      for (const name of plan.stop) {
+        const sensorIds = running.get(name)?.sensorIds?.() ?? [];
+        await stopPart(name);
+        if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
+      }
+      for (const name of plan.start) await startPart(name, next);
+      if (restarted.length > 0) log.info({ restarted }, 'config applied');
+      if (plan.needsRestart.length > 0) {
+        log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
+      }
+      return { restarted, needsRestart: plan.needsRestart };
+    });
   }
+
+  const serialPorts: ConfiguredSerialPorts = {
+    configured: () => current.sensors.serial,
+    pause: (portId) =>
+      serially(async () => {
+        paused.add(`serial:${portId}`);
+        await stopPart(`serial:${portId}`);
+      }),
+    resume: (portId) =>
+      serially(async () => {
+        const name = `serial:${portId}`;
+        if (!paused.delete(name)) return;
+        if (liveParts(current).has(name)) await startPart(name, current);
+      }),
+  };
 
   return {
     supervisor,
@@ -302,5 +339,6 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     config: () => current,
     apply,
     live: state.live,
+    serialPorts,
   };
 }

@@ -6,7 +6,7 @@ import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { SampleSink, SensorStatus, Source } from '../shared/source.js';
 import { namespaced } from '../log/logger.js';
-import { BleSource } from '../sensors/ble/ble-source.js';
+import { BleSource, type BleAlert } from '../sensors/ble/ble-source.js';
 import { SerialSource } from '../sensors/serial/serial-source.js';
 import { SimSource } from '../sensors/sim/sim-source.js';
 
@@ -68,6 +68,8 @@ export interface SourceDeps {
   log: Logger;
   clock: Clock;
   metrics: Registry;
+  /** BLE replay-protection alerts, for the uplink's alerts topic. */
+  onBleAlert?: (alert: BleAlert) => void;
 }
 
 /** The source of one sensor part: `sim:<id>` or `serial:<port id>` (one per entry), or `ble`. */
@@ -90,7 +92,15 @@ export function createSource(part: string, config: Config, deps: SourceDeps): { 
     const ble = sensors.ble;
     const stateDir = ble.stateDir ?? join(config.gateway.dataDir, 'ble');
     const { built, release } = withOwnMetrics(deps.metrics, () =>
-      new BleSource({ config: ble, stateDir, sink: deps.sink, log: namespaced(deps.log, 'ble'), clock: deps.clock, metrics: deps.metrics }),
+      new BleSource({
+        config: ble,
+        stateDir,
+        sink: deps.sink,
+        log: namespaced(deps.log, 'ble'),
+        clock: deps.clock,
+        metrics: deps.metrics,
+        ...(deps.onBleAlert && { onAlert: deps.onBleAlert }),
+      }),
     );
     return { source: built, release };
   }

@@ -4,6 +4,7 @@ export type AlertSeverity = 'info' | 'warning' | 'critical';
 export interface AlertKinds {
   'buffer-alert': 'disk-full' | 'io-error' | 'corrupt-quarantined' | 'capacity' | 'recovered';
   'identity-alert': 'cert-expiring' | 'cert-expired' | 'clock-wrong' | 'rotation-failed' | 'rotated';
+  'ble-alert': 'counters-unreadable' | 'counter-went-back' | 'counter-reset';
 }
 
 export type AlertType = keyof AlertKinds;

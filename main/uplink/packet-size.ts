@@ -8,8 +8,8 @@ const MAX_REMAINING_LENGTH = 268_435_455;
 
 /**
  * Our own MQTT 5 Maximum Packet Size, announced in CONNECT: the broker must not send us anything
- * larger (inbound commands are at most 16 KiB, certificate messages a few KiB), and mqtt.js drops
- * the connection (reason 0x95) if one arrives anyway.
+ * larger (inbound commands are at most 16 KiB, certificate messages a few KiB). The session drops
+ * the connection as soon as a larger packet's header arrives (InboundPacketLimit), with MQTT 3.1.1 too.
  */
 export const OWN_MAXIMUM_PACKET_SIZE = 65_536;
 

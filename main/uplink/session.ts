@@ -1,6 +1,8 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
+import { InboundPacketLimit } from './inbound-limit.js';
+import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, type ClassifyContext } from './errors.js';
 
 /** What one unacknowledged publish carries back to the buffer (or the alert queue) if it is never acked. */
@@ -62,6 +64,16 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   let firstError: unknown;
   client.on('error', (error) => {
     firstError ??= error;
+  });
+  const inbound = new InboundPacketLimit(OWN_MAXIMUM_PACKET_SIZE);
+  client.stream.on('data', (chunk: Buffer) => {
+    const size = inbound.feed(chunk);
+    if (size === undefined) return;
+    firstError = new UplinkError(
+      'packet-too-large',
+      `${deps.context().url} sent a packet of ${size} bytes, over the gateway's limit of ${OWN_MAXIMUM_PACKET_SIZE}: the connection was dropped before reading it`,
+    );
+    client.stream.destroy();
   });
   let closedEarly: (() => void) | undefined;
   let receiveMaximum: number | undefined;

@@ -12,7 +12,7 @@ export function AccountScreen() {
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, info?.username);
   const change = async (event: Event) => {
     event.preventDefault();
     if (!checks.every((check) => check.met)) return setErrors({ newPassword: 'The new password does not meet the rules yet.' });

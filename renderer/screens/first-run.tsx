@@ -20,7 +20,7 @@ export function FirstRunScreen({ where, codeExpiresAt }: FirstRunProps) {
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, username);
 
   const submit = async (event: Event) => {
     event.preventDefault();

@@ -23,7 +23,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, username);
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!checks.every((check) => check.met)) return setErrors({ password: 'The password does not meet the rules yet.' });
@@ -63,7 +63,7 @@ function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [error, setError] = useState<string | undefined>();
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, user.username);
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!checks.every((check) => check.met)) return setError('The password does not meet the rules yet.');
@@ -220,7 +220,12 @@ function ConfigForms() {
   return (
     <>
       <p class="muted">
-        From <code>{loaded.config.file}</code>. Saving validates the change, writes the file (its comments are kept) and restarts only what changed. Cloud and
+        {loaded.config.file ? (
+          <>
+            From <code>{loaded.config.file}</code>.{' '}
+          </>
+        ) : null}
+        Saving validates the change, writes the file (its comments are kept) and restarts only what changed. Cloud and
         sensors have their own screens.
       </p>
       {SECTIONS.map((name) => {

@@ -1,9 +1,10 @@
 import { signal } from '@preact/signals';
 import type { Alert, ApiEvent, GatewayStatus, MethodResult, SensorValues } from '../../main/shared/api.js';
-import { gateway, type ConnectionState } from '../client/index.js';
+import { gateway } from '../client/index.js';
 import { call, signOut } from './session.js';
 
-export const connection = signal<ConnectionState>('connecting');
+/** `lost` once an open event stream dropped, until it is back. */
+export const connection = signal<'connecting' | 'open' | 'lost'>('connecting');
 export const status = signal<GatewayStatus | null>(null);
 export const values = signal<ReadonlyMap<string, SensorValues>>(new Map());
 export const alerts = signal<MethodResult<'alerts'>>({ active: [], recent: [] });
@@ -21,20 +22,32 @@ export function listen(listener: Listener): () => void {
 }
 
 const HISTORY_REFRESH_MS = 10_000;
+/**
+ * The API pushes `status` only when the config changed, so buffer depth, cloud state and the
+ * sparklines are refreshed on this beat as well (values, alerts and the rest arrive as events).
+ */
+const STATUS_REFRESH_MS = 5_000;
+/** Refreshing counts as activity on the server: stop when nobody touched the screen, so idle sessions still end. */
+const REFRESH_WHILE_IDLE_MS = 10 * 60_000;
 let lastHistory = 0;
+let lastInput = Date.now();
+for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, () => (lastInput = Date.now()), { passive: true, capture: true });
 
 async function refreshHistory(): Promise<void> {
   lastHistory = Date.now();
   history.value = await call('history', { windowSeconds: 3600 });
 }
 
-/** Everything the overview and sensor screens show, fetched again after a reconnect. */
+/**
+ * Everything the overview and sensor screens show, fetched again after a reconnect. Parts load
+ * independently: a gateway without, say, the alerts service still shows its status and values.
+ */
 export async function resync(): Promise<void> {
-  const [nextStatus, nextValues, nextAlerts] = await Promise.all([call('status', {}), call('values', {}), call('alerts', {})]);
-  status.value = nextStatus;
-  values.value = new Map(nextValues.sensors.map((sensor) => [sensor.sensorId, sensor]));
-  alerts.value = nextAlerts;
-  await refreshHistory();
+  const [nextStatus, nextValues, nextAlerts] = await Promise.allSettled([call('status', {}), call('values', {}), call('alerts', {})]);
+  if (nextStatus.status === 'fulfilled') status.value = nextStatus.value;
+  if (nextValues.status === 'fulfilled') values.value = new Map(nextValues.value.sensors.map((sensor) => [sensor.sensorId, sensor]));
+  if (nextAlerts.status === 'fulfilled') alerts.value = nextAlerts.value;
+  await refreshHistory().catch(() => undefined);
   resyncs.value += 1;
 }
 
@@ -63,13 +76,26 @@ function apply(event: ApiEvent): void {
 /** Loads everything and opens the event stream for a signed-in user; returns the function that closes it. */
 export function startLive(): () => void {
   void resync().catch(() => undefined);
-  let wasLost = false;
-  return gateway.subscribe(apply, (state) => {
-    connection.value = state;
-    if (state === 'lost') wasLost = true;
-    if (state === 'open' && wasLost) {
-      wasLost = false;
-      void resync().catch(() => undefined);
-    }
-  });
+  let opened = false;
+  const stops = [
+    gateway.events.subscribe(apply),
+    gateway.events.onResync(() => void resync().catch(() => undefined)),
+    gateway.events.onConnection((state) => {
+      if (state === 'signed-out') return signOut('expired');
+      if (state === 'open') opened = true;
+      // 'connecting' after the stream was open means it dropped and is retrying.
+      connection.value = state === 'connecting' && opened ? 'lost' : state;
+    }),
+  ];
+  gateway.events.connect();
+  const beat = setInterval(() => {
+    if (Date.now() - lastInput > REFRESH_WHILE_IDLE_MS) return;
+    void call('status', {}).then((next) => (status.value = next), () => undefined);
+    if (Date.now() - lastHistory >= HISTORY_REFRESH_MS) void refreshHistory().catch(() => undefined);
+  }, STATUS_REFRESH_MS);
+  return () => {
+    clearInterval(beat);
+    gateway.events.disconnect();
+    for (const stop of stops) stop();
+  };
 }

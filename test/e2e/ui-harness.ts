@@ -1,7 +1,7 @@
 // Drives the setup UI in Debian's Chromium against a real gateway process: accessibility checks
 // with axe-core and screenshots at the touchscreen and laptop sizes for every screen.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,8 @@ export function tempDir(t: test.TestContext): string {
   return dir;
 }
 
+/** Playwright gives every launch a fresh temporary profile (user-data-dir) of its own. */
 export async function launchBrowser(t: test.TestContext): Promise<Browser> {
-  const userDataDir = tempDir(t);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -32,7 +32,6 @@ export async function launchBrowser(t: test.TestContext): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
   t.after(() => browser.close());
@@ -65,8 +64,9 @@ interface AxeResult {
 
 /** axe-core on the page as it is: no serious or critical violation. */
 export async function assertAccessible(page: Page, screen: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (context: Document) => Promise<unknown> } }).axe.run(document))) as AxeResult;
+  // addScriptTag would be an inline script, which the UI's CSP blocks (as it should): evaluate instead.
+  if (!(await page.evaluate("typeof axe === 'object'"))) await page.evaluate(readFileSync(AXE, 'utf8'));
+  const result = (await page.evaluate('axe.run(document)')) as AxeResult;
   const bad = result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
   assert.deepEqual(
     bad.map((violation) => `${violation.impact} ${violation.id}: ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`),

@@ -19,12 +19,14 @@ export interface WireBroker {
   connects: number;
   /** The CONNECT packets received, in order. */
   connectPackets: IConnectPacket[];
+  /** Writes raw bytes to every connected client, e.g. the start of a packet that never ends. */
+  sendRaw(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
 export async function startWireBroker(options: { pubackReason: (packet: IPublishPacket) => number | undefined }): Promise<WireBroker> {
   const sockets = new Set<Socket>();
-  const broker: Omit<WireBroker, 'url' | 'close'> = { accepted: [], refused: [], connects: 0, connectPackets: [] };
+  const broker: Omit<WireBroker, 'url' | 'close' | 'sendRaw'> = { accepted: [], refused: [], connects: 0, connectPackets: [] };
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -67,6 +69,9 @@ export async function startWireBroker(options: { pubackReason: (packet: IPublish
   const { port } = server.address() as AddressInfo;
   return Object.assign(broker, {
     url: `mqtt://127.0.0.1:${port}`,
+    sendRaw: (bytes: Uint8Array) => {
+      for (const socket of sockets) socket.write(bytes);
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileDurably } from '../../files/durable.js';
 import { identifier } from '../../shared/config/common.js';
 import { UserError } from '../../shared/errors.js';
 import { normalizeMac } from './decoders/bytes.js';
@@ -59,7 +60,7 @@ export function viewOf(entry: AllowlistEntry): AllowlistEntryView {
 
 /**
  * The BLE allowlist in `<dir>/allowlist.json` (0600). Only listed devices produce readings.
- * Bind keys are sealed with SecretBox. Writes are atomic (temp file + rename); another process
+ * Bind keys are sealed with SecretBox. Writes are atomic and durable (fsynced temp file + rename); another process
  * (the CLI) may change the file, and `refreshIfChanged` picks that up.
  */
 export class AllowlistStore {
@@ -164,9 +165,7 @@ export class AllowlistStore {
       ...(e.bindKey ? { bindKey: box.seal(e.bindKey, e.mac) } : {}),
       addedAt: new Date(e.addedAt).toISOString(),
     }));
-    const temp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(temp, `${JSON.stringify({ version: 1, devices }, null, 2)}\n`, { mode: 0o600 });
-    renameSync(temp, this.file);
+    writeFileDurably(this.file, `${JSON.stringify({ version: 1, devices }, null, 2)}\n`, 0o600);
     this.stamp = this.currentStamp();
   }
 

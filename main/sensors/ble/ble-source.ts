@@ -1,7 +1,8 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { writeFileDurably } from '../../files/durable.js';
 import type { Logger } from '../../log/logger.js';
+import type { RaisedAlert } from '../../shared/alert.js';
 import type { Clock } from '../../shared/clock.js';
 import type { BleConfig } from '../../shared/config/ble.js';
 import type { SampleSink, SensorStatus, Source } from '../../shared/source.js';
@@ -13,12 +14,18 @@ import { connectSystemBus } from './dbus-next-bus.js';
 import { bytesToHex, macToBytes } from './decoders/bytes.js';
 import { BTHOME_UUID, RUUVI_COMPANY_ID, decodePayloads, hasKnownPayload } from './decoders/index.js';
 import { DecodeError, type DecodedAdvertisement } from './decoders/types.js';
+import { counterFileText, readCounterFile, type CounterRecord } from './counter-file.js';
 import { FreshnessGate } from './freshness.js';
 import { BlePairing } from './pairing.js';
 import { BleScanner, type ScannerStatus } from './scanner.js';
 
 const HOUSEKEEPING_MS = 2_000;
 const WARN_EVERY_MS = 60_000;
+/** Stale frames in a row from one device before an operator is told it may have reset its counter. */
+const STALE_FRAMES_BEFORE_ALERT = 3;
+
+/** Something about a BLE device's replay protection an operator must act on. */
+export type BleAlert = RaisedAlert<'ble-alert'>;
 
 export interface BleSourceDeps {
   config: BleConfig;
@@ -30,9 +37,11 @@ export interface BleSourceDeps {
   metrics?: Registry;
   /** Defaults to the system bus. */
   connect?: DbusConnector;
+  /** Routed to the log and `<prefix>/<id>/alerts` by the composition root. */
+  onAlert?: (alert: BleAlert) => void;
 }
 
-type Outcome = 'accepted' | 'repeat' | 'stale' | 'replay' | 'downgrade' | 'mic-failure' | 'undecodable' | 'format-mismatch';
+type Outcome = 'accepted' | 'repeat' | 'stale' | 'replay' | 'downgrade' | 'counter-unknown' | 'mic-failure' | 'undecodable' | 'format-mismatch';
 
 /**
  * BLE sensors: allowlisted BTHome v2 (plain or encrypted) and Ruuvi advertisers heard through
@@ -50,6 +59,9 @@ export class BleSource implements Source {
   private readonly lastWarned = new Map<string, number>();
   private housekeeping: NodeJS.Timeout | undefined;
   private savedCounters = '';
+  /** MAC → the allowlist `addedAt` its counter state belongs to; a new one means the device was re-paired. */
+  private readonly pairings = new Map<string, number>();
+  private readonly staleInARow = new Map<string, number>();
 
   constructor(private readonly deps: BleSourceDeps) {
     const registry = deps.metrics ?? new Registry();
@@ -142,10 +154,11 @@ export class BleSource implements Source {
       return;
     }
     if (verdict !== 'fresh') {
-      const why = verdict === 'downgrade' ? 'plaintext frame from a device with a bind key' : `counter ${decoded.counter} is not new`;
-      this.reject(entry.id, advertisement.mac, verdict, why);
+      this.reject(entry.id, advertisement.mac, verdict, describeRefusal(verdict, decoded.counter));
+      if (verdict === 'stale') this.countStale(entry.id, entry.mac);
       return;
     }
+    this.staleInARow.delete(entry.mac);
     this.outcomes.inc({ outcome: 'accepted' });
     this.activity.seen(entry.id);
     if (Object.keys(decoded.values).length === 0) return;
@@ -163,9 +176,49 @@ export class BleSource implements Source {
     this.deps.log.warn({ sensor: sensorId, mac, outcome, reason }, 'BLE advertisement rejected');
   }
 
+  /** A device whose counter went down may have reset (power loss) or be replayed: only re-pairing accepts it. */
+  private countStale(sensorId: string, mac: string): void {
+    const count = (this.staleInARow.get(mac) ?? 0) + 1;
+    this.staleInARow.set(mac, count);
+    if (count !== STALE_FRAMES_BEFORE_ALERT) return;
+    this.alert({
+      kind: 'counter-went-back',
+      severity: 'warning',
+      message: `BLE sensor ${sensorId} (${mac}) sends counters below the last accepted one: a replay, or the device restarted its counter. Its frames are refused; if it was reset, re-pair it (fieldgate ble allowlist add --mac ${mac} …)`,
+    });
+  }
+
+  /** Told by pairing in this process: the device was added again (with a proven key) or removed. */
   private deviceChanged(mac: string): void {
-    this.gate.forget(mac);
+    this.restartCounter(mac);
+    this.followPairings();
     this.registerSensors();
+  }
+
+  /** Restarts the counter of every device whose allowlist entry was re-added (e.g. by the CLI) or removed. */
+  private followPairings(): void {
+    const current = new Map(this.store.all().map((entry) => [entry.mac, entry.addedAt]));
+    for (const [mac, pairedAt] of this.pairings) {
+      if (current.get(mac) !== pairedAt) this.restartCounter(mac);
+    }
+    this.pairings.clear();
+    for (const [mac, pairedAt] of current) this.pairings.set(mac, pairedAt);
+  }
+
+  private restartCounter(mac: string): void {
+    const hadCounter = this.gate.saved(mac) !== undefined;
+    this.gate.forget(mac);
+    this.staleInARow.delete(mac);
+    const entry = this.store.get(mac);
+    if (entry && hadCounter) {
+      this.alert({ kind: 'counter-reset', severity: 'info', message: `BLE sensor ${entry.id} (${mac}) was re-paired: its replay counter starts over with its next frame` });
+    }
+  }
+
+  private alert(alert: Omit<BleAlert, 'ts'>): void {
+    const full = { ...alert, ts: this.deps.clock.now() };
+    this.deps.log[alert.severity === 'info' ? 'info' : alert.severity === 'warning' ? 'warn' : 'error']({ alert: alert.kind }, alert.message);
+    this.deps.onAlert?.(full);
   }
 
   private registerSensors(): void {
@@ -176,6 +229,7 @@ export class BleSource implements Source {
     try {
       if (this.store.refreshIfChanged()) {
         this.deps.log.info({ devices: this.store.list().length }, 'BLE allowlist changed on disk; reloaded');
+        this.followPairings();
         this.registerSensors();
       }
     } catch (error) {
@@ -192,34 +246,57 @@ export class BleSource implements Source {
     return join(this.deps.stateDir, 'counters.json');
   }
 
-  /** Encrypted-BTHome counters survive restarts, so a frame captured before a restart cannot be replayed after it. */
+  /**
+   * Encrypted-BTHome counters survive restarts, so a frame captured before a restart cannot be
+   * replayed after it. A counter saved under an earlier pairing of the device is dropped. When the
+   * file exists but cannot be read, every keyed device's counter is unknown: its frames are refused
+   * until it is re-paired, since accepting any counter would let old captures replay.
+   */
   private restoreCounters(): void {
-    try {
-      const saved = JSON.parse(readFileSync(this.countersFile, 'utf8')) as unknown;
-      if (typeof saved !== 'object' || saved === null) return;
-      const counters = Object.fromEntries(
-        Object.entries(saved).filter((e): e is [string, number] => Number.isInteger(e[1]) && this.store.get(e[0])?.bindKey !== undefined),
-      );
-      this.gate.restoreCounters(counters);
-      this.savedCounters = JSON.stringify(counters);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'ignoring unreadable BLE counters file');
+    const file = readCounterFile(this.countersFile);
+    const keyed = this.store.all().filter((entry) => entry.bindKey !== undefined);
+    for (const entry of this.store.all()) this.pairings.set(entry.mac, entry.addedAt);
+    if (file.kind === 'unreadable') {
+      for (const entry of keyed) this.gate.restore(entry.mac, { unknown: true });
+      this.alert({
+        kind: 'counters-unreadable',
+        severity: 'critical',
+        message: `${this.countersFile} cannot be read (${file.problem}): frames from ${keyed.length} encrypted BLE sensor(s) are refused until each is re-paired`,
+      });
+    } else if (file.kind === 'read') {
+      for (const entry of keyed) {
+        const record = file.devices.get(entry.mac);
+        if (record && (record.pairedAt === undefined || record.pairedAt === entry.addedAt)) this.gate.restore(entry.mac, record.saved);
       }
     }
+    this.saveCounters();
   }
 
   private saveCounters(): void {
-    const text = JSON.stringify(this.gate.counters());
+    const devices = new Map<string, Required<CounterRecord>>();
+    for (const entry of this.store.all()) {
+      const saved = entry.bindKey !== undefined ? this.gate.saved(entry.mac) : undefined;
+      if (saved) devices.set(entry.mac, { pairedAt: entry.addedAt, saved });
+    }
+    const text = counterFileText(devices);
     if (text === this.savedCounters) return;
     try {
-      const temp = `${this.countersFile}.tmp-${process.pid}`;
-      writeFileSync(temp, text, { mode: 0o600 });
-      renameSync(temp, this.countersFile);
+      writeFileDurably(this.countersFile, text, 0o600);
       this.savedCounters = text;
     } catch (error) {
       this.deps.log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not save BLE replay counters');
     }
+  }
+}
+
+function describeRefusal(verdict: 'stale' | 'replay' | 'downgrade' | 'counter-unknown', counter: number | undefined): string {
+  switch (verdict) {
+    case 'downgrade':
+      return 'plaintext frame from a device with a bind key';
+    case 'counter-unknown':
+      return 'its last counter is unknown (counters file unreadable); re-pair the device to accept its frames';
+    default:
+      return `counter ${counter} is not new`;
   }
 }
 

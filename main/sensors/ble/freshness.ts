@@ -6,17 +6,24 @@ import type { DecodedAdvertisement } from './decoders/types.js';
  * - `stale`: an encrypted counter not above the last accepted one (a replay of an older frame).
  * - `replay`: the last accepted counter with different content.
  * - `downgrade`: a plaintext frame from a device that has a bind key.
+ * - `counter-unknown`: the device's last counter was lost (unreadable counters file), so no frame
+ *   can be told from a replay until an operator re-pairs it.
+ *
+ * A device that restarts its counter from 0 (power loss) is `stale` until it is re-paired: a
+ * counter going down cannot be told apart from a replayed capture, so only an operator can accept it.
  */
-export type Freshness = 'fresh' | 'repeat' | 'stale' | 'replay' | 'downgrade';
+export type Freshness = 'fresh' | 'repeat' | 'stale' | 'replay' | 'downgrade' | 'counter-unknown';
 
-/** Counters at or below this count as a device reset (BTHome devices restart from 0 after power loss). */
-export const COUNTER_RESET_WINDOW = 16;
+/** What survives a restart for one device: its last accepted counter, or that it is unknown. */
+export type SavedCounter = { counter: number } | { unknown: true };
 
 /** Frames without a packet id or sequence: identical bytes within this window are the same measurement re-sent. */
 export const IDENTICAL_FRAME_WINDOW_MS = 30_000;
 
 interface DeviceHistory {
   counter?: number;
+  /** The last counter was lost: refuse everything until the device is re-paired (forget). */
+  counterUnknown?: boolean;
   frame?: string;
   repeatId?: number;
   acceptedAt?: number;
@@ -40,10 +47,10 @@ export class FreshnessGate {
   judge({ mac, decoded, keyed, frameHex, receivedAt }: FrameJudgement): Freshness {
     if (keyed && !decoded.encrypted) return 'downgrade';
     const history = this.history.get(mac) ?? {};
+    if (history.counterUnknown) return 'counter-unknown';
     if (decoded.counter !== undefined && history.counter !== undefined) {
       if (decoded.counter === history.counter) return frameHex === history.frame ? 'repeat' : 'replay';
-      const reset = decoded.counter <= COUNTER_RESET_WINDOW && history.counter > COUNTER_RESET_WINDOW;
-      if (decoded.counter < history.counter && !reset) return 'stale';
+      if (decoded.counter < history.counter) return 'stale';
     }
     if (decoded.counter === undefined) {
       if (decoded.repeatId !== undefined && decoded.repeatId === history.repeatId) return 'repeat';
@@ -57,17 +64,18 @@ export class FreshnessGate {
     return 'fresh';
   }
 
-  /** Last accepted counters, to persist across restarts. */
-  counters(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [mac, h] of this.history) if (h.counter !== undefined) out[mac] = h.counter;
-    return out;
+  /** The device's counter state to persist across restarts; undefined when there is none yet. */
+  saved(mac: string): SavedCounter | undefined {
+    const history = this.history.get(mac);
+    if (history?.counterUnknown) return { unknown: true };
+    return history?.counter !== undefined ? { counter: history.counter } : undefined;
   }
 
-  restoreCounters(counters: Record<string, number>): void {
-    for (const [mac, counter] of Object.entries(counters)) this.history.set(mac, { ...this.history.get(mac), counter });
+  restore(mac: string, saved: SavedCounter): void {
+    this.history.set(mac, 'unknown' in saved ? { counterUnknown: true } : { ...this.history.get(mac), counter: saved.counter });
   }
 
+  /** The operator re-paired or removed the device: its counter starts over with the next frame. */
   forget(mac: string): void {
     this.history.delete(mac);
   }

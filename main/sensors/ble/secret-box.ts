@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileDurably } from '../../files/durable.js';
 import { UserError } from '../../shared/errors.js';
 
 const KEY_BYTES = 32;
@@ -25,16 +26,9 @@ export class SecretBox {
     mkdirSync(keyDir, { recursive: true, mode: 0o700 });
     chmodSync(keyDir, 0o700);
     const file = join(keyDir, 'allowlist.key');
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      try {
-        writeSync(fd, randomBytes(KEY_BYTES));
-      } finally {
-        closeSync(fd);
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    // Written whole and fsynced under a temporary name, then linked in: a crash never leaves a
+    // short key (which would make every sealed bind key unreadable), and a racing process keeps its own.
+    if (!existsSync(file)) createFileDurably(file, randomBytes(KEY_BYTES), 0o600);
     const mode = statSync(file).mode & 0o777;
     if ((mode & 0o077) !== 0) {
       throw new UserError(`${file} is readable by others (mode ${mode.toString(8)}); run: chmod 600 ${file}`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { SqliteBuffer } from '../../../main/buffer/sqlite-buffer.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { AllowlistStore } from '../../../main/sensors/ble/allowlist.js';
-import { BleSource } from '../../../main/sensors/ble/ble-source.js';
+import { BleSource, type BleAlert } from '../../../main/sensors/ble/ble-source.js';
 import { BTHOME_UUID } from '../../../main/sensors/ble/decoders/index.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { bleSchema } from '../../../main/shared/config/ble.js';
@@ -72,7 +72,7 @@ function temperatures(sensorId: string): Array<number | undefined> {
   return readings(sensorId).map((r) => r.values.temperature?.value);
 }
 
-function newSource(stateDir: string, metrics = new Registry()): BleSource {
+function newSource(stateDir: string, metrics = new Registry(), alerts: BleAlert[] = []): BleSource {
   return new BleSource({
     config: bleSchema.parse({ noDataTimeoutSeconds: 3600 }),
     stateDir,
@@ -80,7 +80,20 @@ function newSource(stateDir: string, metrics = new Registry()): BleSource {
     log: silentLogger,
     clock: systemClock,
     metrics,
+    onAlert: (alert) => alerts.push(alert),
   });
+}
+
+async function outcomeCounts(metrics: Registry): Promise<Record<string, number>> {
+  const values = (await metrics.getSingleMetric('fieldgate_ble_advertisements_total')?.get())?.values ?? [];
+  return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
+}
+
+/** BTHome temperature object (0x02, sint16 little-endian, 0.01 °C). */
+function celsius(degrees: number): string {
+  const bytes = Buffer.alloc(2);
+  bytes.writeInt16LE(Math.round(degrees * 100));
+  return `02${bytes.toString('hex')}`;
 }
 
 function allowlist(stateDir: string, entries: Array<{ mac: string; id: string; format: 'bthome-v2' | 'ruuvi-df5' }>): void {
@@ -95,6 +108,7 @@ describe('BLE source on a private bus with the dbusmock bluez5 template', { conc
   const stateDir = join(root, 'state');
   let source: BleSource;
   let devicePath: string;
+  let secretPath: string;
 
   it('starts with no adapter, then scans once one is added', async () => {
     allowlist(stateDir, [
@@ -203,6 +217,7 @@ describe('BLE source on a private bus with the dbusmock bluez5 template', { conc
     await source.start();
     await waitFor('discovery', () => source.scanStatus().adapters[0]?.discovering);
     const secret = await mock.addDevice('hci0', VECTORS.mac, 'secret');
+    secretPath = secret;
     source.pairing.startSession(60_000);
     await mock.advertise(secret, -45, bthome(VECTORS.encrypted1.slice(4)));
     const seen = await waitFor('the device in the pairing list', () => source.pairing.nearby().find((d) => d.mac === VECTORS.mac));
@@ -243,6 +258,82 @@ describe('BLE source on a private bus with the dbusmock bluez5 template', { conc
     await mock.advertise(secret, -45, bthome(seal(0x00112242, '020000')));
     await waitForCount('secret', 4);
     assert.deepEqual(temperatures('secret'), [25.06, 20, 30, 0]);
+    await source.stop();
+  });
+
+  it('refuses a low counter (no reset window) until the operator re-pairs the device, with alerts', async () => {
+    const alerts: BleAlert[] = [];
+    const metrics = new Registry();
+    const seal = (counter: number, plaintextHex: string) => sealBthome({ mac: VECTORS.mac, bindKey: VECTORS.bindKey, plaintextHex, counter });
+    source = newSource(stateDir, metrics, alerts);
+    await source.start();
+    await waitFor('discovery', () => source.scanStatus().adapters[0]?.discovering);
+    const before = readings('secret').length;
+    // One captured low-counter frame used to pass as a device reset and roll the counter back.
+    for (const counter of [1, 2, 3]) await mock.advertise(secretPath, -45, bthome(seal(counter, celsius(counter))));
+    await mock.advertise(secretPath, -45, bthome(seal(0x00112250, celsius(5))));
+    await waitForCount('secret', before + 1);
+    assert.deepEqual(temperatures('secret').slice(before), [5]);
+    assert.equal((await outcomeCounts(metrics)).stale, 3);
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.severity]),
+      [['counter-went-back', 'warning']],
+    );
+    assert.match(alerts[0]?.message ?? '', /re-pair it/);
+
+    // The device really was reset: the operator re-pairs it with its key, proven on a live frame.
+    source.pairing.startSession(60_000);
+    await mock.advertise(secretPath, -45, bthome(seal(1, celsius(6))));
+    await waitFor('the reset device in the pairing list', () => source.pairing.nearby().find((d) => d.mac === VECTORS.mac));
+    source.pairing.add({ mac: VECTORS.mac, id: 'secret', bindKey: VECTORS.bindKey });
+    source.pairing.stopSession();
+    await mock.advertise(secretPath, -45, bthome(seal(2, celsius(7))));
+    await waitForCount('secret', before + 2);
+    assert.deepEqual(temperatures('secret').slice(before), [5, 7]);
+    assert.deepEqual(alerts.at(-1)?.kind, 'counter-reset');
+    await source.stop();
+    const saved = JSON.parse(readFileSync(join(stateDir, 'counters.json'), 'utf8')) as { version: number; devices: Record<string, { counter?: number }> };
+    assert.equal(saved.version, 2);
+    assert.equal(saved.devices[VECTORS.mac]?.counter, 2);
+  });
+
+  it('treats an unreadable counters file as "counter unknown": refuses, alerts, and keeps refusing until re-paired', async () => {
+    const countersFile = join(stateDir, 'counters.json');
+    const seal = (counter: number, plaintextHex: string) => sealBthome({ mac: VECTORS.mac, bindKey: VECTORS.bindKey, plaintextHex, counter });
+    writeFileSync(countersFile, '{"version":2,"devices":{"A4:'); // a torn write
+    const before = readings('secret').length;
+    for (const round of [1, 2]) {
+      const alerts: BleAlert[] = [];
+      const metrics = new Registry();
+      source = newSource(stateDir, metrics, alerts);
+      await source.start();
+      await waitFor('discovery', () => source.scanStatus().adapters[0]?.discovering);
+      await mock.advertise(secretPath, -45, bthome(seal(0x00300000 + round, celsius(round))));
+      // The frame cached in BlueZ from the test before is refused as well, so count at least one.
+      await waitFor('the frame to be refused', async () => ((await outcomeCounts(metrics))['counter-unknown'] ?? 0) >= 1);
+      assert.equal(readings('secret').length, before);
+      if (round === 1) {
+        assert.deepEqual(alerts.map((a) => [a.kind, a.severity]), [['counters-unreadable', 'critical']]);
+        assert.match(alerts[0]?.message ?? '', /refused until each is re-paired/);
+      }
+      await source.stop();
+      // The unknown state is itself saved: a restart does not turn it into "no counters".
+      const saved = JSON.parse(readFileSync(countersFile, 'utf8')) as { devices: Record<string, unknown> };
+      assert.deepEqual(Object.keys(saved.devices[VECTORS.mac] as object).sort(), ['pairedAt', 'unknown']);
+    }
+    assert.equal(readings('secret').length, before);
+
+    source = newSource(stateDir);
+    await source.start();
+    await waitFor('discovery', () => source.scanStatus().adapters[0]?.discovering);
+    source.pairing.startSession(60_000);
+    await mock.advertise(secretPath, -45, bthome(seal(0x00300010, celsius(8))));
+    await waitFor('the device in the pairing list', () => source.pairing.nearby().find((d) => d.mac === VECTORS.mac));
+    source.pairing.add({ mac: VECTORS.mac, id: 'secret', bindKey: VECTORS.bindKey });
+    source.pairing.stopSession();
+    await mock.advertise(secretPath, -45, bthome(seal(0x00300011, celsius(9))));
+    await waitForCount('secret', before + 1);
+    assert.deepEqual(temperatures('secret').slice(before), [9]);
     await source.stop();
   });
 });

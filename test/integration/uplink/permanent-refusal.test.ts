@@ -70,6 +70,16 @@ describe('uplink against a broker that answers PUBACK 0x99 (payload format inval
     assert.match(rig.uplink.status().lastError?.message ?? '', /payload format invalid \(0x99\)/);
   });
 
+  it('drops the connection as soon as the broker starts a packet over our Maximum Packet Size, without waiting for the rest', async () => {
+    const { broker, rig } = await start(() => 0, () => '°C');
+    await waitFor(() => rig.uplink.status().state === 'connected' || undefined, 'connected');
+    // A PUBLISH announcing 10 MB (remaining length varint 0x80 0xad 0xe2 0x04), of which only the start is ever sent.
+    broker.sendRaw(Buffer.concat([Buffer.from([0x30, 0x80, 0xad, 0xe2, 0x04, 0x00, 0x17]), Buffer.from('fieldgate/gw-1/cmd/ping'), Buffer.alloc(1_000)]));
+    const error = await waitFor(() => ((rig.uplink.status().errors['packet-too-large'] ?? 0) > 0 ? (rig.uplink.status().lastError ?? undefined) : undefined), 'the dropped connection');
+    assert.equal(error.kind, 'packet-too-large');
+    assert.match(error.message, /sent a packet of 10000005 bytes, over the gateway's limit of 65536/);
+  });
+
   it('a broker that refuses every reading gets none set aside: they stay buffered and the uplink reconnects with backoff', async () => {
     // The second connection gets no answers, so the first one's last error stays readable.
     const { broker, rig } = await start(

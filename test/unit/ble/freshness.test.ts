@@ -35,13 +35,13 @@ describe('FreshnessGate', () => {
       ],
     },
     {
-      name: 'a reset to a small counter is accepted after large ones, not among small ones',
+      name: 'a small counter after large ones is stale: a reset cannot be told from a replayed capture',
       keyed: true,
       frames: [
         [encrypted(5000), 'a', 'fresh'],
-        [encrypted(1), 'b', 'fresh'],
-        [encrypted(2), 'c', 'fresh'],
         [encrypted(1), 'b', 'stale'],
+        [encrypted(16), 'c', 'stale'],
+        [encrypted(5001), 'd', 'fresh'],
       ],
     },
     {
@@ -80,11 +80,22 @@ describe('FreshnessGate', () => {
 
   it('keeps devices apart, restores persisted counters and forgets on request', () => {
     const gate = new FreshnessGate();
-    gate.restoreCounters({ [MAC]: 500 });
+    gate.restore(MAC, { counter: 500 });
     assert.equal(gate.judge({ mac: MAC, decoded: encrypted(400), keyed: true, frameHex: 'a', receivedAt: 0 }), 'stale');
     assert.equal(gate.judge({ mac: 'AA:AA:AA:AA:AA:AA', decoded: encrypted(400), keyed: true, frameHex: 'a', receivedAt: 0 }), 'fresh');
-    assert.deepEqual(gate.counters(), { [MAC]: 500, 'AA:AA:AA:AA:AA:AA': 400 });
+    assert.deepEqual([gate.saved(MAC), gate.saved('AA:AA:AA:AA:AA:AA'), gate.saved('BB:BB:BB:BB:BB:BB')], [{ counter: 500 }, { counter: 400 }, undefined]);
     gate.forget(MAC);
     assert.equal(gate.judge({ mac: MAC, decoded: encrypted(400), keyed: true, frameHex: 'a', receivedAt: 0 }), 'fresh');
+  });
+
+  it('refuses every frame of a device whose counter is unknown until it is forgotten (re-paired)', () => {
+    const gate = new FreshnessGate();
+    gate.restore(MAC, { unknown: true });
+    for (const counter of [0, 1, 2 ** 32 - 1]) {
+      assert.equal(gate.judge({ mac: MAC, decoded: encrypted(counter), keyed: true, frameHex: `f${counter}`, receivedAt: 0 }), 'counter-unknown');
+    }
+    assert.deepEqual(gate.saved(MAC), { unknown: true });
+    gate.forget(MAC);
+    assert.equal(gate.judge({ mac: MAC, decoded: encrypted(3), keyed: true, frameHex: 'a', receivedAt: 0 }), 'fresh');
   });
 });
