@@ -147,3 +147,10 @@ test('a restart makes a new setup code and the old one stops working', async (t)
   third.start();
   assert.equal(readSetupCode(dir, Date.now()), undefined, 'no code once an admin exists');
 });
+
+test('a damaged account file stops the start with a message naming the file and the fix', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'accounts.json'), '{"users": [{"username": 1}]}', { mode: 0o600 });
+  const { AccountStore } = await import('../../../main/api/accounts.js');
+  assert.throws(() => new AccountStore({ dir, now: () => 0 }), /the UI account file .*accounts\.json is unreadable or damaged .* delete it to get a new setup code/);
+});
