@@ -234,3 +234,26 @@ test('a token file that group or others can read stops the API from starting', a
   assert.equal(api?.state, 'failed');
   assert.match(api?.error ?? '', /ui\.tokenFile.*readable by group or others/);
 });
+
+test('a password change ends the user\'s other sessions; a reset ends all of them', async (t) => {
+  const gw = await startGateway(t);
+  const laptop = await setUpAdmin(gw);
+  const phone = new BrowserClient(gw.url);
+  await phone.open();
+  assert.equal((await phone.call('login', { username: 'admin', password: ADMIN_PASSWORD })).status, 200);
+  const wrongCurrent = await laptop.call('changePassword', { currentPassword: 'not it at all', newPassword: 'a brand new passphrase' });
+  assert.equal(wrongCurrent.status, 403);
+  const changed = await laptop.call('changePassword', { currentPassword: ADMIN_PASSWORD, newPassword: 'a brand new passphrase' });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  assert.equal((await laptop.call('status')).status, 200, 'the session that changed it stays');
+  assert.equal((await phone.call('status')).status, 401, 'the other session ended');
+  assert.equal((await phone.call('login', { username: 'admin', password: ADMIN_PASSWORD })).status, 401);
+
+  await laptop.call('addUser', { username: 'tech', role: 'technician', password: 'solder flux and a multimeter' });
+  const tech = new BrowserClient(gw.url);
+  await tech.open();
+  await tech.call('login', { username: 'tech', password: 'solder flux and a multimeter' });
+  assert.equal((await laptop.call('resetPassword', { username: 'tech', password: 'a reset passphrase now' })).status, 200);
+  assert.equal((await tech.call('status')).status, 401);
+  assert.equal((await laptop.call('removeUser', { username: 'admin' })).status, 409, 'you cannot remove yourself');
+});
