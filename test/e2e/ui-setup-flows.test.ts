@@ -102,6 +102,7 @@ test('setup flows in the UI: serial preview, BLE bind key, cloud test and CA upl
     const row = page.locator('tr[data-sensor="freezer"]');
     await row.locator('[data-tone="ok"]').waitFor({ timeout: 20_000 });
     assert.match((await row.textContent()) ?? '', /ble.*online.*(just now|\d+ s ago)/s);
+    await row.locator('[data-quantity="temperature"]', { hasText: /temperature [\d.]+ °C/ }).waitFor({ timeout: 20_000 });
     await captureScreen(page, 'sensors-ble');
   });
 
