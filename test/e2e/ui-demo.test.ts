@@ -15,8 +15,13 @@ test('the demo opens at the first-run screen with the setup code from the termin
   await page.locator('[data-cloud="connected"]').waitFor({ timeout: 30_000 });
   assert.match((await page.locator('#cert-title + *').textContent()) ?? '', /\d+ days left/);
   await captureScreen(page, 'overview-demo');
+  // Dark mode follows the system; axe checks the contrast of the dark palette too.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await captureScreen(page, 'overview-demo-dark');
   await goTo(page, 'Sensors');
   await page.locator('#sensors tbody tr [data-tone="ok"]').first().waitFor({ timeout: 20_000 });
-  await captureScreen(page, 'sensors-demo');
+  await captureScreen(page, 'sensors-demo-dark');
+  await goTo(page, 'Settings');
+  await captureScreen(page, 'settings-dark');
   assert.deepEqual(problems, []);
 });

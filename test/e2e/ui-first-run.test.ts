@@ -26,7 +26,11 @@ test('first run trades the setup code for an admin, with the password rules show
 
   await completeFirstRun(page, gateway.setupCode);
   await captureScreen(page, 'overview');
-  await goTo(page, 'Sensors');
+  // Keyboard only: Tab reaches the rail, Enter opens a screen.
+  for (let presses = 0; presses < 10 && (await page.locator(':focus').textContent().catch(() => '')) !== 'Sensors'; presses += 1) await page.keyboard.press('Tab');
+  assert.equal(await page.locator(':focus').textContent(), 'Sensors', 'Tab reaches the Sensors link');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Sensors' }).waitFor();
   await page.locator('tr[data-sensor="kitchen-1"] [data-tone="ok"]').waitFor({ timeout: 20_000 });
   await captureScreen(page, 'sensors');
 
