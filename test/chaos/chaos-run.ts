@@ -21,7 +21,9 @@ const GATEWAY = 'gw-chaos';
 const PREFIX = 'fieldgate';
 const SIM_SENSORS = ['sim-a', 'sim-b'];
 const SERIAL_SENSOR = 'tty-1';
-const SMALL_FS_BYTES = 4 * 1024 * 1024;
+// Above SQLite's WAL auto-checkpoint size (1000 pages, about 4 MiB): on a smaller filesystem the WAL
+// alone can take all the space, and then no checkpoint (which grows the main file) can complete.
+const SMALL_FS_BYTES = 16 * 1024 * 1024;
 
 export type ChaosAction = 'kill-gateway' | 'restart-broker' | 'stall-broker' | 'fill-disk';
 
