@@ -117,7 +117,7 @@ export function App() {
           </div>
         </main>
       )}
-      {current.phase === 'first-run' && <FirstRunScreen where={current.where} codeExpiresAt={current.codeExpiresAt} />}
+      {current.phase === 'first-run' && <FirstRunScreen where={current.where} codeExpiresAt={current.codeExpiresAt} shownCode={current.code} />}
       {current.phase === 'login' && <LoginScreen reason={current.reason} />}
       {current.phase === 'ready' && <Shell />}
       <Toasts />

@@ -11,11 +11,16 @@ import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
-import { createConfigReadBackend } from '../api/config-read-backend.js';
+import { configVersion, createConfigReadBackend } from '../api/config-read-backend.js';
 import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { createStatusBackend } from '../api/status-backend.js';
+import { identityStoreFromConfig } from '../identity/from-config.js';
+import { IdentityService } from '../identity/identity-service.js';
+import type { CertificateRotation } from '../identity/rotation.js';
 import type { IdentityStore } from '../identity/store.js';
+import { OtaService } from '../ota/ota-service.js';
+import { otaRootFor } from '../ota/paths.js';
 import { otaSchema } from '../shared/config/ota.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
@@ -24,9 +29,12 @@ import { namespaced } from '../log/logger.js';
 import { ThroughputHistory } from '../metrics/history.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
 import type { BleSource } from '../sensors/ble/ble-source.js';
-import type { ConfiguredSerialPorts } from '../sensors/serial/preview.js';
+import { BlePairingService } from '../sensors/ble/pairing-service.js';
+import { SystemPortDiscovery } from '../sensors/serial/discovery.js';
+import { SerialSetup, type ConfiguredSerialPorts } from '../sensors/serial/preview.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
 import { configuredCredentialProvider } from '../uplink/credentials.js';
+import { CloudTester } from '../uplink/test-connection.js';
 import { Uplink } from '../uplink/uplink.js';
 import { createConfigBackends } from './config-backend.js';
 import { createDataBackends, publishDataEvents } from './data-backends.js';
@@ -140,7 +148,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   bus.on('sampleAccepted', (sample) => values.observe(sample));
   bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
   const running = new Map<string, RunningPart>();
-  const state: { uplink?: Uplink; identity?: { store: IdentityStore; onBox: boolean }; apiServer?: ApiServer; supervisor?: Supervisor; live?: LiveConfig } = {};
+  const state: {
+    uplink?: Uplink;
+    identity?: { store: IdentityStore; onBox: boolean };
+    rotation?: CertificateRotation;
+    apiServer?: ApiServer;
+    supervisor?: Supervisor;
+    live?: LiveConfig;
+  } = {};
   const logs = deps.logs ?? new LogRing();
 
   const api: ApiBackends = {
@@ -160,6 +175,76 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const apiLog = namespaced(deps.log, 'api');
   const control = new ControlApi({ backends: api, ui: current.ui, dataDir: current.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
   publishDataEvents({ values, logs, events: control.events });
+  // Parts change one operation at a time: a reconcile never interleaves with a pause or resume.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  /** Serial parts a preview paused: a reconcile leaves them stopped until the preview resumes them. */
+  const paused = new Set<string>();
+
+  async function stopPart(name: string): Promise<void> {
+    const part = running.get(name);
+    if (!part) return;
+    running.delete(name);
+    for (const component of [...part.components].reverse()) await supervisor.replace(component.name, undefined);
+    part.release();
+  }
+
+  async function startPart(name: string, config: Config): Promise<void> {
+    if (paused.has(name)) return;
+    const part = build(name, config);
+    running.set(name, part);
+    const placement = name === 'api' ? {} : { before: 'api' };
+    for (const component of part.components) await supervisor.replace(component.name, component, placement);
+  }
+
+  function apply(next: Config): Promise<ReconcileOutcome> {
+    return serially(async () => {
+      const plan = planReconcile(current, next);
+      current = next;
+      const restarted = [...new Set([...plan.stop, ...plan.start])];
+      for (const name of plan.stop.filter((n) => n !== 'api')) {
+        const sensorIds = running.get(name)?.sensorIds?.() ?? [];
+        await stopPart(name);
+        if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
+      }
+      for (const name of plan.start.filter((n) => n !== 'api')) await startPart(name, next);
+      // The edit may have come over HTTP: closing the server waits for that request, which waits
+      // for this apply, so the API server is replaced in the next turn, once the answer is out.
+      if (restarted.includes('api')) {
+        serially(async () => {
+          await stopPart('api');
+          if (liveParts(current).has('api')) await startPart('api', current);
+        }).catch((error: unknown) => log.error({ err: error }, 'could not replace the API server'));
+      }
+      if (restarted.length > 0) log.info({ restarted }, 'config applied');
+      if (plan.needsRestart.length > 0) {
+        log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
+      }
+      return { restarted, needsRestart: plan.needsRestart };
+    });
+  }
+
+  const serialPorts: ConfiguredSerialPorts = {
+    configured: () => current.sensors.serial,
+    pause: (portId) =>
+      serially(async () => {
+        paused.add(`serial:${portId}`);
+        await stopPart(`serial:${portId}`);
+      }),
+    resume: (portId) =>
+      serially(async () => {
+        const name = `serial:${portId}`;
+        if (!paused.delete(name)) return;
+        if (liveParts(current).has(name)) await startPart(name, current);
+      }),
+  };
+
+  const setup = buildSetupServices();
+  Object.assign(api, setup.backends);
   bus.on('configApplied', () => void Promise.resolve(api.status.status()).then((status) => control.events.publish({ type: 'status', status })));
 
   /** The cloud part: the identity monitor (on-box identity) before the uplink, certificate rotation after it. */
@@ -183,21 +268,51 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         clock,
         metrics: deps.metrics,
         version: FIELDGATE_VERSION,
+        onAlert: (alert) => bus.emit('alert', alert),
       }),
     );
     const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
     state.uplink = uplink;
     state.identity = { store: identity.store, onBox };
+    const rotation = onBox ? identity.rotation(uplink) : undefined;
+    state.rotation = rotation;
     return {
-      components: onBox ? [identity.monitor, attached, identity.rotation(uplink)] : [attached],
+      components: rotation ? [identity.monitor, attached, rotation] : [attached],
       release: () => {
         release();
         if (state.uplink === uplink) {
           delete state.uplink;
           delete state.identity;
+          delete state.rotation;
         }
       },
     };
+  }
+
+  /** The setup flows' services (serial preview, BLE pairing, cloud test, identity, OTA) on the running parts. */
+  function buildSetupServices(): { backends: Partial<ApiBackends>; components: Component[] } {
+    const events = control.events;
+    const serial = new SerialSetup({ ports: serialPorts, discovery: new SystemPortDiscovery({ log: namespaced(deps.log, 'serial') }), events, log: namespaced(deps.log, 'serial'), clock });
+    const ble = new BlePairingService({
+      pairing: () => sources.find((source): source is BleSource => source.name === 'ble')?.pairing,
+      events,
+      configVersion: async () => (state.live ? (await state.live.read()).version : configVersion(current)),
+      log: namespaced(deps.log, 'ble'),
+      clock,
+    });
+    const store = identityStoreFromConfig(current);
+    const cloud = new CloudTester({
+      gatewayId: current.gateway.id,
+      onBoxIdentity: { certFile: store.paths.cert, keyFile: store.paths.key },
+      caDir: join(current.gateway.dataDir, 'cloud-ca'),
+      log: namespaced(deps.log, 'uplink'),
+      clock,
+    });
+    const identity = new IdentityService({ config: () => current, rotation: () => state.rotation, log: namespaced(deps.log, 'identity'), clock });
+    const ota = current.ota
+      ? new OtaService({ config: current.ota, root: otaRootFor(current), events, log: namespaced(deps.log, 'ota'), clock, runningVersion: FIELDGATE_VERSION })
+      : undefined;
+    return { backends: { serial, ble, cloud, identity, ...(ota && { ota }) }, components: [serial, ble] };
   }
 
   function buildApiServer(config: Config): RunningPart {
@@ -251,71 +366,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
   for (const name of liveParts(current).keys()) running.set(name, build(name, current));
   const supervisor = new Supervisor({
-    components: [buffer, history, control, ...[...running.values()].flatMap((part) => part.components)],
+    components: [buffer, history, control, ...setup.components, ...[...running.values()].flatMap((part) => part.components)],
     log,
     stopTimeoutMs: 10_000,
   });
   state.supervisor = supervisor;
-
-  // Parts change one operation at a time: a reconcile never interleaves with a pause or resume.
-  let queue: Promise<unknown> = Promise.resolve();
-  function serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  }
-  /** Serial parts a preview paused: a reconcile leaves them stopped until the preview resumes them. */
-  const paused = new Set<string>();
-
-  async function stopPart(name: string): Promise<void> {
-    const part = running.get(name);
-    if (!part) return;
-    running.delete(name);
-    for (const component of [...part.components].reverse()) await supervisor.replace(component.name, undefined);
-    part.release();
-  }
-
-  async function startPart(name: string, config: Config): Promise<void> {
-    if (paused.has(name)) return;
-    const part = build(name, config);
-    running.set(name, part);
-    const placement = name === 'api' ? {} : { before: 'api' };
-    for (const component of part.components) await supervisor.replace(component.name, component, placement);
-  }
-
-  function apply(next: Config): Promise<ReconcileOutcome> {
-    return serially(async () => {
-      const plan = planReconcile(current, next);
-      current = next;
-      const restarted = [...new Set([...plan.stop, ...plan.start])];
-      for (const name of plan.stop) {
-        const sensorIds = running.get(name)?.sensorIds?.() ?? [];
-        await stopPart(name);
-        if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
-      }
-      for (const name of plan.start) await startPart(name, next);
-      if (restarted.length > 0) log.info({ restarted }, 'config applied');
-      if (plan.needsRestart.length > 0) {
-        log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
-      }
-      return { restarted, needsRestart: plan.needsRestart };
-    });
-  }
-
-  const serialPorts: ConfiguredSerialPorts = {
-    configured: () => current.sensors.serial,
-    pause: (portId) =>
-      serially(async () => {
-        paused.add(`serial:${portId}`);
-        await stopPart(`serial:${portId}`);
-      }),
-    resume: (portId) =>
-      serially(async () => {
-        const name = `serial:${portId}`;
-        if (!paused.delete(name)) return;
-        if (liveParts(current).has(name)) await startPart(name, current);
-      }),
-  };
 
   return {
     supervisor,

@@ -5,6 +5,7 @@ export interface AlertKinds {
   'buffer-alert': 'disk-full' | 'io-error' | 'corrupt-quarantined' | 'capacity' | 'recovered';
   'identity-alert': 'cert-expiring' | 'cert-expired' | 'clock-wrong' | 'rotation-failed' | 'rotated';
   'ble-alert': 'counters-unreadable' | 'counter-went-back' | 'counter-reset';
+  'uplink-alert': 'readings-refused';
 }
 
 export type AlertType = keyof AlertKinds;

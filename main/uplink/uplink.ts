@@ -33,6 +33,11 @@ export interface UplinkDeps {
   version: string;
   /** Jitter source for the reconnect backoff; defaults to Math.random. */
   random?: () => number;
+  /**
+   * Where the uplink's own alerts go (`uplink-alert`, e.g. readings set aside), such as the
+   * gateway's alert bus, which hands them back through publishAlert. Without it they are published directly.
+   */
+  onAlert?: (alert: Alert<'uplink-alert'>) => void;
 }
 
 export type UplinkState = 'stopped' | 'connecting' | 'connected' | 'waiting';
@@ -107,6 +112,7 @@ export class Uplink implements Component {
       stopping: () => this.stopping,
       context: () => this.context(),
       report: (error) => this.recordError(error),
+      alert: (alert) => (deps.onAlert ? deps.onAlert(alert) : this.sender.queueAlert(alert)),
     });
     this.commands = new CommandHandler({
       topics: this.topics,
@@ -226,7 +232,7 @@ export class Uplink implements Component {
         this.waiters.settle(attempt);
         if (this.immediateAttempt || this.stopping) session.end(undefined);
         const reason = await session.ended;
-        this.teardown(session, reason);
+        this.teardown(session);
         if (reason) this.recordError(reason);
         else if (!this.stopping) this.deps.log.info('uplink disconnected');
       }
@@ -363,8 +369,8 @@ export class Uplink implements Component {
   }
 
   /** Releases a finished session: flushes acks, returns everything unacknowledged to the buffer. */
-  private teardown(session: Session, reason?: UplinkError): void {
-    this.sender.release(session, reason);
+  private teardown(session: Session): void {
+    this.sender.release(session);
     clearInterval(this.statusTimer);
     this.statusTimer = undefined;
     session.client.end(this.stopping ? false : true);

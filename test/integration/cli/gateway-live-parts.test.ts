@@ -65,7 +65,7 @@ describe('the gateway follows a new config part by part', () => {
   });
 
   it('starts one part per sim sensor and serial port, after the buffer', async () => {
-    assert.deepEqual(names(), ['buffer=running', 'history=running', 'control-api=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running']);
+    assert.deepEqual(names(), ['buffer=running', 'history=running', 'control-api=running', 'serial-setup=running', 'ble-pairing=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running']);
     await waitFor(() => latestTs('a') > 0 || undefined, 'a value of sim sensor a');
     await x1Reading(0);
   });
@@ -98,14 +98,17 @@ describe('the gateway follows a new config part by part', () => {
     const outcome = await gateway.apply(
       config((c) => {
         c.sensors.sim = c.sensors.sim.slice(1);
-        c.ui = { port: 0, session: { idleMinutes: 20 } };
+        c.ui = { port: 0, host: '127.0.0.2' };
       }),
     );
-    assert.deepEqual(outcome.restarted, ['sim:a', 'api']);
+    assert.deepEqual(outcome, { restarted: ['sim:a', 'api'], needsRestart: [] });
+    // The API server is replaced right after the apply answers (the edit may have come through it).
+    await waitFor(() => (gateway.apiServer !== server && names().includes('api=running')) || undefined, 'the new API server');
     assert.ok(!names().some((n) => n.startsWith('sim:a')));
     assert.deepEqual(gateway.values.values('a'), []);
     assert.notEqual(gateway.apiServer, server);
     assert.throws(() => server?.url, /not listening/);
+    assert.match(gateway.apiServer?.url ?? '', /^http:\/\/127\.0\.0\.2:\d+$/);
     assert.equal((await fetch(`${gateway.apiServer?.url}/api/setup`)).status, 200);
   });
 });

@@ -113,6 +113,8 @@ describe('live config on a running gateway', () => {
     writeFileSync(file, text.replace('    - { id: s1, rate: 20 }\n', '    - { id: s1, rate: 20 }\n    - { id: s3, rate: 10 } # added by hand\n'));
     gateway.child.kill('SIGHUP');
     await arrives('s3');
+    // The log line may reach stdout after the first readings reach the broker.
+    await waitFor(() => configApplied().length > before || undefined, 'the reload to be logged');
     assert.deepEqual(configApplied().slice(before).map((r) => r.restarted), [['sim:s3']]);
   });
 
@@ -165,6 +167,33 @@ describe('live config on a running gateway', () => {
     await waitFor(() => configApplied().length > before || undefined, 'the config to be applied');
     assert.deepEqual(configApplied().slice(before).map((r) => r.restarted), [['uplink']]);
     await arrives('s1', 10, s1Before);
+  });
+
+  it('the live views and the setup services answer through the same API', async () => {
+    const values = ok(await admin.call('values', { sensor: 's2' })) as unknown as { sensors: { sensorId: string; values: { quantity: string; unit?: string }[] }[] };
+    assert.deepEqual(values.sensors.map((s) => s.sensorId), ['s2']);
+    assert.ok(values.sensors[0]?.values.some((v) => v.quantity === 'temperature' && v.unit === '°C'), JSON.stringify(values));
+    const history = ok(await admin.call('history', { windowSeconds: 600 })) as unknown as { stepSeconds: number; points: unknown[] };
+    assert.equal(history.stepSeconds, 10);
+    const logs = ok(await admin.call('logs', { namespace: 'service', text: 'config applied' })) as unknown as { entries: { message: string; fields: { restarted?: string[] } }[] };
+    assert.ok(logs.entries.some((e) => e.fields.restarted?.includes('uplink')), JSON.stringify(logs.entries));
+    ok(await admin.call('serialPorts'));
+    ok(await admin.call('identity'));
+    assert.equal((await admin.call('otaStatus')).status, 503, 'no ota section: OTA is unavailable');
+  });
+
+  it('a ui change over the API answers first, then replaces only the API server; the session survives', async () => {
+    const before = configApplied().length;
+    const newPort = await freePort();
+    ok(await admin.call('updateConfig', { patch: { ui: { port: newPort } }, version: await version() }));
+    await waitFor(() => configApplied().length > before || undefined, 'the config to be applied');
+    assert.deepEqual(configApplied().slice(before).map((r) => r.restarted), [['api']]);
+    const moved = new BrowserClient(`http://127.0.0.1:${newPort}`);
+    for (const [name, value] of admin.cookies) moved.cookies.set(name, value);
+    admin = moved;
+    await waitFor(() => gateway.records().some((r) => r.msg === 'setup UI and API listening' && String(r.url).endsWith(`:${newPort}`)) || undefined, 'the API on its new port');
+    ok(await admin.call('config'));
+    assert.ok(!gateway.records().some((r) => r.msg === 'component did not stop in time'), 'the old server closed at once');
   });
 
   it('the sensor that ran throughout has no gap in its seqs', async () => {
