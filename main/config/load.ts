@@ -21,7 +21,7 @@ export function applyEnvOverrides(document: unknown, env: NodeJS.ProcessEnv): un
       const child = node[key];
       node = (typeof child === 'object' && child !== null ? child : (node[key] = {})) as Record<string, unknown>;
     }
-    node[keys.at(-1) as string] = parseDocument(raw).toJS();
+    node[keys.at(-1) as string] = toPlainValue(parseDocument(raw), (message) => `environment ${name}: invalid YAML value: ${message}`);
   }
   return root;
 }
@@ -55,7 +55,19 @@ export function parseConfigText(text: string, source: string): unknown {
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((e) => `${source}: invalid YAML: ${e.message.split('\n')[0]}`));
   }
-  return document.toJS() ?? {};
+  return toPlainValue(document, (message) => `${source}: invalid YAML: ${message}`) ?? {};
+}
+
+/**
+ * The document as plain values. `toJS` throws a bare ReferenceError for an alias without an
+ * anchor or for an alias bomb (the yaml library's resource-exhaustion guard): a config error too.
+ */
+function toPlainValue(document: ReturnType<typeof parseDocument>, describe: (message: string) => string): unknown {
+  try {
+    return document.toJS();
+  } catch (error) {
+    throw new ConfigError([describe((error as Error).message)]);
+  }
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

@@ -15,6 +15,8 @@ export interface IdentityPaths {
   nextRequest: string;
   /** Hard link to the key being replaced during promotion, destroyed once the new key is in place. */
   retiredKey: string;
+  /** Present from the start of a promotion until it is complete: `recover()` finishes it. */
+  promotionJournal: string;
 }
 
 export function identityDir(config: Pick<Config, 'gateway' | 'identity'>): string {
@@ -34,5 +36,6 @@ export function identityPaths(dir: string): IdentityPaths {
     nextCert: join(nextDir, 'cert.pem'),
     nextRequest: join(nextDir, 'request.json'),
     retiredKey: join(dir, 'retired-key.pem'),
+    promotionJournal: join(dir, 'promotion.json'),
   };
 }

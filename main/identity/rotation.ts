@@ -76,14 +76,14 @@ export class CertificateRotation implements Component {
     this.rotations = rotationsCounter(this.deps.metrics);
     this.pendingGauge = rotationPendingGauge(this.deps.metrics);
     this.stopped = false;
-    this.unsubscribe = this.deps.channel.onControl(ROTATION_TOPICS.issued, (payload) => void this.onIssued(payload));
+    this.unsubscribe = this.deps.channel.onControl(ROTATION_TOPICS.issued, (payload) => this.guarded('handling the issued certificate', () => this.onIssued(payload)));
     this.pending = this.deps.store.pendingRotation();
     this.sentAt = undefined;
     this.pendingGauge.set(this.pending ? 1 : 0);
     if (signal.aborted || !this.deps.config.enabled) return;
-    this.checkTimer = setInterval(() => void this.check(), Math.min(this.deps.checkIntervalMs, this.deps.config.responseTimeoutMs));
+    this.checkTimer = setInterval(() => this.guarded('the rotation check', () => this.check()), Math.min(this.deps.checkIntervalMs, this.deps.config.responseTimeoutMs));
     this.checkTimer.unref();
-    void this.check();
+    this.guarded('the rotation check', () => this.check());
   }
 
   async stop(): Promise<void> {
@@ -170,9 +170,39 @@ export class CertificateRotation implements Component {
   private retryLater(): void {
     if (this.stopped) return;
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.check(), this.retryMs);
+    this.retryTimer = setTimeout(() => this.guarded('the rotation check', () => this.check()), this.retryMs);
     this.retryTimer.unref();
     this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+  }
+
+  /**
+   * Timers and message handlers run rotation work without awaiting it. An error there (ENOSPC
+   * writing the next key, an I/O error while promoting) must not become an unhandled rejection,
+   * which would exit the process and, on a full disk, loop through restarts: it is logged and
+   * alerted, and the next attempt waits `retryIntervalMs`.
+   */
+  private guarded(what: string, task: () => Promise<void>): void {
+    task().catch((error: unknown) => this.failedUnexpectedly(what, error));
+  }
+
+  private failedUnexpectedly(what: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.nextAttemptAt = this.deps.clock.now() + this.deps.config.retryIntervalMs;
+    // What is on disk is the truth now: a crash-safe promotion is finished, a half-written next key is dropped later.
+    this.deps.credentials.useCurrent();
+    try {
+      this.deps.store.recover();
+      this.pending = this.deps.store.pendingRotation();
+    } catch (recoverError) {
+      this.deps.log.error({ err: recoverError }, 'could not tidy the identity folder after a rotation error');
+      this.pending = undefined;
+    }
+    this.sentAt = undefined;
+    this.pendingGauge?.set(this.pending ? 1 : 0);
+    this.rotations?.inc({ result: 'error' });
+    const retry = `next attempt in ${Math.round(this.deps.config.retryIntervalMs / 60_000)} min`;
+    this.deps.log.error({ err: error }, `certificate rotation failed during ${what}: ${reason}; ${retry}`);
+    this.deps.onAlert?.({ kind: 'rotation-failed', severity: 'warning', message: `certificate rotation failed during ${what}: ${reason}; ${retry}`, ts: this.deps.clock.now() });
   }
 
   private async onIssued(payload: Buffer): Promise<void> {

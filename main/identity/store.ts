@@ -9,7 +9,8 @@ import { createCsrPem, type CsrSubject, type SubjectAltNames } from './csr.js';
 import { IdentityError } from './errors.js';
 import { generatePrivateKeyPem, parsePrivateKey } from './keys.js';
 import { identityPaths, type IdentityPaths } from './paths.js';
-import { renameDurably } from '../files/durable.js';
+import { fsyncDirSync, renameDurably } from '../files/durable.js';
+import { identityFailpoint } from './failpoint.js';
 import { assertPrivate, destroyFile, ensurePrivateDir, readPrivateFile, writePrivateFile } from './secure-files.js';
 
 export interface IdentityStoreOptions {
@@ -124,11 +125,16 @@ export class IdentityStore {
   }
 
   /**
-   * Finishes what a crash may have interrupted: a promotion that moved the new key but not yet its
-   * certificate, and a retired key that was not destroyed yet.
+   * Finishes what a crash or an I/O error interrupted: a journalled promotion is completed (every
+   * step can be redone), a rotation without its key is dropped, a retired key is destroyed.
    */
   recover(): void {
     if (!existsSync(this.paths.dir)) return;
+    if (existsSync(this.paths.promotionJournal)) {
+      this.completePromotion();
+      return;
+    }
+    // Before promotions were journalled: the new key moved in, its certificate still in next/.
     const pendingCert = readText(this.paths.nextCert);
     if (pendingCert !== undefined && this.hasKey() && !existsSync(this.paths.nextKey) && certificateMatchesKey(pendingCert, this.readKey(this.paths.key))) {
       renameDurably(this.paths.nextCert, this.paths.cert);
@@ -155,6 +161,8 @@ export class IdentityStore {
 
   /** Generates the next key and its CSR under `next/`; the current identity stays in use. */
   async beginRotation(now: number): Promise<RotationRequest> {
+    // next/ may hold the only copy of the certificate of an unfinished promotion: finish it first.
+    if (existsSync(this.paths.promotionJournal)) this.completePromotion();
     this.discardRotation();
     ensurePrivateDir(this.paths.nextDir);
     writePrivateFile(this.paths.nextKey, generatePrivateKeyPem(this.options.keyAlgorithm));
@@ -175,19 +183,35 @@ export class IdentityStore {
   }
 
   /**
-   * Makes the next identity the current one. The old key is hard-linked aside first so it can be
-   * overwritten before it is unlinked; a crash in between is finished by `recover()`.
+   * Makes the next identity the current one. A journal is written first, and every step after it
+   * can be redone, so a crash or an I/O error between the key and the certificate renames is
+   * finished by `recover()` (at the next start, or after the error) instead of losing the identity.
+   * The old key is hard-linked aside so it can be overwritten before it is unlinked.
    */
   promote(): void {
     if (!existsSync(this.paths.nextKey) || !existsSync(this.paths.nextCert)) {
       throw new IdentityError('missing', 'no validated next identity to promote');
     }
     if (existsSync(this.paths.retiredKey)) unlinkSync(this.paths.retiredKey);
-    linkSync(this.paths.key, this.paths.retiredKey);
-    renameDurably(this.paths.nextKey, this.paths.key);
-    renameDurably(this.paths.nextCert, this.paths.cert);
-    destroyFile(this.paths.retiredKey);
+    writePrivateFile(this.paths.promotionJournal, `${JSON.stringify({ promoting: true, startedAt: new Date().toISOString() })}\n`);
+    this.completePromotion();
+  }
+
+  private completePromotion(): void {
+    if (existsSync(this.paths.nextKey)) {
+      if (!existsSync(this.paths.retiredKey) && this.hasKey()) linkSync(this.paths.key, this.paths.retiredKey);
+      renameDurably(this.paths.nextKey, this.paths.key);
+    }
+    identityFailpoint('promote-between-renames');
+    if (existsSync(this.paths.nextCert)) renameDurably(this.paths.nextCert, this.paths.cert);
+    if (existsSync(this.paths.retiredKey)) {
+      // Still the current key only if the new one never moved in: then unlink, do not overwrite.
+      if (sameFile(this.paths.retiredKey, this.paths.key)) unlinkSync(this.paths.retiredKey);
+      else destroyFile(this.paths.retiredKey);
+    }
     this.discardRotation();
+    unlinkSync(this.paths.promotionJournal);
+    fsyncDirSync(this.paths.dir);
   }
 
   /** Destroys everything under `next/`: the half-done rotation is forgotten, the current identity stays. */

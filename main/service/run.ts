@@ -40,6 +40,7 @@ export async function runUntilSignalled(given: Config, log: Logger, options: Run
     ...(document && snapshot && { file: { document, version: snapshot.version } }),
   });
   const serviceLog = namespaced(log, 'service');
+  logUnhandledRejections(serviceLog);
   const systemd = new SystemdNotifier({ env: process.env, log: serviceLog });
   const stopping = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -87,4 +88,14 @@ export async function runUntilSignalled(given: Config, log: Logger, options: Run
     signal: stopping.signal,
   });
   return gateway;
+}
+
+/**
+ * A promise rejection nobody handles is a bug, but exiting on it (Node's default) turns one failed
+ * background task into a restart loop that stops every sensor: it is logged, and the gateway runs on.
+ */
+export function logUnhandledRejections(log: Logger): void {
+  process.on('unhandledRejection', (reason: unknown) => {
+    log.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection (a bug); the gateway runs on');
+  });
 }

@@ -21,13 +21,9 @@ export function listen(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
+/** The history has 10-second steps; it is fetched again on a status event at most this often. */
 const HISTORY_REFRESH_MS = 10_000;
-/**
- * The API pushes `status` only when the config changed, so buffer depth, cloud state and the
- * sparklines are refreshed on this beat as well (values, alerts and the rest arrive as events).
- */
-const STATUS_REFRESH_MS = 5_000;
-/** Refreshing counts as activity on the server: stop when nobody touched the screen, so idle sessions still end. */
+/** A fetch counts as activity on the server: none while nobody touches the screen, so idle sessions still end. */
 const REFRESH_WHILE_IDLE_MS = 10 * 60_000;
 let lastHistory = 0;
 let lastInput = Date.now();
@@ -62,7 +58,8 @@ function mergeAlert(alert: Alert): void {
 function apply(event: ApiEvent): void {
   if (event.type === 'status') {
     status.value = event.status;
-    if (Date.now() - lastHistory > HISTORY_REFRESH_MS) void refreshHistory().catch(() => undefined);
+    const due = Date.now() - lastHistory > HISTORY_REFRESH_MS && Date.now() - lastInput < REFRESH_WHILE_IDLE_MS;
+    if (due) void refreshHistory().catch(() => undefined);
   } else if (event.type === 'values') {
     values.value = new Map(values.value).set(event.sensor.sensorId, event.sensor);
   } else if (event.type === 'alert') {
@@ -73,10 +70,18 @@ function apply(event: ApiEvent): void {
   for (const listener of listeners) listener(event);
 }
 
+/** While the event stream is down, how often the session is checked (a restarted gateway has forgotten it). */
+const PROBE_WHILE_LOST_MS = 3_000;
+
 /** Loads everything and opens the event stream for a signed-in user; returns the function that closes it. */
 export function startLive(): () => void {
   void resync().catch(() => undefined);
   let opened = false;
+  let probe: ReturnType<typeof setInterval> | undefined;
+  const stopProbe = () => {
+    clearInterval(probe);
+    probe = undefined;
+  };
   const stops = [
     gateway.events.subscribe(apply),
     gateway.events.onResync(() => void resync().catch(() => undefined)),
@@ -85,16 +90,14 @@ export function startLive(): () => void {
       if (state === 'open') opened = true;
       // 'connecting' after the stream was open means it dropped and is retrying.
       connection.value = state === 'connecting' && opened ? 'lost' : state;
+      if (connection.value !== 'lost') stopProbe();
+      // A 401 here (the gateway restarted and forgot the session) shows the login screen.
+      else probe ??= setInterval(() => void call('session', {}).catch(() => undefined), PROBE_WHILE_LOST_MS);
     }),
   ];
   gateway.events.connect();
-  const beat = setInterval(() => {
-    if (Date.now() - lastInput > REFRESH_WHILE_IDLE_MS) return;
-    void call('status', {}).then((next) => (status.value = next), () => undefined);
-    if (Date.now() - lastHistory >= HISTORY_REFRESH_MS) void refreshHistory().catch(() => undefined);
-  }, STATUS_REFRESH_MS);
   return () => {
-    clearInterval(beat);
+    stopProbe();
     gateway.events.disconnect();
     for (const stop of stops) stop();
   };

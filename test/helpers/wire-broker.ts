@@ -24,7 +24,13 @@ export interface WireBroker {
   close(): Promise<void>;
 }
 
-export async function startWireBroker(options: { pubackReason: (packet: IPublishPacket) => number | undefined }): Promise<WireBroker> {
+export interface WireBrokerOptions {
+  pubackReason: (packet: IPublishPacket) => number | undefined;
+  /** A reason code to answer a PUBLISH with DISCONNECT (then close), e.g. 0x95 for one over an unannounced size limit. */
+  disconnectReason?: (packet: IPublishPacket) => number | undefined;
+}
+
+export async function startWireBroker(options: WireBrokerOptions): Promise<WireBroker> {
   const sockets = new Set<Socket>();
   const broker: Omit<WireBroker, 'url' | 'close' | 'sendRaw'> = { accepted: [], refused: [], connects: 0, connectPackets: [] };
   const server = createServer((socket) => {
@@ -45,6 +51,14 @@ export async function startWireBroker(options: { pubackReason: (packet: IPublish
           send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) });
           break;
         case 'publish': {
+          const disconnect = options.disconnectReason?.(packet);
+          if (disconnect !== undefined) {
+            broker.refused.push({ packet, reasonCode: disconnect });
+            send({ cmd: 'disconnect', reasonCode: disconnect });
+            socket.end();
+            input.removeAllListeners('packet'); // nothing after this packet is processed
+            break;
+          }
           const reasonCode = options.pubackReason(packet);
           if (reasonCode === undefined) break;
           if (reasonCode < 0x80) broker.accepted.push(packet);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoginThrottle } from '../../../main/api/login-throttle.js';
 import { checkNewPassword, hashPassword, verifyPassword } from '../../../main/api/passwords.js';
-import { hostnameOf, originMatches, servedHostnames } from '../../../main/api/request-checks.js';
+import { hostnameOf, hostServed, originMatches, servedHostnames } from '../../../main/api/request-checks.js';
 import { SessionStore } from '../../../main/api/sessions.js';
 import { SETUP_CODE_ALPHABET, SETUP_CODE_LIFETIME_MS, SetupCode } from '../../../main/api/setup-code.js';
 import { readTokenFile } from '../../../main/api/token.js';
@@ -32,7 +32,11 @@ test('Host and Origin checks', () => {
   assert.equal(hostnameOf('a b'), undefined);
   const served = servedHostnames({ host: '127.0.0.1', serverNames: ['gw.example'] });
   assert.deepEqual([...served].sort(), ['127.0.0.1', '::1', 'gw.example', 'localhost']);
-  assert.equal(served.has('attacker.example'), false);
+  assert.equal(hostServed('attacker.example', served), false);
+  assert.equal(hostServed('127.attacker.example', served), false);
+  assert.equal(hostServed('gw.example', served), true);
+  assert.equal(hostServed('10.0.0.7', served), true, 'an IP literal cannot come from DNS rebinding');
+  assert.equal(hostServed(undefined, served), false);
   assert.equal(originMatches('http://127.0.0.1:8080', '127.0.0.1:8080', 'http'), true);
   assert.equal(originMatches('http://127.0.0.1:8081', '127.0.0.1:8080', 'http'), false);
   assert.equal(originMatches('https://127.0.0.1:8080', '127.0.0.1:8080', 'http'), false);
@@ -142,4 +146,11 @@ test('a restart makes a new setup code and the old one stops working', async (t)
   const third = make();
   third.start();
   assert.equal(readSetupCode(dir, Date.now()), undefined, 'no code once an admin exists');
+});
+
+test('a damaged account file stops the start with a message naming the file and the fix', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'accounts.json'), '{"users": [{"username": 1}]}', { mode: 0o600 });
+  const { AccountStore } = await import('../../../main/api/accounts.js');
+  assert.throws(() => new AccountStore({ dir, now: () => 0 }), /the UI account file .*accounts\.json is unreadable or damaged .* delete it to get a new setup code/);
 });
