@@ -66,7 +66,9 @@ describe('the gateway follows a new config part by part', () => {
   });
 
   it('starts one part per sim sensor and serial port, after the buffer', async () => {
-    assert.deepEqual(names(), ['buffer=running', 'history=running', 'control-api=running', 'serial-setup=running', 'ble-pairing=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running']);
+    const parts = ['buffer=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running'];
+    assert.deepEqual(names().filter((n) => parts.includes(n)), parts, names().join(', '));
+    assert.ok(names().every((n) => n.endsWith('=running')), names().join(', '));
     await waitFor(() => latestTs('a') > 0 || undefined, 'a value of sim sensor a');
     await x1Reading(0);
   });
