@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/clock.js';
-import type { SensorStatus } from '../shared/source.js';
+import type { SensorFacts, SensorStatus } from '../shared/source.js';
 
 const RATE_WINDOW_MS = 10_000;
 
@@ -8,6 +8,7 @@ interface Entry {
   lastSeen: number | null;
   /** Receive times within the rate window, oldest first. */
   recent: number[];
+  facts: SensorFacts;
 }
 
 /** Per-sensor last-seen time, online flag and recent rate, shared by every source. */
@@ -16,13 +17,16 @@ export class SensorActivity {
 
   constructor(private readonly deps: { source: string; clock: Clock }) {}
 
-  register(sensorId: string): void {
-    if (!this.entries.has(sensorId)) this.entries.set(sensorId, { online: false, lastSeen: null, recent: [] });
+  /** Adds the sensor if it is new; `facts` (its port, its latest RSSI) are merged into what is known. */
+  register(sensorId: string, facts: SensorFacts = {}): void {
+    const entry = this.entries.get(sensorId);
+    if (entry) Object.assign(entry.facts, facts);
+    else this.entries.set(sensorId, { online: false, lastSeen: null, recent: [], facts: { ...facts } });
   }
 
-  seen(sensorId: string): void {
+  seen(sensorId: string, facts: SensorFacts = {}): void {
     const now = this.deps.clock.now();
-    this.register(sensorId);
+    this.register(sensorId, facts);
     const entry = this.entries.get(sensorId) as Entry;
     entry.online = true;
     entry.lastSeen = now;
@@ -45,6 +49,7 @@ export class SensorActivity {
         online: entry.online,
         lastSeen: entry.lastSeen,
         rate: entry.recent.length / (RATE_WINDOW_MS / 1000),
+        ...entry.facts,
       };
     });
   }

@@ -134,6 +134,8 @@ export const sensorStatusSchema = z.object({
   rate: z.number(),
   /** BLE only: the last advertisement's signal strength in dBm. */
   rssi: z.number().nullable().optional(),
+  /** Serial only: the port entry (`sensors.serial[].id`) that reads it; `removeSensor` takes it. */
+  port: z.string().optional(),
 });
 export type SensorStatusView = z.infer<typeof sensorStatusSchema>;
 

@@ -9,7 +9,15 @@ export interface SampleSink {
   accept(sample: Sample): Promise<void>;
 }
 
-export interface SensorStatus {
+/** What a source knows about a sensor beyond its activity. */
+export interface SensorFacts {
+  /** Serial: the port entry (`sensors.serial[].id`) that reads it; removing that entry removes the sensor. */
+  port?: string;
+  /** BLE: the signal strength of its latest advertisement, in dBm. */
+  rssi?: number;
+}
+
+export interface SensorStatus extends SensorFacts {
   sensorId: string;
   source: string;
   online: boolean;

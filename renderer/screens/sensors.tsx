@@ -7,7 +7,7 @@ import { errorMessage, relativeTime } from '../format.js';
 import { href } from '../router.js';
 import { now } from '../state/clock.js';
 import { resync, status, values } from '../state/live.js';
-import { call, isAdmin } from '../state/session.js';
+import { call } from '../state/session.js';
 
 function ValuesCell({ sensorId }: { sensorId: string }) {
   const latest = values.value.get(sensorId)?.values ?? [];
@@ -24,29 +24,10 @@ function ValuesCell({ sensorId }: { sensorId: string }) {
   );
 }
 
-/** Whether a config entry names `sensorId` anywhere (`sensorId`, a `sensorIds` map, Modbus slaves, …). */
-function names(entry: unknown, sensorId: string, key = ''): boolean {
-  if (typeof entry === 'string') return entry === sensorId && (key === 'sensorId' || key === 'sensorIds');
-  if (typeof entry !== 'object' || entry === null) return false;
-  return Object.entries(entry).some(([child, value]) => names(value, sensorId, key === 'sensorIds' ? key : child));
-}
-
-/**
- * Serial config entries are ports, which may carry several sensors. The status names sensors only,
- * so the port is looked up in the config (admins may read it); otherwise the sensor id is tried as
- * the port's name.
- */
-async function serialPortOf(sensorId: string): Promise<string> {
-  if (!isAdmin.value) return sensorId;
-  const { config } = await call('config', {});
-  const entries = (config.sensors as { serial?: { id?: string }[] } | undefined)?.serial ?? [];
-  return entries.find((entry) => names(entry, sensorId))?.id ?? sensorId;
-}
-
 async function removeSensor(sensor: SensorStatusView): Promise<void> {
   if (sensor.source === 'ble') await call('removeBleSensor', { id: sensor.sensorId });
   else if (sensor.source === 'sim') await call('removeSensor', { ref: { kind: 'sim', id: sensor.sensorId } });
-  else await call('removeSensor', { ref: { kind: 'serial', port: await serialPortOf(sensor.sensorId) } });
+  else await call('removeSensor', { ref: { kind: 'serial', port: sensor.port ?? sensor.sensorId } });
 }
 
 export function SensorsScreen() {
@@ -132,7 +113,7 @@ export function SensorsScreen() {
         title={`Remove ${removing?.sensorId ?? ''}?`}
         message={
           removing?.source === 'serial'
-            ? 'The gateway stops reading its serial port (with every sensor on that port) and removes it from the configuration. Readings already buffered are still delivered.'
+            ? `The gateway stops reading serial port ${removing.port ?? removing.sensorId} (with every sensor on that port) and removes it from the configuration. Readings already buffered are still delivered.`
             : 'The gateway stops reading it and removes it from the configuration. Readings already buffered are still delivered.'
         }
         confirmLabel="Remove"

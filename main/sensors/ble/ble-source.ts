@@ -133,9 +133,10 @@ export class BleSource implements Source {
 
   private handle(advertisement: Advertisement): void {
     this.pairing.observe(advertisement);
-    if (advertisement.kind === 'rssi' || !hasKnownPayload(advertisement)) return;
     const entry = this.store.get(advertisement.mac);
     if (!entry) return;
+    if (advertisement.rssi !== undefined) this.activity.register(entry.id, { rssi: advertisement.rssi });
+    if (advertisement.kind === 'rssi' || !hasKnownPayload(advertisement)) return;
     let decoded: DecodedAdvertisement;
     try {
       decoded = decodePayloads(advertisement, entry.bindKey ? { mac: macToBytes(entry.mac), bindKey: entry.bindKey } : {});

@@ -45,7 +45,7 @@ export class LinePortReader implements PortWorker {
   start(): void {
     for (const sensorId of configuredSensorIds(this.deps.config)) {
       this.sensorIds.add(sensorId);
-      this.deps.activity.register(sensorId);
+      this.deps.activity.register(sensorId, { port: this.deps.config.id });
     }
     const staleAfterMs = this.deps.config.staleAfterMs;
     if (staleAfterMs !== undefined) {
@@ -93,6 +93,7 @@ export class LinePortReader implements PortWorker {
         return;
       }
       this.sensorIds.add(result.sensorId);
+      this.deps.activity.register(result.sensorId, { port: this.deps.config.id });
     }
     this.deps.activity.seen(result.sensorId);
     this.forwarder.forward({ sensorId: result.sensorId, ts: now, values: result.values });

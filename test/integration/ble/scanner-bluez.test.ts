@@ -161,6 +161,9 @@ describe('BLE source on a private bus with the dbusmock bluez5 template', { conc
     assert.equal(readings('ruuvi').length, 2, 'the repeated sequence 205 and RSSI changes added nothing');
     assert.equal(readings('plain').length, 2);
     assert.equal(readings('ble-a4c138000099').length, 0);
+    await waitFor('the latest RSSI in the status', () => source.sensors().find((s) => s.sensorId === 'ruuvi')?.rssi === -53);
+    assert.equal(source.sensors().find((s) => s.sensorId === 'plain')?.rssi, -49, 'an RSSI-only change counts for the status');
+    assert.equal(source.sensors().some((s) => s.sensorId === 'ble-a4c138000099'), false);
   });
 
   it('follows a device that is removed and added again', async () => {

@@ -10,6 +10,7 @@ import { bufferSchema } from '../../../main/shared/config/buffer.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { serialPortSchema, type SerialPortConfig } from '../../../main/shared/config/serial.js';
 import { SerialSource } from '../../../main/sensors/serial/serial-source.js';
+import type { SensorStatus } from '../../../main/shared/source.js';
 
 /** `SERIAL_TEST_LOG=debug node --test …` shows the source's log lines when a test needs explaining. */
 const sourceLog: Logger = process.env.SERIAL_TEST_LOG ? createLogger({ level: process.env.SERIAL_TEST_LOG }) : silentLogger;
@@ -74,7 +75,7 @@ export class SerialRig {
     return match?.value ?? 0;
   }
 
-  sensor(sensorId: string): { online: boolean; lastSeen: number | null; rate: number } | undefined {
+  sensor(sensorId: string): SensorStatus | undefined {
     return this.source.sensors().find((s) => s.sensorId === sensorId);
   }
 }

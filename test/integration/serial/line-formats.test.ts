@@ -58,6 +58,7 @@ describe('serial line formats end-to-end over pty pairs into the SQLite buffer',
     const status = rig.sensor('greenhouse-1');
     assert.equal(status?.online, true);
     assert.ok((status?.rate ?? 0) > 0 && status?.lastSeen !== null);
+    assert.equal(status?.port, 'json-port', 'the port entry that reads it, for removeSensor');
   });
 
   it('jsonl: a line split at every byte offset (also inside a UTF-8 character) arrives whole', async () => {

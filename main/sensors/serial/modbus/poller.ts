@@ -58,7 +58,7 @@ export class ModbusPoller implements PortWorker {
   }
 
   start(): void {
-    for (const plan of this.plans) this.deps.activity.register(plan.slave.sensorId);
+    for (const plan of this.plans) this.deps.activity.register(plan.slave.sensorId, { port: this.deps.config.id });
     this.stopped = false;
     this.link.start();
     this.loop = this.run();
