@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import type { Logger } from '../log/logger.js';
+import type { HealthReport } from '../alerts/health.js';
 import type { Registry } from '../metrics/registry.js';
 import {
   ApiError,
@@ -70,6 +71,8 @@ export interface ApiServerDeps {
   staticDir: string;
   log: Logger;
   now: () => number;
+  /** `/healthz` (alive, event loop responsive) and `/readyz` (every configured part running). */
+  health?: { live(): HealthReport; ready(): HealthReport };
 }
 
 /**
@@ -217,6 +220,24 @@ export class ApiServer implements Component {
       void reply.type(this.deps.metrics.contentType);
       return this.deps.metrics.metrics();
     });
+    // Health says nothing secret: open on a loopback listener, behind a session or the token elsewhere.
+    const healthOpen = isLoopbackHost(ui.host);
+    for (const [path, report] of [['/healthz', 'live'], ['/readyz', 'ready']] as const) {
+      server.get(path, async (request, reply) => {
+        const health = this.deps.health;
+        if (!health) return sendError(reply, new ApiError('not-found', 'no health probe in this server'));
+        if (!healthOpen) {
+          try {
+            const who = access.caller(request);
+            if (who.session === undefined && who.bearerRole === undefined) throw new ApiError('unauthorized', `${path} off loopback needs the bearer token of ui.tokenFile`);
+          } catch (error) {
+            return sendError(reply, error);
+          }
+        }
+        const result = health[report]();
+        return reply.code(result.ok ? 200 : 503).send({ status: result.ok ? 'ok' : 'failing', checks: result.checks });
+      });
+    }
     server.get('/favicon.ico', async (_request, reply) => reply.redirect('/icon.svg', 301));
     server.get('/*', async (request, reply) => {
       const file = this.staticFile((request.params as { '*': string })['*']);

@@ -9,6 +9,9 @@ import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
+import { AlertCenter } from '../alerts/alert-center.js';
+import { HealthProbe } from '../alerts/health.js';
+import { AlertRules } from '../alerts/rules.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
 import { configVersion, createConfigReadBackend } from '../api/config-read-backend.js';
@@ -50,6 +53,7 @@ const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 export interface GatewayEvents {
   /** The sample is durable in the buffer (its group commit returned). */
   sampleAccepted: Sample;
+  /** A part's alert; the alerts component turns it into a raise, clear or notice. */
   alert: Alert;
   /** The running gateway now follows config `version`. */
   configApplied: ConfigApplied;
@@ -93,6 +97,10 @@ export interface Gateway {
   control: ControlApi;
   /** Present when the UI is enabled; replaced on a ui change. */
   readonly apiServer: ApiServer | undefined;
+  /** Active and recent alerts, persisted; the rules raise and clear them. */
+  alerts: AlertCenter;
+  rules: AlertRules;
+  health: HealthProbe;
   /** The last 5,000 log entries. */
   logs: LogRing;
   /** Accepted readings per second and buffer depth over the last hour. */
@@ -143,10 +151,38 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     },
   };
   const sources: Source[] = [];
+  const runningBle = () => sources.find((source): source is BleSource => source.name === 'ble');
   const values = new SensorMetrics({ registry: deps.metrics, sources: () => sources, clock });
   const history = new ThroughputHistory({ clock, depth: () => buffer.stats(clock.now()).depth });
   bus.on('sampleAccepted', (sample) => values.observe(sample));
   bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
+  const alerts = new AlertCenter({
+    file: join(current.gateway.dataDir, 'alerts.db'),
+    gatewayId: current.gateway.id,
+    keepRecent: () => current.alerts.keepRecent,
+    log: namespaced(deps.log, 'alerts'),
+    clock,
+    metrics: deps.metrics,
+  });
+  bus.on('alert', (alert) => alerts.report(alert));
+  const rules = new AlertRules({
+    alerts,
+    config: () => current,
+    sensors: () => sources.flatMap((source) => source.sensors()),
+    buffer: (now) => buffer.stats(now),
+    uplink: () => state.uplink?.status(),
+    loginFailures: () => counterTotal(deps.metrics, 'fieldgate_api_auth_failures_total'),
+    log: namespaced(deps.log, 'alerts'),
+    clock,
+    metrics: deps.metrics,
+  });
+  bus.on('sampleAccepted', (sample) => rules.observe(sample.sensorId));
+  const health = new HealthProbe({
+    metrics: deps.metrics,
+    components: () => state.supervisor?.report() ?? [],
+    expected: () => ['alerts', 'buffer', ...[...liveParts(current).keys()].filter((name) => name !== 'uplink')],
+    now: () => clock.now(),
+  });
   const running = new Map<string, RunningPart>();
   const state: {
     uplink?: Uplink;
@@ -171,10 +207,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     }),
     config: createConfigReadBackend(() => current),
     ...createDataBackends({ values, history, logs }),
+    alerts: { alerts: () => ({ active: alerts.active(), recent: alerts.recent() }) },
   };
   const apiLog = namespaced(deps.log, 'api');
   const control = new ControlApi({ backends: api, ui: current.ui, dataDir: current.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
   publishDataEvents({ values, logs, events: control.events });
+  alerts.onChange((change) => {
+    control.events.publish({ type: 'alert', alert: change.alert });
+    state.uplink?.wake();
+    if (change.event !== 'notice') state.uplink?.refreshStatus();
+  });
   // Parts change one operation at a time: a reconcile never interleaves with a pause or resume.
   let queue: Promise<unknown> = Promise.resolve();
   function serially<T>(work: () => Promise<T>): Promise<T> {
@@ -269,9 +311,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         metrics: deps.metrics,
         version: FIELDGATE_VERSION,
         onAlert: (alert) => bus.emit('alert', alert),
+        alerts,
       }),
     );
-    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
+    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake())]);
     state.uplink = uplink;
     state.identity = { store: identity.store, onBox };
     const rotation = onBox ? identity.rotation(uplink) : undefined;
@@ -294,7 +337,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     const events = control.events;
     const serial = new SerialSetup({ ports: serialPorts, discovery: new SystemPortDiscovery({ log: namespaced(deps.log, 'serial') }), events, log: namespaced(deps.log, 'serial'), clock });
     const ble = new BlePairingService({
-      pairing: () => sources.find((source): source is BleSource => source.name === 'ble')?.pairing,
+      pairing: () => runningBle()?.pairing,
       events,
       configVersion: async () => (state.live ? (await state.live.read()).version : configVersion(current)),
       log: namespaced(deps.log, 'ble'),
@@ -325,6 +368,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       staticDir: RENDERER_DIR,
       log: apiLog,
       now: () => clock.now(),
+      health,
     });
     state.apiServer = server;
     return {
@@ -366,7 +410,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
   for (const name of liveParts(current).keys()) running.set(name, build(name, current));
   const supervisor = new Supervisor({
-    components: [buffer, history, control, ...setup.components, ...[...running.values()].flatMap((part) => part.components)],
+    components: [health, alerts, buffer, history, rules, control, ...setup.components, ...[...running.values()].flatMap((part) => part.components)],
     log,
     stopTimeoutMs: 10_000,
   });
@@ -381,10 +425,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       return state.uplink;
     },
     get ble() {
-      return sources.find((source): source is BleSource => source.name === 'ble');
+      return runningBle();
     },
     api,
     control,
+    alerts,
+    rules,
+    health,
     get apiServer() {
       return state.apiServer;
     },
@@ -396,4 +443,12 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     live: state.live,
     serialPorts,
   };
+}
+
+/** The sum over all label sets of a counter in `registry` (0 while it is not registered). */
+async function counterTotal(registry: Registry, name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.reduce((sum, value) => sum + value.value, 0);
 }

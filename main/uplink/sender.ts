@@ -1,10 +1,11 @@
 import type { LeasedReading, ReadingBuffer } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
+import type { AlertOutbox } from '../alerts/alert-center.js';
 import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
 import { UplinkError, classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
-import { alertMessage, dropAlert, packReadings, type ReadingsMessage } from './messages.js';
+import { dropAlert, packReadings, type ReadingsMessage } from './messages.js';
 import type { UplinkMetrics } from './metrics.js';
 import { maxPayloadBytes } from './packet-size.js';
 import { RateLimit } from './rate-limit.js';
@@ -16,8 +17,6 @@ const IDLE_POLL_MS = 250;
 const DROP_CHECK_MS = 1_000;
 /** Readings per buffer lease, bounding memory while a large backlog drains. */
 const MAX_LEASE = 5_000;
-/** Buffer alerts kept while offline; older ones are dropped first (they are also in the log). */
-const MAX_QUEUED_ALERTS = 100;
 /**
  * Readings held back (refused every time, or larger than the broker's Maximum Packet Size) while
  * the broker accepts no other readings; beyond this the broker seems to refuse everything: their
@@ -33,7 +32,7 @@ export interface SenderDeps {
   topics: Topics;
   log: Logger;
   clock: Clock;
-  metrics: Pick<UplinkMetrics, 'messages' | 'readingsSent'>;
+  metrics: Pick<UplinkMetrics, 'messages' | 'readingsSent' | 'pubackSeconds'>;
   /** The connected session to publish on, if any. */
   session: () => Session | undefined;
   stopping: () => boolean;
@@ -43,16 +42,18 @@ export interface SenderDeps {
   report: (error: UplinkError) => void;
   /** Raises an alert for the operator (readings set aside). */
   alert: (alert: Alert<'uplink-alert'>) => void;
+  /** Alert raises and clears to send, oldest first; each leaves the outbox after its PUBACK. Without it none are sent. */
+  alerts?: AlertOutbox;
 }
 
 /**
- * Keeps the in-flight window of the current session full (queued alerts, then drop records, then
+ * Keeps the in-flight window of the current session full (the alerts outbox, then drop records, then
  * readings, within the rate cap) and settles every PUBACK with the buffer: acked readings leave
  * it, anything refused or unacknowledged goes back.
  */
 export class Sender {
   private readonly limiter: RateLimit | undefined;
-  private readonly alertQueue: Alert[] = [];
+  private readonly alertsInFlight = new Set<number>();
   private readonly dropsInFlight = new Set<number>();
   private readonly refusals = new RefusalTracker();
   private publishKey = 0;
@@ -75,12 +76,6 @@ export class Sender {
   /** Readings the broker acknowledged since start. */
   get readingsSent(): number {
     return this.acknowledgedReadings;
-  }
-
-  queueAlert(alert: Alert): void {
-    this.alertQueue.push(alert);
-    if (this.alertQueue.length > MAX_QUEUED_ALERTS) this.alertQueue.shift();
-    this.wake();
   }
 
   wake(): void {
@@ -138,10 +133,7 @@ export class Sender {
       return;
     }
     const { window } = session;
-    while (this.alertQueue.length > 0 && session.inFlight.size < window) {
-      const alert = this.alertQueue.shift() as Alert;
-      this.publish(session, this.deps.topics.alerts, alertMessage(this.deps.gatewayId, alert), { alert });
-    }
+    if (session.inFlight.size < window) this.sendAlerts(session, window - session.inFlight.size);
     if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);
     const { maxReadings, maxBytes } = this.deps.config.batch;
     while (session.open && session.inFlight.size < window) {
@@ -269,9 +261,26 @@ export class Sender {
     }
   }
 
+  /** Outbox entries not yet in flight, oldest first (a raise before its clear: one publish order on one session). */
+  private sendAlerts(session: Session, room: number): void {
+    const outbox = this.deps.alerts;
+    if (!outbox) return;
+    let entries;
+    try {
+      entries = outbox.pending(room + this.alertsInFlight.size).filter((entry) => !this.alertsInFlight.has(entry.id));
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'uplink: the alerts outbox could not be read');
+      return;
+    }
+    for (const entry of entries.slice(0, room)) {
+      this.alertsInFlight.add(entry.id);
+      this.publish(session, this.deps.topics.alerts, Buffer.from(entry.payload), { alertOutboxId: entry.id });
+    }
+  }
+
   private publish(session: Session, topic: string, payload: Buffer, entry: InFlight): void {
     const key = ++this.publishKey;
-    session.inFlight.set(key, entry);
+    session.inFlight.set(key, { ...entry, publishedAt: this.deps.clock.now() });
     session.client.publish(topic, payload, { qos: 1 }, (error) => this.onPublished(session, key, topic, error));
   }
 
@@ -280,6 +289,7 @@ export class Sender {
     if (!entry) return; // already returned to the buffer when the connection closed
     session.inFlight.delete(key);
     if (!error) {
+      if (entry.publishedAt !== undefined) this.deps.metrics.pubackSeconds.observe((this.deps.clock.now() - entry.publishedAt) / 1000);
       if (entry.readingIds) {
         const released = this.refusals.acceptedMessage(entry.readingIds);
         if (released.setAside.length > 0) this.setAside(released.setAside, undefined, `it alone exceeds ${maximumPacketSizeText(session)}`);
@@ -290,7 +300,12 @@ export class Sender {
         this.scheduleAckFlush();
         this.acknowledgedReadings += entry.readings ?? 0;
       }
-      if (entry.alert) this.deps.metrics.messages.inc({ type: 'alert' });
+      if (entry.alertOutboxId !== undefined) {
+        const id = entry.alertOutboxId;
+        this.alertsInFlight.delete(id);
+        this.safely('alerts outbox delivered', () => this.deps.alerts?.delivered(id));
+        this.deps.metrics.messages.inc({ type: 'alert' });
+      }
       if (entry.dropRecordId !== undefined) {
         this.dropsInFlight.delete(entry.dropRecordId);
         this.safely('ack drop record', () => this.deps.buffer.ackDropRecords([entry.dropRecordId as number]));
@@ -327,7 +342,7 @@ export class Sender {
       this.safely('nack', () => this.deps.buffer.nack(ids));
     }
     if (entry.dropRecordId !== undefined) this.dropsInFlight.delete(entry.dropRecordId);
-    if (entry.alert) this.alertQueue.unshift(entry.alert);
+    if (entry.alertOutboxId !== undefined) this.alertsInFlight.delete(entry.alertOutboxId);
   }
 
   private scheduleAckFlush(): void {

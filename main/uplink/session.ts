@@ -1,5 +1,4 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import { InboundPacketLimit } from './inbound-limit.js';
 import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
@@ -13,7 +12,10 @@ export interface InFlight {
   sensorId?: string;
   bytes?: number;
   dropRecordId?: number;
-  alert?: Alert;
+  /** Its entry in the alerts outbox. */
+  alertOutboxId?: number;
+  /** clock.now() at publish, for the PUBACK round trip. */
+  publishedAt?: number;
 }
 
 /** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */
