@@ -52,17 +52,16 @@ function resolvePaths(node: unknown, baseDir: string): void {
 
 export function parseConfigText(text: string, source: string): unknown {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigError(document.errors.map((e) => `${source}: invalid YAML: ${e.message.split('\n')[0]}`));
-  }
   return toPlainValue(document, (message) => `${source}: invalid YAML: ${message}`) ?? {};
 }
 
 /**
- * The document as plain values. `toJS` throws a bare ReferenceError for an alias without an
- * anchor or for an alias bomb (the yaml library's resource-exhaustion guard): a config error too.
+ * The document as plain values, or a ConfigError: for YAML syntax errors (in the file, or in an
+ * override's value, which would otherwise become whatever the parser salvaged), and for what `toJS`
+ * throws as a bare ReferenceError: an alias without an anchor, or an alias bomb.
  */
 function toPlainValue(document: ReturnType<typeof parseDocument>, describe: (message: string) => string): unknown {
+  if (document.errors.length > 0) throw new ConfigError(document.errors.map((e) => describe(e.message.split('\n')[0] as string)));
   try {
     return document.toJS();
   } catch (error) {

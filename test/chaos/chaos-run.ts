@@ -24,6 +24,8 @@ const SERIAL_SENSOR = 'tty-1';
 // Above SQLite's WAL auto-checkpoint size (1000 pages, about 4 MiB): on a smaller filesystem the WAL
 // alone can take all the space, and then no checkpoint (which grows the main file) can complete.
 const SMALL_FS_BYTES = 16 * 1024 * 1024;
+/** Without a mountable filesystem: a cap a minute of backlog exceeds, so capacity drops happen. */
+const FALLBACK_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export type ChaosAction = 'kill-gateway' | 'restart-broker' | 'stall-broker' | 'fill-disk';
 
@@ -32,6 +34,8 @@ export interface ChaosOptions {
   seed?: number;
   /** Sim readings per second per sensor. */
   rate?: number;
+  /** Use `buffer.maxFileBytes` even where a tmpfs could be mounted. */
+  noMount?: boolean;
   /** Progress lines (stderr in the CLI). */
   say?: (line: string) => void;
 }
@@ -229,7 +233,7 @@ function configText(options: { dir: string; bufferDir: string; broker: Mosquitto
     `  path: ${join(options.bufferDir, 'buffer.db')}`,
     '  fullPolicy: drop-oldest',
     // Without a mountable filesystem the cap stands in for the small disk.
-    ...(options.tmpfs ? [] : [`  maxFileBytes: ${SMALL_FS_BYTES}`]),
+    ...(options.tmpfs ? [] : [`  maxFileBytes: ${FALLBACK_MAX_FILE_BYTES}`]),
     'cloud:',
     `  url: ${options.broker.url}`,
     `  caFile: ${options.pki.ca.certPath}`,
@@ -253,7 +257,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const rate = options.rate ?? 200;
   const dir = await mkdtemp(join(tmpdir(), 'fieldgate-chaos-'));
   const bufferDir = join(dir, 'small-fs');
-  const tmpfs = mountSmallFilesystem(bufferDir);
+  const tmpfs = options.noMount ? (mkdirSync(bufferDir, { recursive: true }), false) : mountSmallFilesystem(bufferDir);
   const logFile = join(dir, 'gateway.log');
   const pki = await createPki();
   // Persistence and no queue limit: what the broker acknowledged reaches the subscriber, so any gap is the gateway's.
@@ -278,7 +282,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const deadline = Date.now() + options.seconds * 1000;
     while (Date.now() < deadline) {
       await sleep(between(300, 1500));
-      const action = (['kill-gateway', 'restart-broker', 'stall-broker', 'fill-disk'] as const)[Math.floor(rand() * 4)] as ChaosAction;
+      // Without a small filesystem there is nothing to fill: the byte cap stands in for it.
+      const choices: ChaosAction[] = tmpfs ? ['kill-gateway', 'restart-broker', 'stall-broker', 'fill-disk'] : ['kill-gateway', 'restart-broker', 'stall-broker'];
+      const action = choices[Math.floor(rand() * choices.length)] as ChaosAction;
       actions[action]++;
       say(`chaos: ${action}`);
       if (action === 'kill-gateway') {
@@ -295,7 +301,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         await sleep(between(300, 3000));
         broker.signal('SIGCONT');
       } else {
-        fillDisk(filler, bufferDir, tmpfs);
+        fillDisk(filler, bufferDir);
         await sleep(between(500, 3000));
         rmSync(filler, { force: true });
       }
@@ -332,9 +338,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   }
 }
 
-/** Takes (nearly) all the free space of the small filesystem, or the buffer's byte cap stands in. */
-function fillDisk(filler: string, dir: string, tmpfs: boolean): void {
-  if (!tmpfs) return;
+/** Takes (nearly) all the free space of the small filesystem. */
+function fillDisk(filler: string, dir: string): void {
   const { bavail, bsize } = statfsSync(dir);
   const free = bavail * bsize;
   if (free > 64 * 1024) writeFileSync(filler, Buffer.alloc(free - 32 * 1024));

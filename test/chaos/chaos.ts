@@ -1,13 +1,14 @@
-// `npm run chaos -- --seconds 120 [--seed N] [--rate 200]`: prints the reconciliation as JSON and
+// `npm run chaos -- --seconds 120 [--seed N] [--rate 200] [--no-mount]`: prints the reconciliation as JSON and
 // exits 1 when any accepted reading is neither delivered nor explained by a drop record.
 import { parseArgs } from 'node:util';
 import { runChaos } from './chaos-run.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string' }, rate: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string' }, rate: { type: 'string' }, 'no-mount': { type: 'boolean', default: false } } });
 const summary = await runChaos({
   seconds: Number(values.seconds),
   ...(values.seed !== undefined && { seed: Number(values.seed) }),
   ...(values.rate !== undefined && { rate: Number(values.rate) }),
+  noMount: values['no-mount'],
   say: (line) => process.stderr.write(`${line}\n`),
 });
 const { sensors, ...totals } = summary;

@@ -12,7 +12,7 @@ import { fuzz, mutatedText } from './harness.js';
 const SOURCE = '/etc/fieldgate/fieldgate.yaml';
 const EXAMPLE = readFileSync(new URL('../../../../native-config/fieldgate.example.yaml', import.meta.url), 'utf8');
 // A key path in quotes (keys may contain quotes themselves), the file, or the override's name.
-const PROBLEM = /^("[^\n]*": |\/etc\/fieldgate\/fieldgate\.yaml: invalid YAML: |environment FIELDGATE__\w+: invalid YAML value: )/;
+const PROBLEM = /^("[\s\S]*": |\/etc\/fieldgate\/fieldgate\.yaml: invalid YAML: |environment FIELDGATE__\w+: invalid YAML value: )/;
 
 function loadChecked(text: string, env: NodeJS.ProcessEnv = {}): void {
   try {
@@ -34,6 +34,8 @@ const REGRESSIONS = [
   `${EXAMPLE}\nsensors: !!binary aGVsbG8=\n`,
   `${'- '.repeat(2_000)}x\n`,
 ];
+/** Override values that are not valid YAML (found by this test): once silently salvaged into odd keys. */
+const ENV_REGRESSIONS: NodeJS.ProcessEnv[] = [{ FIELDGATE__SENSORS: ':\naa\n\na' }, { FIELDGATE__SENSORS: '{{{#' }, { FIELDGATE__CLOUD__URL: '*dangling' }];
 
 const example = parse(EXAMPLE) as Record<string, unknown>;
 const keyPaths = ['gateway.id', 'gateway.dataDir', 'buffer.maxRows', 'buffer.fullPolicy', 'buffer.synchronous', 'cloud.url', 'cloud.caFile', 'cloud.topicPrefix', 'sensors.sim', 'sensors.serial', 'sensors.ble', 'ui.host', 'ui.port', 'log.level', 'ota', 'identity', 'gateway.idd', 'extra'];
@@ -59,6 +61,17 @@ describe('fuzz: config YAML', () => {
       }
       loadChecked(stringify(document));
     }, { cases: 4_000 });
+  });
+
+  it('an override value that is not valid YAML is a config error naming the variable', () => {
+    for (const env of ENV_REGRESSIONS) {
+      const [name] = Object.keys(env) as [string];
+      assert.throws(() => effectiveConfig(parseConfigText(EXAMPLE, SOURCE), SOURCE, env), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.problems[0] as string, new RegExp(`^environment ${name}: invalid YAML value: `));
+        return true;
+      });
+    }
   });
 
   it('random YAML-ish text and environment overrides', () => {
