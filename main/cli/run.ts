@@ -15,7 +15,7 @@ export function registerRunCommand(program: Command): void {
       const config = loadConfig(file);
       const logs = new LogRing();
       const log = createLogger({ level: config.log.level, ring: logs });
-      for (const { variable, key } of listEnvOverrides(process.env)) log.info({ variable, key }, `config key ${key} set from the environment by ${variable}`);
+      for (const { variable, key } of listEnvOverrides(process.env)) log.info({ variable, configKey: key }, `config key ${key} set from the environment by ${variable}`);
       await runUntilSignalled(config, log, { logs, configFile: file });
     });
 }

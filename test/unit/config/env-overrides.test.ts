@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { applyEnvOverrides, listEnvOverrides, TRUST_OVERRIDE_OPT_IN } from '../../../main/config/load.js';
 import { validateConfig } from '../../../main/config/validate.js';
 import { ConfigError } from '../../../main/shared/errors.js';
-import { runCli } from '../../helpers/cli.js';
+import { CliProcess, runCli } from '../../helpers/cli.js';
 
 const minimal = () => ({ gateway: { id: 'gw-1', dataDir: '/var/lib/fieldgate' }, cloud: { url: 'mqtts://broker.example.com:8883', caFile: '/etc/fg/ca.pem' } });
 
@@ -72,5 +72,23 @@ describe('FIELDGATE__* environment overrides', () => {
     const refused = await runCli(['config', 'check', file], { FIELDGATE__OTA__TRUSTED_KEYS_FILE: '/tmp/keys.json' });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /"ota\.trustedKeysFile": set by FIELDGATE__OTA__TRUSTED_KEYS_FILE/);
+  });
+
+  it('fieldgate run logs the name of every override it applied, not its value', async () => {
+    const file = join(root, 'run.yaml');
+    writeFileSync(file, `gateway:\n  id: gw-1\n  dataDir: ${join(root, 'run-data')}\nui:\n  enabled: false\n`);
+    const gateway = new CliProcess(['run', '--config', file], { FIELDGATE__LOG__LEVEL: 'info', FIELDGATE__BUFFER__TTL_HOURS: '48' });
+    try {
+      await gateway.waitForLine('gateway running');
+      const overrides = gateway.records().filter((r) => typeof r.msg === 'string' && r.msg.includes('set from the environment'));
+      assert.deepEqual(overrides.map((r) => [r.variable, r.configKey]), [
+        ['FIELDGATE__BUFFER__TTL_HOURS', 'buffer.ttlHours'],
+        ['FIELDGATE__LOG__LEVEL', 'log.level'],
+      ]);
+      assert.ok(!gateway.lines.some((line) => line.includes('"48"') || line.includes(':48')), 'values are not logged');
+    } finally {
+      gateway.child.kill('SIGTERM');
+      await gateway.exit();
+    }
   });
 });
