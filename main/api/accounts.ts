@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ensurePrivateDir, writePrivateFile } from '../identity/secure-files.js';
 import { ApiError, roleSchema, type Role, type User } from '../shared/api.js';
-import { checkNewPassword, DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
+import { checkNewPassword, dummyHash, hashPassword, verifyPassword } from './passwords.js';
+import { UserError } from '../shared/errors.js';
 
 const accountFileSchema = z.object({
   users: z.array(
@@ -24,7 +25,7 @@ export class AccountStore {
 
   constructor(private readonly deps: { dir: string; now: () => number }) {
     this.file = join(deps.dir, 'accounts.json');
-    this.users = existsSync(this.file) ? accountFileSchema.parse(JSON.parse(readFileSync(this.file, 'utf8'))).users : [];
+    this.users = existsSync(this.file) ? readAccounts(this.file) : [];
   }
 
   hasAdmin(): boolean {
@@ -42,7 +43,7 @@ export class AccountStore {
   /** The user's role when the password is right; a missing user costs the same time as a wrong password. */
   async verify(username: string, password: string): Promise<Role | undefined> {
     const user = this.find(username);
-    const matches = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
     return matches && user ? user.role : undefined;
   }
 
@@ -83,5 +84,15 @@ export class AccountStore {
     ensurePrivateDir(this.deps.dir);
     writePrivateFile(this.file, `${JSON.stringify({ users }, null, 2)}\n`);
     this.users = users;
+  }
+}
+
+function readAccounts(file: string): StoredUser[] {
+  try {
+    return accountFileSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).users;
+  } catch (error) {
+    throw new UserError(
+      `the UI account file ${file} is unreadable or damaged (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); restore it from a backup, or delete it to get a new setup code`,
+    );
   }
 }

@@ -81,7 +81,8 @@ export class Auth {
     this.failures.inc({ reason });
   }
 
-  setupState(): MethodResult<'setupState'> {
+  /** `onBoxScreen`: the caller is the box's own window, which may show the code itself. */
+  setupState(onBoxScreen = false): MethodResult<'setupState'> {
     const expiresAt = this.setupCode.expiresAt();
     const needsSetup = !this.accounts.hasAdmin();
     return {
@@ -92,6 +93,7 @@ export class Auth {
           ? 'the setup code expired: restart the gateway (systemctl restart fieldgate) for a new one'
           : 'the gateway log (journalctl -u fieldgate), `fieldgate status`, or the box\'s own window'
         : 'setup is done: sign in',
+      ...(needsSetup && onBoxScreen && this.setupCode.code() ? { code: this.setupCode.code() } : {}),
     };
   }
 

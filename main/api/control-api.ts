@@ -10,6 +10,9 @@ import { EventHub } from './events.js';
 import { createApiHandlers } from './handlers.js';
 import type { ThrottlePolicy } from './login-throttle.js';
 
+/** How often a changed status is pushed to event listeners (the UI no longer polls). */
+export const STATUS_EVENT_INTERVAL_MS = 2000;
+
 /** `<gateway.dataDir>/api`: accounts, setup code, status token, the self-signed HTTPS pair. */
 export function apiDataDir(dataDir: string): string {
   return join(dataDir, 'api');
@@ -23,6 +26,11 @@ export interface ControlApiDeps {
   log: Logger;
   now: () => number;
   throttle?: ThrottlePolicy;
+  /**
+   * The hub backends publish to; give one when backends are built before the ControlApi (they need
+   * it in their deps). Backends may also be assigned to `backends` later: handlers look them up per call.
+   */
+  events?: EventHub;
 }
 
 /**
@@ -38,8 +46,10 @@ export class ControlApi implements Component {
   readonly dir: string;
   /** Set by the HTTPS server once its certificate is known. */
   httpsFingerprint: string | null = null;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private lastStatus = '';
 
-  constructor(deps: ControlApiDeps) {
+  constructor(private readonly deps: ControlApiDeps) {
     this.dir = apiDataDir(deps.dataDir);
     this.auth = new Auth({
       dir: this.dir,
@@ -49,16 +59,33 @@ export class ControlApi implements Component {
       now: deps.now,
       throttle: deps.throttle,
     });
-    this.events = new EventHub({ log: deps.log, now: deps.now });
+    this.events = deps.events ?? new EventHub({ log: deps.log, now: deps.now });
     const handlers = createApiHandlers({ backends: deps.backends, auth: this.auth, httpsFingerprint: () => this.httpsFingerprint });
     this.dispatch = createDispatch({ handlers, auth: this.auth, log: deps.log });
   }
 
   async start(): Promise<void> {
     this.auth.start();
+    this.statusTimer = setInterval(() => void this.publishStatus(), STATUS_EVENT_INTERVAL_MS);
+    this.statusTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.statusTimer);
     this.events.close();
+  }
+
+  /** A `status` event when someone listens and the status changed since the last one. */
+  private async publishStatus(): Promise<void> {
+    if (!this.events.watched) return;
+    try {
+      const status = await this.deps.backends.status.status();
+      const text = JSON.stringify(status);
+      if (text === this.lastStatus) return;
+      this.lastStatus = text;
+      this.events.publish({ type: 'status', status });
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'could not read the status for the event stream');
+    }
   }
 }

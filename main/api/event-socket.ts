@@ -7,6 +7,7 @@ import type { Session } from './sessions.js';
 
 /** A client that cannot keep up is closed (it reconnects and resyncs) rather than buffered without end. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Also the ping period: a client that missed a whole period's pong is gone (its socket is dropped). */
 const SESSION_CHECK_MS = 15_000;
 /** Close codes the client library knows: reconnect after 1013, sign in again after 4001. */
 export const CLOSE_TRY_AGAIN = 1013;
@@ -34,9 +35,19 @@ export function attachEventSocket(options: { socket: WebSocket; session: Session
   const stopEndWatch = control.auth.sessions.onEnd((ended, reason) => {
     if (ended.id === session?.id) endWith(reason);
   });
+  let alive = true;
+  socket.on('pong', () => (alive = true));
   // Expiry is noticed on use; a socket alone does not count as use, so look now and then.
-  const check = session ? setInterval(() => control.auth.sessions.peek(session.id), SESSION_CHECK_MS) : undefined;
-  check?.unref();
+  const check = setInterval(() => {
+    if (session) control.auth.sessions.peek(session.id);
+    if (!alive) {
+      socket.terminate();
+      return;
+    }
+    alive = false;
+    socket.ping();
+  }, SESSION_CHECK_MS);
+  check.unref();
   socket.on('close', () => {
     unsubscribe();
     stopEndWatch();

@@ -23,6 +23,10 @@ export class EventHub implements EventPublisher {
     return () => this.listeners.delete(listener);
   }
 
+  get watched(): boolean {
+    return this.listeners.size > 0;
+  }
+
   publish(event: ApiEvent): void {
     const checked = apiEventSchema.safeParse(event);
     if (!checked.success) {

@@ -65,7 +65,7 @@ export function createApiHandlers(deps: HandlerDeps): ApiHandlers {
   };
   const ok = { ok: true } as const;
   return {
-    setupState: async () => auth.setupState(),
+    setupState: async (_input, context) => auth.setupState(context.transport === 'ipc'),
     completeSetup: async (input, context) => {
       const session = await auth.completeSetup(input, context.client);
       context.startSession(session);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -7,20 +6,17 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import type { Logger } from '../log/logger.js';
+import type { HealthReport } from '../alerts/health.js';
 import type { Registry } from '../metrics/registry.js';
 import {
   ApiError,
   apiMethods,
-  CSRF_COOKIE,
-  CSRF_HEADER,
   DEFAULT_MAX_BODY_BYTES,
   EVENTS_PATH,
   httpRoute,
   METHOD_NAMES,
-  SESSION_COOKIE,
   type MethodName,
   type MethodSpec,
-  type Role,
 } from '../shared/api.js';
 import type { UiConfig } from '../shared/config/gateway.js';
 import { isLoopbackHost, uiUsesHttps } from '../shared/config/gateway.js';
@@ -29,9 +25,9 @@ import type { ControlApi } from './control-api.js';
 import { errorBody } from './dispatch.js';
 import type { CallContext } from './handlers.js';
 import { ensureHttpsMaterial, type HttpsMaterial } from './https-cert.js';
-import { hostnameOf, originMatches, servedHostnames } from './request-checks.js';
-import type { Session } from './sessions.js';
-import { bearerToken, createTokenCheck, readTokenFile } from './token.js';
+import { servedHostnames } from './request-checks.js';
+import { createTokenCheck, readTokenFile } from './token.js';
+import { HttpAccess, type Caller } from './http-access.js';
 import { attachEventSocket } from './event-socket.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -75,11 +71,8 @@ export interface ApiServerDeps {
   staticDir: string;
   log: Logger;
   now: () => number;
-}
-
-interface Caller {
-  session: Session | undefined;
-  bearerRole: Role | undefined;
+  /** `/healthz` (alive, event loop responsive) and `/readyz` (every configured part running). */
+  health?: { live(): HealthReport; ready(): HealthReport };
 }
 
 /**
@@ -118,8 +111,6 @@ export class ApiServer implements Component {
     this.https = uiUsesHttps(ui) ? await ensureHttpsMaterial({ ui, dir: control.dir, gatewayId: this.deps.gatewayId, now: this.deps.now() }) : undefined;
     control.httpsFingerprint = this.https?.fingerprint256 ?? null;
     const scheme = this.https ? 'https' : 'http';
-    const hostnames = servedHostnames(ui);
-    const secureCookie = this.https !== undefined;
 
     const server = Fastify({
       logger: false,
@@ -141,34 +132,27 @@ export class ApiServer implements Component {
     // A bundle upload is read from the raw request as it arrives; nothing buffers it.
     server.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null, undefined));
 
-    const caller = (request: FastifyRequest): Caller => {
-      const presented = bearerToken(request.headers.authorization);
-      if (presented !== undefined) {
-        if (tokenMatches?.(presented)) return { session: undefined, bearerRole: 'admin' };
-        if (control.auth.isLocalToken(presented)) return { session: undefined, bearerRole: 'technician' };
-        control.auth.countFailure('bad-token');
-        throw new ApiError('unauthorized', 'wrong bearer token', { hint: 'send the token of ui.tokenFile' });
-      }
-      return { session: control.auth.sessions.use(request.cookies[SESSION_COOKIE]), bearerRole: undefined };
+    const access = new HttpAccess({ control, tokenMatches, scheme, hostnames: servedHostnames(ui) });
+    const sendError = (reply: FastifyReply, error: unknown) => {
+      const { status, body } = errorBody(error);
+      if (body.retryAfterSeconds !== undefined) void reply.header('retry-after', String(body.retryAfterSeconds));
+      return reply.code(status).send(body);
     };
-    const cookieOptions = { path: '/', sameSite: 'strict' as const, secure: secureCookie };
-    const setCsrfCookie = (reply: FastifyReply, token: string) => void reply.setCookie(CSRF_COOKIE, token, { ...cookieOptions, httpOnly: false });
 
     server.addHook('onRequest', async (request, reply) => {
       void reply.headers(SECURITY_HEADERS);
       if (this.https) void reply.header('strict-transport-security', 'max-age=31536000');
-      const hostname = hostnameOf(request.headers.host);
-      if (hostname === undefined || !hostnames.has(hostname)) {
-        return reply.code(421).send(new ApiError('misdirected', `this gateway does not serve the host "${request.headers.host ?? ''}"`, {
-          hint: 'open the UI by the address it listens on, or add the name to ui.serverNames',
-        }).toBody());
+      try {
+        access.assertHostServed(request);
+      } catch (error) {
+        return sendError(reply, error);
       }
-      // Double-submit CSRF token for calls made before a session exists (login, setup).
-      if (request.cookies[CSRF_COOKIE] === undefined) setCsrfCookie(reply, randomBytes(24).toString('base64url'));
+      access.ensureCsrfCookie(request, reply);
     });
     server.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
       const status = error.statusCode ?? 500;
-      if (status === 413) return reply.code(413).send(new ApiError('too-large', 'the request body is too large').toBody());
+      // An oversized JSON body is a bad request like a malformed one (413 is kept for bundles beyond ota.maxBundleBytes).
+      if (status === 413) return reply.code(400).send(new ApiError('bad-request', 'the request body is larger than this method accepts', { hint: 'send a smaller body; uploads of bundles go to POST /api/ota/bundle' }).toBody());
       if (status >= 400 && status < 500) {
         return reply.code(400).send(new ApiError('bad-request', `malformed request: ${error.message}`).toBody());
       }
@@ -176,18 +160,6 @@ export class ApiServer implements Component {
       return reply.code(500).send(errorBody(error).body);
     });
     server.setNotFoundHandler((request, reply) => reply.code(404).send(new ApiError('not-found', `nothing at ${request.method} ${request.url.split('?')[0]}`).toBody()));
-
-    const checkStateChange = (request: FastifyRequest, who: Caller): void => {
-      if (who.bearerRole !== undefined && request.headers.origin === undefined) return;
-      if (!originMatches(request.headers.origin, request.headers.host, scheme)) {
-        throw new ApiError('forbidden', 'cross-origin request refused (the Origin header does not match this gateway)');
-      }
-      const expected = who.session?.csrfToken ?? request.cookies[CSRF_COOKIE];
-      const presented = request.headers[CSRF_HEADER];
-      if (who.bearerRole === undefined && (expected === undefined || presented !== expected)) {
-        throw new ApiError('forbidden', `missing or wrong CSRF token: send the ${CSRF_HEADER} header with the value of the ${CSRF_COOKIE} cookie (or session.csrfToken)`);
-      }
-    };
 
     const route = (name: MethodName) => {
       const spec: MethodSpec = apiMethods[name];
@@ -199,28 +171,22 @@ export class ApiServer implements Component {
         handler: async (request, reply) => {
           let who: Caller | undefined;
           try {
-            who = caller(request);
-            if (spec.mutates) checkStateChange(request, who);
+            who = access.caller(request);
+            if (spec.mutates) access.assertMayChangeState(request, who);
             const context: CallContext = {
               transport: 'http',
               session: who.session,
               bearerRole: who.bearerRole,
               client: request.ip,
-              startSession: (session) => {
-                void reply.setCookie(SESSION_COOKIE, session.id, { ...cookieOptions, httpOnly: true });
-                setCsrfCookie(reply, session.csrfToken);
-              },
-              endSession: () => void reply.clearCookie(SESSION_COOKIE, { ...cookieOptions, httpOnly: true }),
+              startSession: (session) => access.startSession(reply, session),
+              endSession: () => access.endSession(reply),
               ...(spec.streamedBody ? { body: this.uploadStream(request) } : {}),
             };
             return await control.dispatch(name, this.inputOf(request, spec), context);
           } catch (error) {
-            const { status, body } = errorBody(error);
-            if (body.retryAfterSeconds !== undefined) void reply.header('retry-after', String(body.retryAfterSeconds));
-            // A cookie naming no live session is dropped so the UI shows its login again.
-            if (request.cookies[SESSION_COOKIE] !== undefined && who?.session === undefined) void reply.clearCookie(SESSION_COOKIE, { ...cookieOptions, httpOnly: true });
+            access.dropStaleSession(request, reply, who);
             if (spec.streamedBody && !request.raw.readableEnded) void reply.header('connection', 'close');
-            return reply.code(status).send(body);
+            return sendError(reply, error);
           }
         },
       });
@@ -230,25 +196,14 @@ export class ApiServer implements Component {
     server.get(EVENTS_PATH, {
       websocket: true,
       preValidation: async (request, reply) => {
-        const fail = (error: ApiError) => reply.code(error.status).send(error.toBody());
-        let who: Caller;
         try {
-          who = caller(request);
+          access.assertMayListen(request, access.caller(request));
         } catch (error) {
-          return fail(error as ApiError);
-        }
-        // Browsers always send Origin on a WebSocket upgrade; only token clients may omit it.
-        const originOk = originMatches(request.headers.origin, request.headers.host, scheme);
-        if (!originOk && !(who.bearerRole !== undefined && request.headers.origin === undefined)) {
-          return fail(new ApiError('forbidden', 'cross-origin WebSocket refused (the Origin header does not match this gateway)'));
-        }
-        if (who.session === undefined && who.bearerRole === undefined) {
-          control.auth.countFailure('no-session');
-          return fail(new ApiError('unauthorized', 'sign in first: the event stream needs a session'));
+          return sendError(reply, error);
         }
       },
     }, (socket, request) => {
-      const who = caller(request);
+      const who = access.caller(request);
       attachEventSocket({ socket, session: who.session, role: who.bearerRole ?? who.session?.role, control, log: this.deps.log });
     });
 
@@ -256,16 +211,33 @@ export class ApiServer implements Component {
     server.get('/metrics', async (request, reply) => {
       if (!metricsOpen) {
         try {
-          const who = caller(request);
+          const who = access.caller(request);
           if (who.session === undefined && who.bearerRole === undefined) throw new ApiError('unauthorized', 'metrics need the bearer token of ui.tokenFile');
         } catch (error) {
-          const { status, body } = errorBody(error);
-          return reply.code(status).send(body);
+          return sendError(reply, error);
         }
       }
       void reply.type(this.deps.metrics.contentType);
       return this.deps.metrics.metrics();
     });
+    // Health says nothing secret: open on a loopback listener, behind a session or the token elsewhere.
+    const healthOpen = isLoopbackHost(ui.host);
+    for (const [path, report] of [['/healthz', 'live'], ['/readyz', 'ready']] as const) {
+      server.get(path, async (request, reply) => {
+        const health = this.deps.health;
+        if (!health) return sendError(reply, new ApiError('not-found', 'no health probe in this server'));
+        if (!healthOpen) {
+          try {
+            const who = access.caller(request);
+            if (who.session === undefined && who.bearerRole === undefined) throw new ApiError('unauthorized', `${path} off loopback needs the bearer token of ui.tokenFile`);
+          } catch (error) {
+            return sendError(reply, error);
+          }
+        }
+        const result = health[report]();
+        return reply.code(result.ok ? 200 : 503).send({ status: result.ok ? 'ok' : 'failing', checks: result.checks });
+      });
+    }
     server.get('/favicon.ico', async (_request, reply) => reply.redirect('/icon.svg', 301));
     server.get('/*', async (request, reply) => {
       const file = this.staticFile((request.params as { '*': string })['*']);

@@ -26,8 +26,13 @@ export async function verifyPassword(password: string, encoded: string): Promise
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
+let dummy: Promise<string> | undefined;
+
 /** A hash to verify against when the account does not exist, so timing does not tell names apart. */
-export const DUMMY_HASH_PROMISE = hashPassword(randomBytes(16).toString('hex'));
+export function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummy;
+}
 
 // The most common passwords of the breach lists that are 12 characters or longer, plus the
 // product's own names; checked case-insensitively.

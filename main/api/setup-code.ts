@@ -29,7 +29,7 @@ function digest(code: string): Buffer {
  * deleted once used.
  */
 export class SetupCode {
-  private current: { digest: Buffer; expiresAt: number } | undefined;
+  private current: { code: string; digest: Buffer; expiresAt: number } | undefined;
   readonly file: string;
 
   constructor(private readonly deps: { dir: string; now: () => number }) {
@@ -40,7 +40,7 @@ export class SetupCode {
     const raw = Array.from({ length: CODE_LENGTH }, () => SETUP_CODE_ALPHABET[randomInt(SETUP_CODE_ALPHABET.length)]).join('');
     const code = raw.match(/.{4}/g)!.join('-');
     const expiresAt = this.deps.now() + SETUP_CODE_LIFETIME_MS;
-    this.current = { digest: digest(code), expiresAt };
+    this.current = { code, digest: digest(code), expiresAt };
     const issued = { code, expiresAt: new Date(expiresAt).toISOString() };
     ensurePrivateDir(this.deps.dir);
     writePrivateFile(this.file, `${JSON.stringify(issued)}\n`);
@@ -51,6 +51,11 @@ export class SetupCode {
   expiresAt(): number | undefined {
     const current = this.current;
     return current && current.expiresAt > this.deps.now() ? current.expiresAt : undefined;
+  }
+
+  /** The live code itself, for the box's own screen only. */
+  code(): string | undefined {
+    return this.expiresAt() === undefined ? undefined : this.current?.code;
   }
 
   /** True once per code: a match ends it. Compared in constant time. */

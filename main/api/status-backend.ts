@@ -6,7 +6,15 @@ import type { ComponentHealth } from '../shared/lifecycle.js';
 import type { Source } from '../shared/source.js';
 import type { UplinkStatus } from '../uplink/uplink.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
+import { UPLINK_ERROR_HINTS } from '../uplink/test-connection.js';
 import type { StatusBackend } from './backends.js';
+
+/** The uplink's status with what to do about its last error. */
+function withHint(uplink: UplinkStatus | undefined): GatewayStatus['uplink'] {
+  if (!uplink) return null;
+  const { lastError } = uplink;
+  return { ...uplink, lastError: lastError ? { ...lastError, hint: UPLINK_ERROR_HINTS[lastError.kind] } : null };
+}
 
 export interface StatusBackendDeps {
   gatewayId: string;
@@ -36,7 +44,7 @@ export function createStatusBackend(deps: StatusBackendDeps): StatusBackend {
         components: deps.components(),
         sensors: deps.sources().flatMap((source) => source.sensors()),
         buffer: deps.buffer(now),
-        uplink: deps.uplink() ?? null,
+        uplink: withHint(deps.uplink()),
         identity: certificate
           ? {
               managed: certificate.managed,

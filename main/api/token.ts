@@ -17,6 +17,13 @@ export function createTokenCheck(expected: string): (presented: string | undefin
   };
 }
 
+/** Compares two secrets in constant time; false when either is missing. */
+export function sameSecret(presented: string | undefined, expected: string | undefined): boolean {
+  if (presented === undefined || expected === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   return match?.[1];

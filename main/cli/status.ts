@@ -10,13 +10,14 @@ import { readHttpsFingerprint } from '../api/https-cert.js';
 import { readSetupCode, type IssuedSetupCode } from '../api/setup-code.js';
 import { readTokenFile } from '../api/token.js';
 import { loadConfig } from '../config/load.js';
+import { configFileFrom } from '../config/location.js';
 import { gatewayStatusSchema, type GatewayStatus } from '../shared/api.js';
 import type { Config } from '../shared/config/schema.js';
 import { uiUsesHttps } from '../shared/config/gateway.js';
 import { UserError } from '../shared/errors.js';
 import { printJson } from './output.js';
 
-const DEFAULT_CONFIG = '/etc/fieldgate/fieldgate.yaml';
+const DEFAULT_CONFIG = configFileFrom(undefined, process.env);
 
 function statusUrl(host: string, port: number, https: boolean): string {
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

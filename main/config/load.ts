@@ -60,7 +60,7 @@ export function applyEnvOverrides(document: unknown, env: NodeJS.ProcessEnv): un
       const child = node[segment];
       node = (typeof child === 'object' && child !== null ? child : (node[segment] = {})) as Record<string, unknown>;
     }
-    node[keys.at(-1) as string] = parseDocument(env[variable] as string).toJS();
+    node[keys.at(-1) as string] = toPlainValue(parseDocument(env[variable] as string), (message) => `environment ${variable}: invalid YAML value: ${message}`);
   }
   if (env[TRUST_OVERRIDE_OPT_IN] !== '1') {
     const refused = overrides.filter(({ key }) => touchesTrust(key, root));
@@ -113,7 +113,19 @@ export function parseConfigText(text: string, source: string): unknown {
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((e) => `${source}: invalid YAML: ${e.message.split('\n')[0]}`));
   }
-  return document.toJS() ?? {};
+  return toPlainValue(document, (message) => `${source}: invalid YAML: ${message}`) ?? {};
+}
+
+/**
+ * The document as plain values. `toJS` throws a bare ReferenceError for an alias without an
+ * anchor or for an alias bomb (the yaml library's resource-exhaustion guard): a config error too.
+ */
+function toPlainValue(document: ReturnType<typeof parseDocument>, describe: (message: string) => string): unknown {
+  try {
+    return document.toJS();
+  } catch (error) {
+    throw new ConfigError([describe((error as Error).message)]);
+  }
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

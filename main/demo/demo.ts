@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { createLogger, namespaced } from '../log/logger.js';
+import { LogRing } from '../log/log-ring.js';
 import { runUntilSignalled } from '../service/run.js';
 import { readSetupCode } from '../api/setup-code.js';
 import type { ConfigInput } from '../shared/config/schema.js';
@@ -48,7 +49,8 @@ function demoConfig(dataDir: string, pki: DemoPki, broker: DemoBroker, uiPort: n
 export async function runDemo(options: DemoOptions): Promise<void> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const log = createLogger({ level: options.logLevel });
+  const logs = new LogRing();
+  const log = createLogger({ level: options.logLevel, ring: logs });
   const pki = await ensureDemoPki(join(dataDir, 'pki'), GATEWAY_ID);
   const broker = await startDemoBroker({ pki, topicPrefix: TOPIC_PREFIX, log: namespaced(log, 'demo-broker') });
   const configFile = join(dataDir, 'fieldgate.yaml');
@@ -60,6 +62,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     process.stdout.write(`readings delivered to the broker: ${delivered || 'none yet'}\n`);
   }, SUMMARY_INTERVAL_MS);
   const gateway = await runUntilSignalled(config, log, {
+    logs,
+    configFile,
     afterStop: async () => {
       clearInterval(summary);
       await broker.close();

@@ -2,6 +2,8 @@
 import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
+import { configFileFrom } from '../config/location.js';
+import { LogRing } from '../log/log-ring.js';
 import { createLogger } from '../log/logger.js';
 import { runUntilSignalled } from '../service/run.js';
 import { eventVisibleTo } from '../api/handlers.js';
@@ -10,7 +12,7 @@ import { createIpcHandlers, type IpcHandlerTable } from './ipc-handlers.js';
 import { isAllowedNavigation, secureWebPreferences } from './policy.js';
 
 const PRELOAD = fileURLToPath(new URL('../../preload/index.cjs', import.meta.url));
-const CONFIG = process.env.FIELDGATE_CONFIG ?? '/etc/fieldgate/fieldgate.yaml';
+const CONFIG = configFileFrom(undefined, process.env);
 
 function registerIpc(table: IpcHandlerTable): void {
   for (const [channel, handler] of table.handlers) {
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
   app.enableSandbox();
   await app.whenReady();
   const config = loadConfig(CONFIG);
-  const gateway = await runUntilSignalled(config, createLogger({ level: config.log.level }));
+  const logs = new LogRing();
+  const gateway = await runUntilSignalled(config, createLogger({ level: config.log.level, ring: logs }), { logs, configFile: CONFIG });
   if (!gateway.apiServer) throw new Error('the desktop window needs ui.enabled: true');
   const uiOrigin = new URL(gateway.apiServer.url).origin;
   const table = createIpcHandlers({ control: gateway.control, uiOrigin, localWindow: config.ui.localWindow });

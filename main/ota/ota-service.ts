@@ -44,6 +44,7 @@ interface Installing {
 }
 
 const BUNDLE_ID = /^[0-9a-f]{16}$/;
+const TRUSTS_NOTHING: Keyset = { type: 'fieldgate-ota-keyset', version: 1, threshold: 1, keys: [] };
 
 /**
  * OTA for the control API: one uploaded bundle at a time, streamed to disk and capped at
@@ -60,7 +61,7 @@ export class OtaService implements OtaBackend {
   }
 
   async status(): Promise<MethodResult<'otaStatus'>> {
-    const installer = this.installer();
+    const installer = this.installer({ stateOnly: true });
     const current = await installer.store.currentVersion();
     const previous = (await installer.installedVersions()).filter((v) => current === undefined || v < current).at(-1);
     const installedAt = current === undefined ? null : await lstat(installer.layout.currentLink).then((s) => s.mtime.toISOString(), () => null);
@@ -133,12 +134,12 @@ export class OtaService implements OtaBackend {
     this.installing = installing;
     const bytesTotal = this.staged?.bytes ?? 0;
     this.progress(installing, 'verifying', 0, bytesTotal);
-    const installer = this.installer((event) => {
+    const onProgress = (event: ProgressEvent): void => {
       const phase = PHASES[event.phase];
       if (phase !== undefined) this.progress(installing, phase, event.bytesHashed, event.totalBytes);
-    });
-    void installer
-      .install(createReadStream(path))
+    };
+    void Promise.resolve()
+      .then(() => this.installer({ onProgress }).install(createReadStream(path)))
       .then(async (result) => {
         this.deps.log.info({ bundleId: input.bundleId, ...result }, 'OTA bundle installed from the control API');
         await rm(path, { force: true });
@@ -158,7 +159,7 @@ export class OtaService implements OtaBackend {
   async rollback(): Promise<MethodResult<'rollback'>> {
     if (this.installing) throw new ApiError('conflict', 'an install is running; roll back after it has finished (a failed trial rolls back by itself)');
     try {
-      const version = await this.installer().rollbackToPrevious();
+      const version = await this.installer({ stateOnly: true }).rollbackToPrevious();
       this.deps.log.warn({ version }, 'OTA rolled back from the control API');
       return { version: await this.labelOf(version) };
     } catch (error) {
@@ -192,11 +193,13 @@ export class OtaService implements OtaBackend {
     return typeof label === 'string' ? label : String(version);
   }
 
-  private installer(onProgress?: (event: ProgressEvent) => void): Installer {
+  /** `stateOnly`: status and rollback read and switch state on disk but never verify, so they need no trusted keys. */
+  private installer(options: { onProgress?: (event: ProgressEvent) => void; stateOnly?: boolean } = {}): Installer {
     const { config } = this.deps;
+    const { onProgress, stateOnly } = options;
     return new Installer({
       root: this.deps.root,
-      shippedKeyset: this.deps.shippedKeyset ?? loadKeysetFile(config.trustedKeysFile ?? SHIPPED_KEYS_FILE),
+      shippedKeyset: stateOnly ? TRUSTS_NOTHING : (this.deps.shippedKeyset ?? loadKeysetFile(config.trustedKeysFile ?? SHIPPED_KEYS_FILE)),
       device: { appId: config.appId, model: config.model, arch: config.arch ?? process.arch },
       clock: this.deps.clock,
       launcher: this.deps.launcher ?? (config.restartCommand ? new RestartCommandLauncher(config.restartCommand) : new EntrypointLauncher()),

@@ -9,13 +9,21 @@ import type { Config } from '../shared/config/schema.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { Sample } from '../shared/reading.js';
 import type { SampleSink, Source } from '../shared/source.js';
+import { AlertCenter } from '../alerts/alert-center.js';
+import { HealthProbe } from '../alerts/health.js';
+import { AlertRules } from '../alerts/rules.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
-import { createConfigReadBackend } from '../api/config-read-backend.js';
+import { configVersion, createConfigReadBackend } from '../api/config-read-backend.js';
 import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { createStatusBackend } from '../api/status-backend.js';
+import { identityStoreFromConfig } from '../identity/from-config.js';
+import { IdentityService } from '../identity/identity-service.js';
+import type { CertificateRotation } from '../identity/rotation.js';
 import type { IdentityStore } from '../identity/store.js';
+import { OtaService } from '../ota/ota-service.js';
+import { otaRootFor } from '../ota/paths.js';
 import { otaSchema } from '../shared/config/ota.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
@@ -24,8 +32,12 @@ import { namespaced } from '../log/logger.js';
 import { ThroughputHistory } from '../metrics/history.js';
 import { SensorMetrics } from '../metrics/sensor-metrics.js';
 import type { BleSource } from '../sensors/ble/ble-source.js';
+import { BlePairingService } from '../sensors/ble/pairing-service.js';
+import { SystemPortDiscovery } from '../sensors/serial/discovery.js';
+import { SerialSetup, type ConfiguredSerialPorts } from '../sensors/serial/preview.js';
 import { FIELDGATE_VERSION } from '../shared/version.js';
 import { configuredCredentialProvider } from '../uplink/credentials.js';
+import { CloudTester } from '../uplink/test-connection.js';
 import { Uplink } from '../uplink/uplink.js';
 import { createConfigBackends } from './config-backend.js';
 import { createDataBackends, publishDataEvents } from './data-backends.js';
@@ -41,6 +53,7 @@ const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 export interface GatewayEvents {
   /** The sample is durable in the buffer (its group commit returned). */
   sampleAccepted: Sample;
+  /** A part's alert; the alerts component turns it into a raise, clear or notice. */
   alert: Alert;
   /** The running gateway now follows config `version`. */
   configApplied: ConfigApplied;
@@ -84,6 +97,10 @@ export interface Gateway {
   control: ControlApi;
   /** Present when the UI is enabled; replaced on a ui change. */
   readonly apiServer: ApiServer | undefined;
+  /** Active and recent alerts, persisted; the rules raise and clear them. */
+  alerts: AlertCenter;
+  rules: AlertRules;
+  health: HealthProbe;
   /** The last 5,000 log entries. */
   logs: LogRing;
   /** Accepted readings per second and buffer depth over the last hour. */
@@ -96,6 +113,8 @@ export interface Gateway {
   apply(next: Config): Promise<ReconcileOutcome>;
   /** Edits and reloads of the config file; absent when the gateway was built from a config without a file. */
   live: LiveConfig | undefined;
+  /** The configured serial ports, for the serial preview: pausing one stops just its part until resumed. */
+  serialPorts: ConfiguredSerialPorts;
 }
 
 interface RunningPart {
@@ -132,12 +151,47 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     },
   };
   const sources: Source[] = [];
+  const runningBle = () => sources.find((source): source is BleSource => source.name === 'ble');
   const values = new SensorMetrics({ registry: deps.metrics, sources: () => sources, clock });
   const history = new ThroughputHistory({ clock, depth: () => buffer.stats(clock.now()).depth });
   bus.on('sampleAccepted', (sample) => values.observe(sample));
   bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
+  const alerts = new AlertCenter({
+    file: join(current.gateway.dataDir, 'alerts.db'),
+    gatewayId: current.gateway.id,
+    keepRecent: () => current.alerts.keepRecent,
+    log: namespaced(deps.log, 'alerts'),
+    clock,
+    metrics: deps.metrics,
+  });
+  bus.on('alert', (alert) => alerts.report(alert));
+  const rules = new AlertRules({
+    alerts,
+    config: () => current,
+    sensors: () => sources.flatMap((source) => source.sensors()),
+    buffer: (now) => buffer.stats(now),
+    uplink: () => state.uplink?.status(),
+    loginFailures: () => counterTotal(deps.metrics, 'fieldgate_api_auth_failures_total'),
+    log: namespaced(deps.log, 'alerts'),
+    clock,
+    metrics: deps.metrics,
+  });
+  bus.on('sampleAccepted', (sample) => rules.observe(sample.sensorId));
+  const health = new HealthProbe({
+    metrics: deps.metrics,
+    components: () => state.supervisor?.report() ?? [],
+    expected: () => ['alerts', 'buffer', ...[...liveParts(current).keys()].filter((name) => name !== 'uplink')],
+    now: () => clock.now(),
+  });
   const running = new Map<string, RunningPart>();
-  const state: { uplink?: Uplink; identity?: { store: IdentityStore; onBox: boolean }; apiServer?: ApiServer; supervisor?: Supervisor; live?: LiveConfig } = {};
+  const state: {
+    uplink?: Uplink;
+    identity?: { store: IdentityStore; onBox: boolean };
+    rotation?: CertificateRotation;
+    apiServer?: ApiServer;
+    supervisor?: Supervisor;
+    live?: LiveConfig;
+  } = {};
   const logs = deps.logs ?? new LogRing();
 
   const api: ApiBackends = {
@@ -153,10 +207,86 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     }),
     config: createConfigReadBackend(() => current),
     ...createDataBackends({ values, history, logs }),
+    alerts: { alerts: () => ({ active: alerts.active(), recent: alerts.recent() }) },
   };
   const apiLog = namespaced(deps.log, 'api');
   const control = new ControlApi({ backends: api, ui: current.ui, dataDir: current.gateway.dataDir, metrics: deps.metrics, log: apiLog, now: () => clock.now() });
   publishDataEvents({ values, logs, events: control.events });
+  alerts.onChange((change) => {
+    control.events.publish({ type: 'alert', alert: change.alert });
+    state.uplink?.wake();
+    if (change.event !== 'notice') state.uplink?.refreshStatus();
+  });
+  // Parts change one operation at a time: a reconcile never interleaves with a pause or resume.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  /** Serial parts a preview paused: a reconcile leaves them stopped until the preview resumes them. */
+  const paused = new Set<string>();
+
+  async function stopPart(name: string): Promise<void> {
+    const part = running.get(name);
+    if (!part) return;
+    running.delete(name);
+    for (const component of [...part.components].reverse()) await supervisor.replace(component.name, undefined);
+    part.release();
+  }
+
+  async function startPart(name: string, config: Config): Promise<void> {
+    if (paused.has(name)) return;
+    const part = build(name, config);
+    running.set(name, part);
+    const placement = name === 'api' ? {} : { before: 'api' };
+    for (const component of part.components) await supervisor.replace(component.name, component, placement);
+  }
+
+  function apply(next: Config): Promise<ReconcileOutcome> {
+    return serially(async () => {
+      const plan = planReconcile(current, next);
+      current = next;
+      const restarted = [...new Set([...plan.stop, ...plan.start])];
+      for (const name of plan.stop.filter((n) => n !== 'api')) {
+        const sensorIds = running.get(name)?.sensorIds?.() ?? [];
+        await stopPart(name);
+        if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
+      }
+      for (const name of plan.start.filter((n) => n !== 'api')) await startPart(name, next);
+      // The edit may have come over HTTP: closing the server waits for that request, which waits
+      // for this apply, so the API server is replaced in the next turn, once the answer is out.
+      if (restarted.includes('api')) {
+        serially(async () => {
+          await stopPart('api');
+          if (liveParts(current).has('api')) await startPart('api', current);
+        }).catch((error: unknown) => log.error({ err: error }, 'could not replace the API server'));
+      }
+      if (restarted.length > 0) log.info({ restarted }, 'config applied');
+      if (plan.needsRestart.length > 0) {
+        log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
+      }
+      return { restarted, needsRestart: plan.needsRestart };
+    });
+  }
+
+  const serialPorts: ConfiguredSerialPorts = {
+    configured: () => current.sensors.serial,
+    pause: (portId) =>
+      serially(async () => {
+        paused.add(`serial:${portId}`);
+        await stopPart(`serial:${portId}`);
+      }),
+    resume: (portId) =>
+      serially(async () => {
+        const name = `serial:${portId}`;
+        if (!paused.delete(name)) return;
+        if (liveParts(current).has(name)) await startPart(name, current);
+      }),
+  };
+
+  const setup = buildSetupServices();
+  Object.assign(api, setup.backends);
   bus.on('configApplied', () => void Promise.resolve(api.status.status()).then((status) => control.events.publish({ type: 'status', status })));
 
   /** The cloud part: the identity monitor (on-box identity) before the uplink, certificate rotation after it. */
@@ -180,21 +310,52 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         clock,
         metrics: deps.metrics,
         version: FIELDGATE_VERSION,
+        onAlert: (alert) => bus.emit('alert', alert),
+        alerts,
       }),
     );
-    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake()), bus.on('alert', (alert) => u.publishAlert(alert))]);
+    const attached = new Attached(uplink, (u) => [bus.on('sampleAccepted', () => u.wake())]);
     state.uplink = uplink;
     state.identity = { store: identity.store, onBox };
+    const rotation = onBox ? identity.rotation(uplink) : undefined;
+    state.rotation = rotation;
     return {
-      components: onBox ? [identity.monitor, attached, identity.rotation(uplink)] : [attached],
+      components: rotation ? [identity.monitor, attached, rotation] : [attached],
       release: () => {
         release();
         if (state.uplink === uplink) {
           delete state.uplink;
           delete state.identity;
+          delete state.rotation;
         }
       },
     };
+  }
+
+  /** The setup flows' services (serial preview, BLE pairing, cloud test, identity, OTA) on the running parts. */
+  function buildSetupServices(): { backends: Partial<ApiBackends>; components: Component[] } {
+    const events = control.events;
+    const serial = new SerialSetup({ ports: serialPorts, discovery: new SystemPortDiscovery({ log: namespaced(deps.log, 'serial') }), events, log: namespaced(deps.log, 'serial'), clock });
+    const ble = new BlePairingService({
+      pairing: () => runningBle()?.pairing,
+      events,
+      configVersion: async () => (state.live ? (await state.live.read()).version : configVersion(current)),
+      log: namespaced(deps.log, 'ble'),
+      clock,
+    });
+    const store = identityStoreFromConfig(current);
+    const cloud = new CloudTester({
+      gatewayId: current.gateway.id,
+      onBoxIdentity: { certFile: store.paths.cert, keyFile: store.paths.key },
+      caDir: join(current.gateway.dataDir, 'cloud-ca'),
+      log: namespaced(deps.log, 'uplink'),
+      clock,
+    });
+    const identity = new IdentityService({ config: () => current, rotation: () => state.rotation, log: namespaced(deps.log, 'identity'), clock });
+    const ota = current.ota
+      ? new OtaService({ config: current.ota, root: otaRootFor(current), events, log: namespaced(deps.log, 'ota'), clock, runningVersion: FIELDGATE_VERSION })
+      : undefined;
+    return { backends: { serial, ble, cloud, identity, ...(ota && { ota }) }, components: [serial, ble] };
   }
 
   function buildApiServer(config: Config): RunningPart {
@@ -207,6 +368,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       staticDir: RENDERER_DIR,
       log: apiLog,
       now: () => clock.now(),
+      health,
     });
     state.apiServer = server;
     return {
@@ -248,43 +410,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   }
   for (const name of liveParts(current).keys()) running.set(name, build(name, current));
   const supervisor = new Supervisor({
-    components: [buffer, history, control, ...[...running.values()].flatMap((part) => part.components)],
+    components: [health, alerts, buffer, history, rules, control, ...setup.components, ...[...running.values()].flatMap((part) => part.components)],
     log,
     stopTimeoutMs: 10_000,
   });
   state.supervisor = supervisor;
-
-  async function stopPart(name: string): Promise<void> {
-    const part = running.get(name);
-    if (!part) return;
-    running.delete(name);
-    for (const component of [...part.components].reverse()) await supervisor.replace(component.name, undefined);
-    part.release();
-  }
-
-  async function startPart(name: string, config: Config): Promise<void> {
-    const part = build(name, config);
-    running.set(name, part);
-    const placement = name === 'api' ? {} : { before: 'api' };
-    for (const component of part.components) await supervisor.replace(component.name, component, placement);
-  }
-
-  async function apply(next: Config): Promise<ReconcileOutcome> {
-    const plan = planReconcile(current, next);
-    current = next;
-    const restarted = [...new Set([...plan.stop, ...plan.start])];
-    for (const name of plan.stop) {
-      const sensorIds = running.get(name)?.sensorIds?.() ?? [];
-      await stopPart(name);
-      if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
-    }
-    for (const name of plan.start) await startPart(name, next);
-    if (restarted.length > 0) log.info({ restarted }, 'config applied');
-    if (plan.needsRestart.length > 0) {
-      log.warn({ sections: plan.needsRestart }, 'these config sections change only when the service restarts');
-    }
-    return { restarted, needsRestart: plan.needsRestart };
-  }
 
   return {
     supervisor,
@@ -295,10 +425,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       return state.uplink;
     },
     get ble() {
-      return sources.find((source): source is BleSource => source.name === 'ble');
+      return runningBle();
     },
     api,
     control,
+    alerts,
+    rules,
+    health,
     get apiServer() {
       return state.apiServer;
     },
@@ -308,5 +441,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     config: () => current,
     apply,
     live: state.live,
+    serialPorts,
   };
+}
+
+/** The sum over all label sets of a counter in `registry` (0 while it is not registered). */
+async function counterTotal(registry: Registry, name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.reduce((sum, value) => sum + value.value, 0);
 }

@@ -37,6 +37,10 @@ export function planReconcile(previous: Config, next: Config): ReconcilePlan {
   return {
     stop: [...before.keys()].filter(changed),
     start: [...after.keys()].filter(changed),
-    needsRestart: RESTART_SECTIONS.filter((section) => !isDeepStrictEqual(previous[section], next[section])),
+    needsRestart: [
+      ...RESTART_SECTIONS.filter((section) => !isDeepStrictEqual(previous[section], next[section])),
+      // Sessions outlive the API server (they are in the control API, built once), and so do their limits.
+      ...(isDeepStrictEqual(previous.ui.session, next.ui.session) ? [] : ['ui.session']),
+    ],
   };
 }

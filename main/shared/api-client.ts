@@ -112,7 +112,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
     const token = csrf();
     return { 'content-type': type, accept: 'application/json', ...(token ? { [CSRF_HEADER]: token } : {}) };
   };
-  return {
+  const transport: Transport = {
     async call(name, input) {
       const { verb, url } = httpRoute(name);
       if (verb === 'GET') {
@@ -149,14 +149,21 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
         current.onerror = () => undefined;
         current.onclose = (event) => {
           if (closed) return;
-          // 4001: the session ended; a refused upgrade (no session) also lands here as 1006 after
-          // an immediate close, so keep retrying slowly until the UI signs in and calls reconnect.
           if (event.code === 4001) {
             handlers.state('signed-out');
             return;
           }
+          // A refused upgrade looks like any other drop (1006): ask whether the session still
+          // lives before retrying, so a signed-out UI shows its login instead of reconnecting forever.
           handlers.state('connecting');
-          timer = setTimeout(connect, backoffDelay(attempt++, options.random));
+          const retry = () => {
+            timer = setTimeout(connect, backoffDelay(attempt++, options.random));
+          };
+          transport.call('session', {}).then(retry, (error: unknown) => {
+            if (closed) return;
+            if (error instanceof ApiClientError && error.kind === 'unauthorized') handlers.state('signed-out');
+            else retry();
+          });
         };
       };
       connect();
@@ -167,6 +174,7 @@ export function httpTransport(options: HttpTransportOptions = {}): Transport {
       };
     },
   };
+  return transport;
 }
 
 function unwrap(reply: unknown): unknown {

@@ -380,7 +380,13 @@ export const apiMethods = {
   // session
   setupState: method({
     input: empty,
-    result: z.object({ needsSetup: z.boolean(), codeExpiresAt: isoTime.nullable(), where: z.string().describe('where to find the setup code') }),
+    result: z.object({
+      needsSetup: z.boolean(),
+      codeExpiresAt: isoTime.nullable(),
+      where: z.string().describe('where to find the setup code'),
+      /** Only in the box's own Electron window (over IPC): the code itself, to show on its screen. */
+      code: z.string().optional(),
+    }),
     access: 'public',
     mutates: false,
     path: 'setup',

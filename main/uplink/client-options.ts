@@ -59,7 +59,15 @@ export class ClientOptionsBuilder {
       this.deps.log.warn({ certificateCn: cn, gatewayId: this.deps.gatewayId }, `uplink: ${message}`);
     }
     // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
-    const minimumTls: Pick<ConnectionOptions, 'minVersion'> = { minVersion: 'TLSv1.2' };
-    return { ...options, ...noNagle, ...minimumTls, ca: credentials.ca, cert: credentials.cert, key: credentials.key, rejectUnauthorized: true };
+    const tlsOptions = {
+      minVersion: 'TLSv1.2',
+      ca: credentials.ca,
+      cert: credentials.cert,
+      key: credentials.key,
+      rejectUnauthorized: true,
+    } satisfies ConnectionOptions;
+    // For wss:// mqtt.js forwards only some TLS options to the WebSocket (not minVersion): give it all of them.
+    const transport = config.url.startsWith('wss:') ? { wsOptions: tlsOptions } : noNagle;
+    return { ...options, ...transport, ...tlsOptions };
   }
 }

@@ -208,6 +208,7 @@ const ALERT_CODES: Record<number, string> = {
   48: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
   49: 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
   51: 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+  70: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
   116: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
 };
 
@@ -274,6 +275,13 @@ export function classifyConnectError(error: unknown, ctx: ClassifyContext): Upli
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|closed/i.test(detail)) {
     return new UplinkError('connection-lost', `the connection to ${broker} was closed: ${detail}`, code);
+  }
+  if (code === 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' || code === 'ERR_SSL_UNSUPPORTED_PROTOCOL') {
+    return new UplinkError(
+      'tls',
+      `the broker at ${broker} and the gateway share no TLS protocol version: the gateway requires TLS 1.2 or newer; upgrade the broker's TLS settings (${detail})`,
+      code,
+    );
   }
   if (code?.startsWith('ERR_SSL') || code?.startsWith('ERR_TLS')) {
     return new UplinkError('tls', `TLS handshake with ${broker} failed: ${detail}`, code);

@@ -1,5 +1,5 @@
 import type { DropRecord, LeasedReading } from '../buffer/types.js';
-import type { Alert } from '../shared/alert.js';
+import type { AlertSeverity } from '../shared/alert.js';
 import { toWire } from '../shared/reading.js';
 
 /** One MQTT message worth of readings of one sensor, with the buffer row ids to ack on PUBACK. */
@@ -94,23 +94,9 @@ export function dropAlert(gatewayId: string, record: DropRecord): Buffer {
   );
 }
 
-/** An alert (disk full, quarantined file, certificate expiring…) for the cloud. */
-export function alertMessage(gatewayId: string, alert: Alert): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      type: alert.type,
-      gateway: gatewayId,
-      kind: alert.kind,
-      severity: alert.severity,
-      message: alert.message,
-      ts: new Date(alert.ts).toISOString(),
-    }),
-  );
-}
-
 /** The retained `…/status` message while connected. */
-export function onlineStatus(version: string, bufferDepth: number | null, now: number): Buffer {
-  return Buffer.from(JSON.stringify({ online: true, version, bufferDepth, ts: new Date(now).toISOString() }));
+export function onlineStatus(version: string, bufferDepth: number | null, alerts: Record<AlertSeverity, number> | null, now: number): Buffer {
+  return Buffer.from(JSON.stringify({ online: true, version, bufferDepth, alerts, ts: new Date(now).toISOString() }));
 }
 
 /** The retained `…/status` message when the gateway goes offline (also its MQTT will). */

@@ -8,8 +8,8 @@ const MAX_REMAINING_LENGTH = 268_435_455;
 
 /**
  * Our own MQTT 5 Maximum Packet Size, announced in CONNECT: the broker must not send us anything
- * larger (inbound commands are at most 16 KiB, certificate messages a few KiB), and mqtt.js drops
- * the connection (reason 0x95) if one arrives anyway.
+ * larger (inbound commands are at most 16 KiB, certificate messages a few KiB). The session drops
+ * the connection as soon as a larger packet's header arrives (InboundPacketLimit), with MQTT 3.1.1 too.
  */
 export const OWN_MAXIMUM_PACKET_SIZE = 65_536;
 
@@ -20,19 +20,18 @@ function varintBytes(value: number): number {
   return 4;
 }
 
+/** A QoS 1 PUBLISH (the uplink sends nothing else), which carries a packet identifier. */
 export interface PublishShape {
   /** UTF-8 bytes of the topic name. */
   topicBytes: number;
   protocolVersion: 4 | 5;
-  /** QoS 1 and 2 carry a packet identifier; default 1. */
-  qos?: 0 | 1 | 2;
   /** MQTT 5: encoded properties, without their length prefix (0 when none are sent). */
   propertiesBytes?: number;
 }
 
-/** Fixed header byte, Remaining Length varint, then everything the Remaining Length counts except the payload. */
+/** What the Remaining Length counts besides the payload: topic, packet identifier, properties. */
 function variableHeaderBytes(shape: PublishShape): number {
-  const packetId = (shape.qos ?? 1) > 0 ? 2 : 0;
+  const packetId = 2;
   const properties = shape.protocolVersion === 5 ? varintBytes(shape.propertiesBytes ?? 0) + (shape.propertiesBytes ?? 0) : 0;
   return 2 + shape.topicBytes + packetId + properties;
 }

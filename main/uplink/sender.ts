@@ -1,14 +1,15 @@
 import type { LeasedReading, ReadingBuffer } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
+import type { AlertOutbox } from '../alerts/alert-center.js';
 import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
 import { UplinkError, classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
-import { alertMessage, dropAlert, packReadings, type ReadingsMessage } from './messages.js';
+import { dropAlert, packReadings, type ReadingsMessage } from './messages.js';
 import type { UplinkMetrics } from './metrics.js';
 import { maxPayloadBytes } from './packet-size.js';
 import { RateLimit } from './rate-limit.js';
-import { RefusalTracker, refusalClass } from './refusals.js';
+import { RefusalTracker, refusalClass, type HoldReason } from './refusals.js';
 import type { InFlight, Session } from './session.js';
 import type { Topics } from './topics.js';
 
@@ -16,14 +17,13 @@ const IDLE_POLL_MS = 250;
 const DROP_CHECK_MS = 1_000;
 /** Readings per buffer lease, bounding memory while a large backlog drains. */
 const MAX_LEASE = 5_000;
-/** Buffer alerts kept while offline; older ones are dropped first (they are also in the log). */
-const MAX_QUEUED_ALERTS = 100;
 /**
  * Readings held back (refused every time, or larger than the broker's Maximum Packet Size) while
- * the broker accepts no other readings; beyond this the connection ends with an error and all
- * of them stay in the buffer.
+ * the broker accepts no other readings; beyond this the broker seems to refuse everything: their
+ * counts are dropped, the connection ends with an error and all of them stay in the buffer.
  */
 const MAX_HELD = 16;
+const PACKET_TOO_LARGE = 0x95;
 
 export interface SenderDeps {
   buffer: ReadingBuffer;
@@ -32,7 +32,7 @@ export interface SenderDeps {
   topics: Topics;
   log: Logger;
   clock: Clock;
-  metrics: Pick<UplinkMetrics, 'messages' | 'readingsSent'>;
+  metrics: Pick<UplinkMetrics, 'messages' | 'readingsSent' | 'pubackSeconds'>;
   /** The connected session to publish on, if any. */
   session: () => Session | undefined;
   stopping: () => boolean;
@@ -40,16 +40,20 @@ export interface SenderDeps {
   context: () => ClassifyContext;
   /** Counts and logs a refusal that does not end the connection. */
   report: (error: UplinkError) => void;
+  /** Raises an alert for the operator (readings set aside). */
+  alert: (alert: Alert<'uplink-alert'>) => void;
+  /** Alert raises and clears to send, oldest first; each leaves the outbox after its PUBACK. Without it none are sent. */
+  alerts?: AlertOutbox;
 }
 
 /**
- * Keeps the in-flight window of the current session full (queued alerts, then drop records, then
+ * Keeps the in-flight window of the current session full (the alerts outbox, then drop records, then
  * readings, within the rate cap) and settles every PUBACK with the buffer: acked readings leave
  * it, anything refused or unacknowledged goes back.
  */
 export class Sender {
   private readonly limiter: RateLimit | undefined;
-  private readonly alertQueue: Alert[] = [];
+  private readonly alertsInFlight = new Set<number>();
   private readonly dropsInFlight = new Set<number>();
   private readonly refusals = new RefusalTracker();
   private publishKey = 0;
@@ -72,12 +76,6 @@ export class Sender {
   /** Readings the broker acknowledged since start. */
   get readingsSent(): number {
     return this.acknowledgedReadings;
-  }
-
-  queueAlert(alert: Alert): void {
-    this.alertQueue.push(alert);
-    if (this.alertQueue.length > MAX_QUEUED_ALERTS) this.alertQueue.shift();
-    this.wake();
   }
 
   wake(): void {
@@ -108,15 +106,18 @@ export class Sender {
 
   /**
    * Settles a finished session: flushes pending acks, returns everything unacknowledged (and held)
-   * to the buffer. When the broker dropped it for a too-large packet, the largest readings message
-   * in flight counts as refused.
+   * to the buffer. When the broker closed it with DISCONNECT 0x95 (packet too large) without having
+   * announced its limit, the largest readings message in flight counts as refused.
    */
-  release(session: Session, reason?: UplinkError): void {
+  release(session: Session): void {
     this.stopPolling();
     this.flushAcks();
-    if (reason?.kind === 'packet-too-large') {
+    // With an announced limit every readings message fitted it: then the culprit was something else.
+    if (session.disconnectReason === PACKET_TOO_LARGE && session.maximumPacketSize === undefined) {
       const largest = [...session.inFlight.values()].filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
-      if (largest?.readingIds) this.refusals.refused(largest.readingIds);
+      if (largest?.readingIds && this.refusals.refused(largest.readingIds) === 'set-aside') {
+        this.setAside(largest.readingIds, largest.sensorId, 'the broker closed the connection for it alone: packet too large (0x95)');
+      }
     }
     for (const entry of session.inFlight.values()) this.returnToBuffer(entry);
     session.inFlight.clear();
@@ -132,10 +133,7 @@ export class Sender {
       return;
     }
     const { window } = session;
-    while (this.alertQueue.length > 0 && session.inFlight.size < window) {
-      const alert = this.alertQueue.shift() as Alert;
-      this.publish(session, this.deps.topics.alerts, alertMessage(this.deps.gatewayId, alert), { alert });
-    }
+    if (session.inFlight.size < window) this.sendAlerts(session, window - session.inFlight.size);
     if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);
     const { maxReadings, maxBytes } = this.deps.config.batch;
     while (session.open && session.inFlight.size < window) {
@@ -162,14 +160,21 @@ export class Sender {
         break;
       }
       this.limiter?.take(leased.length, this.deps.clock.now());
-      const packed = packReadings(leased, {
+      // A reading refused alone too often waits unsent until the broker accepts something else (a
+      // broker may drop the whole connection for it, and nothing behind it would be acknowledged).
+      const waiting = leased.filter((r) => this.refusals.mustWait(r.id));
+      const packed = packReadings(waiting.length === 0 ? leased : leased.filter((r) => !this.refusals.mustWait(r.id)), {
         maxReadings,
         maxBytes,
         ...this.payloadLimit(session),
         alone: (id) => this.refusals.isSuspect(id),
       });
-      for (const reading of packed.unsendable) this.unsendable(session, reading);
+      let setAsideFailed = false;
+      for (const reading of waiting) this.withhold(session, reading, 'refused');
+      for (const reading of packed.unsendable) if (!this.withhold(session, reading, 'oversize')) setAsideFailed = true;
       for (const message of packed.messages) this.publishReadings(session, message);
+      // They are back in the buffer's queue: leasing again now would only fail again.
+      if (setAsideFailed) break;
     }
     this.pollIn(IDLE_POLL_MS);
   }
@@ -191,36 +196,42 @@ export class Sender {
     });
   }
 
-  /** A reading that alone exceeds the broker's Maximum Packet Size: set aside, or held until the broker proves it takes others. */
-  private unsendable(session: Session, reading: LeasedReading): void {
-    const limit = `the broker's Maximum Packet Size (${session.maximumPacketSize ?? '?'} bytes)`;
-    if (this.refusals.unsendable(reading.id) === 'set-aside') {
-      this.setAside([reading.id], reading.sensorId, `it alone exceeds ${limit}`);
-      return;
-    }
-    this.endIfTooManyHeld(
-      session,
-      () =>
-        new UplinkError(
-          'packet-too-large',
-          `readings larger than ${limit} wait while the broker accepts no other readings; raise its max_packet_size, or check that it accepts readings at all`,
-        ),
+  /**
+   * Keeps a reading from being sent: set aside (one too large for the broker, once it took other
+   * readings), or held. False when the buffer failed to set it aside.
+   */
+  private withhold(session: Session, reading: LeasedReading, reason: HoldReason): boolean {
+    const limit = maximumPacketSizeText(session);
+    if (this.refusals.withhold(reading.id, reason) === 'set-aside') return this.setAside([reading.id], reading.sensorId, `it alone exceeds ${limit}`);
+    this.giveUpIfTooManyHeld(session, () =>
+      reason === 'oversize'
+        ? new UplinkError('packet-too-large', `readings larger than ${limit} wait while the broker accepts no other readings; raise its max_packet_size, or check that it accepts readings at all`)
+        : new UplinkError('publish-rejected', 'readings the broker refused alone wait while it accepts no other readings either, so they stay buffered'),
     );
+    return true;
   }
 
-
-  private endIfTooManyHeld(session: Session, error: () => UplinkError): void {
-    if (this.refusals.heldCount > MAX_HELD) session.end(error());
+  /** Too many held readings and the broker accepts none: it refuses everything, so end the connection and keep them all. */
+  private giveUpIfTooManyHeld(session: Session, error: () => UplinkError): void {
+    if (this.refusals.heldCount <= MAX_HELD) return;
+    const held = this.refusals.giveUpHeld();
+    this.safely('nack', () => this.deps.buffer.nack(held));
+    session.end(error());
   }
 
-  /** Drops readings the broker will never take, with a `refused` drop record the cloud receives as an alert. */
-  private setAside(ids: number[], sensorId: string | undefined, why: string): void {
+  /**
+   * Drops readings the broker will never take, with a `refused` drop record the cloud receives as
+   * an alert. False when the buffer could not (they went back to its queue).
+   */
+  private setAside(ids: number[], sensorId: string | undefined, why: string): boolean {
     let dropped = 0;
     this.safely('drop refused readings', () => (dropped = this.deps.buffer.dropRefused(ids)));
-    if (dropped === 0) return;
-    this.refusals.forget(ids);
+    if (dropped === 0) return false;
     this.nextDropCheck = 0;
-    this.deps.log.warn({ sensor: sensorId, readings: dropped, reason: 'refused' }, `uplink: set aside ${dropped} reading(s) the broker refuses every time (${why}); a drop record (reason "refused") reports them`);
+    const message = `set aside ${dropped} reading(s)${sensorId ? ` of sensor "${sensorId}"` : ''} that the broker refuses every time (${why}); the drop record (reason "refused") names their seqs`;
+    this.deps.log.warn({ sensor: sensorId, readings: dropped, reason: 'refused' }, `uplink: ${message}`);
+    this.deps.alert({ type: 'uplink-alert', kind: 'readings-refused', severity: 'warning', message, ts: this.deps.clock.now() });
+    return true;
   }
 
   /** Pumps again after `ms` unless pumped before; the pump runs once per PUBACK burst, so an unchanged delay reuses the timer. */
@@ -250,9 +261,26 @@ export class Sender {
     }
   }
 
+  /** Outbox entries not yet in flight, oldest first (a raise before its clear: one publish order on one session). */
+  private sendAlerts(session: Session, room: number): void {
+    const outbox = this.deps.alerts;
+    if (!outbox) return;
+    let entries;
+    try {
+      entries = outbox.pending(room + this.alertsInFlight.size).filter((entry) => !this.alertsInFlight.has(entry.id));
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'uplink: the alerts outbox could not be read');
+      return;
+    }
+    for (const entry of entries.slice(0, room)) {
+      this.alertsInFlight.add(entry.id);
+      this.publish(session, this.deps.topics.alerts, Buffer.from(entry.payload), { alertOutboxId: entry.id });
+    }
+  }
+
   private publish(session: Session, topic: string, payload: Buffer, entry: InFlight): void {
     const key = ++this.publishKey;
-    session.inFlight.set(key, entry);
+    session.inFlight.set(key, { ...entry, publishedAt: this.deps.clock.now() });
     session.client.publish(topic, payload, { qos: 1 }, (error) => this.onPublished(session, key, topic, error));
   }
 
@@ -261,15 +289,23 @@ export class Sender {
     if (!entry) return; // already returned to the buffer when the connection closed
     session.inFlight.delete(key);
     if (!error) {
+      if (entry.publishedAt !== undefined) this.deps.metrics.pubackSeconds.observe((this.deps.clock.now() - entry.publishedAt) / 1000);
       if (entry.readingIds) {
-        const proven = this.refusals.acceptedMessage(entry.readingIds);
-        if (proven.length > 0) this.setAside(proven, undefined, 'the broker refused them alone while it accepted other readings');
+        const released = this.refusals.acceptedMessage(entry.readingIds);
+        if (released.setAside.length > 0) this.setAside(released.setAside, undefined, `it alone exceeds ${maximumPacketSizeText(session)}`);
+        // Refused ones get one more try now that the broker takes readings: refused again, they are set aside.
+        if (released.retry.length > 0) this.safely('nack', () => this.deps.buffer.nack(released.retry));
         this.pendingAcks.push(...entry.readingIds);
         this.ackedMessages++;
         this.scheduleAckFlush();
         this.acknowledgedReadings += entry.readings ?? 0;
       }
-      if (entry.alert) this.deps.metrics.messages.inc({ type: 'alert' });
+      if (entry.alertOutboxId !== undefined) {
+        const id = entry.alertOutboxId;
+        this.alertsInFlight.delete(id);
+        this.safely('alerts outbox delivered', () => this.deps.alerts?.delivered(id));
+        this.deps.metrics.messages.inc({ type: 'alert' });
+      }
       if (entry.dropRecordId !== undefined) {
         this.dropsInFlight.delete(entry.dropRecordId);
         this.safely('ack drop record', () => this.deps.buffer.ackDropRecords([entry.dropRecordId as number]));
@@ -296,7 +332,7 @@ export class Sender {
     const verdict = this.refusals.refused(ids);
     if (verdict === 'retry') this.returnToBuffer(entry);
     else if (verdict === 'set-aside') this.setAside(ids, entry.sensorId, refusal.message);
-    else this.endIfTooManyHeld(session, () => new UplinkError(refusal.kind, `${refusal.message}; the broker accepts no other readings either, so they stay buffered`, refusal.code));
+    else this.giveUpIfTooManyHeld(session, () => new UplinkError(refusal.kind, `${refusal.message}; the broker accepts no other readings either, so they stay buffered`, refusal.code));
     this.wake();
   }
 
@@ -306,7 +342,7 @@ export class Sender {
       this.safely('nack', () => this.deps.buffer.nack(ids));
     }
     if (entry.dropRecordId !== undefined) this.dropsInFlight.delete(entry.dropRecordId);
-    if (entry.alert) this.alertQueue.unshift(entry.alert);
+    if (entry.alertOutboxId !== undefined) this.alertsInFlight.delete(entry.alertOutboxId);
   }
 
   private scheduleAckFlush(): void {
@@ -334,4 +370,8 @@ export class Sender {
       this.deps.log.error({ err: error }, `uplink: buffer ${what} failed`);
     }
   }
+}
+
+function maximumPacketSizeText(session: Session): string {
+  return `the broker's Maximum Packet Size (${session.maximumPacketSize ?? '?'} bytes)`;
 }

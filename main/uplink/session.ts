@@ -1,6 +1,7 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
+import { InboundPacketLimit } from './inbound-limit.js';
+import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, type ClassifyContext } from './errors.js';
 
 /** What one unacknowledged publish carries back to the buffer (or the alert queue) if it is never acked. */
@@ -11,7 +12,10 @@ export interface InFlight {
   sensorId?: string;
   bytes?: number;
   dropRecordId?: number;
-  alert?: Alert;
+  /** Its entry in the alerts outbox. */
+  alertOutboxId?: number;
+  /** clock.now() at publish, for the PUBACK round trip. */
+  publishedAt?: number;
 }
 
 /** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */
@@ -22,6 +26,8 @@ export class Session {
   window = 1;
   /** The broker's MQTT 5 Maximum Packet Size (whole packets, bytes), when it announced one. */
   maximumPacketSize: number | undefined;
+  /** The reason code of the DISCONNECT the broker sent, if it sent one (MQTT 5). */
+  disconnectReason: number | undefined;
   readonly ended: Promise<UplinkError | undefined>;
   private finish!: (reason: UplinkError | undefined) => void;
 
@@ -63,6 +69,18 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   client.on('error', (error) => {
     firstError ??= error;
   });
+  const inbound = new InboundPacketLimit(OWN_MAXIMUM_PACKET_SIZE);
+  // Set when the broker started a packet over our limit; it explains the close, whatever mqtt.js reports then.
+  let tooLarge: UplinkError | undefined;
+  client.stream.on('data', (chunk: Buffer) => {
+    const size = inbound.feed(chunk);
+    if (size === undefined || tooLarge) return;
+    tooLarge = new UplinkError(
+      'packet-too-large',
+      `${deps.context().url} sent a packet of ${size} bytes, over the gateway's limit of ${OWN_MAXIMUM_PACKET_SIZE}: the connection was dropped before reading it`,
+    );
+    client.stream.destroy();
+  });
   let closedEarly: (() => void) | undefined;
   let receiveMaximum: number | undefined;
   let maximumPacketSize: number | undefined;
@@ -71,7 +89,7 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
       const abort = () => reject(new UplinkError('connection-lost', 'the uplink stopped while connecting'));
       deps.signal.addEventListener('abort', abort, { once: true });
       if (deps.signal.aborted) abort();
-      closedEarly = () => reject(firstError ?? new UplinkError('connection-lost', `${deps.context().url} closed the connection before it was established`));
+      closedEarly = () => reject(tooLarge ?? firstError ?? new UplinkError('connection-lost', `${deps.context().url} closed the connection before it was established`));
       client.once('connect', (connack) => {
         receiveMaximum = connack.properties?.receiveMaximum;
         maximumPacketSize = connack.properties?.maximumPacketSize;
@@ -90,12 +108,13 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   session.window = Math.max(1, Math.min(deps.inFlight, receiveMaximum ?? Number.POSITIVE_INFINITY));
   session.maximumPacketSize = maximumPacketSize;
   if (closedEarly) client.removeListener('close', closedEarly);
-  let disconnectReason: number | undefined;
   client.on('disconnect', (packet) => {
-    disconnectReason ??= packet.reasonCode;
+    session.disconnectReason ??= packet.reasonCode;
   });
   client.on('close', () => {
+    const { disconnectReason } = session;
     if (disconnectReason !== undefined && disconnectReason !== 0) session.end(classifyDisconnect(disconnectReason, deps.context()));
+    else if (tooLarge) session.end(tooLarge);
     else session.end(firstError ? classifyConnectError(firstError, deps.context()) : new UplinkError('connection-lost', `the connection to ${deps.context().url} was lost`));
   });
   client.on('error', (error) => {

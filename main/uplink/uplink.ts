@@ -1,5 +1,6 @@
 import type { IPublishPacket } from 'mqtt';
 import type { ReadingBuffer } from '../buffer/types.js';
+import type { AlertOutbox } from '../alerts/alert-center.js';
 import type { Alert } from '../shared/alert.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
@@ -33,6 +34,10 @@ export interface UplinkDeps {
   version: string;
   /** Jitter source for the reconnect backoff; defaults to Math.random. */
   random?: () => number;
+  /** Where the uplink's own alerts go (`uplink-alert`, e.g. readings set aside): the alerts component, whose outbox it then sends. */
+  onAlert?: (alert: Alert<'uplink-alert'>) => void;
+  /** Alert raises, clears and notices for `<prefix>/<gatewayId>/alerts`, and the counts in the retained status. */
+  alerts?: AlertOutbox;
 }
 
 export type UplinkState = 'stopped' | 'connecting' | 'connected' | 'waiting';
@@ -107,6 +112,8 @@ export class Uplink implements Component {
       stopping: () => this.stopping,
       context: () => this.context(),
       report: (error) => this.recordError(error),
+      alert: (alert) => deps.onAlert?.(alert),
+      ...(deps.alerts && { alerts: deps.alerts }),
     });
     this.commands = new CommandHandler({
       topics: this.topics,
@@ -143,12 +150,13 @@ export class Uplink implements Component {
     this.waiters.rejectAll(new UplinkError('connection-lost', 'uplink stopped'));
   }
 
-  /** Queues an alert for `<prefix>/<gatewayId>/alerts`; sent (QoS 1) as soon as the uplink is connected. */
-  publishAlert(alert: Alert): void {
-    this.sender.queueAlert(alert);
+  /** Publishes the retained status again now (the active alert counts changed); a no-op while not connected. */
+  refreshStatus(): void {
+    const session = this.session;
+    if (session?.open) void this.publishStatus(session).catch(() => undefined);
   }
 
-  /** Wakes the sender: call after readings were appended so they go out without waiting for the idle poll. */
+  /** Wakes the sender: call after readings were appended (or alerts changed) so they go out without waiting for the idle poll. */
   wake(): void {
     this.sender.wake();
   }
@@ -226,7 +234,7 @@ export class Uplink implements Component {
         this.waiters.settle(attempt);
         if (this.immediateAttempt || this.stopping) session.end(undefined);
         const reason = await session.ended;
-        this.teardown(session, reason);
+        this.teardown(session);
         if (reason) this.recordError(reason);
         else if (!this.stopping) this.deps.log.info('uplink disconnected');
       }
@@ -332,7 +340,7 @@ export class Uplink implements Component {
   private publishStatus(session: Session): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!session.open) return resolve();
-      session.client.publish(this.topics.status, onlineStatus(this.deps.version, this.bufferDepth(), this.deps.clock.now()), { qos: 1, retain: true }, (error) => {
+      session.client.publish(this.topics.status, onlineStatus(this.deps.version, this.bufferDepth(), this.deps.alerts?.counts() ?? null, this.deps.clock.now()), { qos: 1, retain: true }, (error) => {
         if (!error) {
           this.metrics.messages.inc({ type: 'status' });
           return resolve();
@@ -363,8 +371,8 @@ export class Uplink implements Component {
   }
 
   /** Releases a finished session: flushes acks, returns everything unacknowledged to the buffer. */
-  private teardown(session: Session, reason?: UplinkError): void {
-    this.sender.release(session, reason);
+  private teardown(session: Session): void {
+    this.sender.release(session);
     clearInterval(this.statusTimer);
     this.statusTimer = undefined;
     session.client.end(this.stopping ? false : true);

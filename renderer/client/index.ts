@@ -1,8 +1,10 @@
-import type { GatewayClient } from './gateway-client.js';
-import { httpClient } from './http-client.js';
-import { ipcClient } from './ipc-client.js';
+import { ApiClientError, createApiClient } from '../../main/shared/api-client.js';
+import type { ApiErrorBody } from '../../main/shared/api.js';
 
-/** In the Electron window the preload provides `window.fieldgate`; a browser talks HTTP. */
-export const gateway: GatewayClient = window.fieldgate ? ipcClient(window.fieldgate) : httpClient();
+/** The UI's one door to the gateway: HTTP + the event WebSocket in a browser, the preload bridge in Electron. */
+export const gateway = createApiClient();
 
-export { GatewayError, isGatewayError, type ConnectionState } from './gateway-client.js';
+export function isGatewayError(error: unknown, kind?: ApiErrorBody['error']): error is ApiClientError {
+  return error instanceof ApiClientError && (kind === undefined || error.kind === kind);
+}
+

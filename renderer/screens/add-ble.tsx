@@ -45,7 +45,7 @@ function DeviceRow({ device, onPick }: { device: NearbyDevice; onPick: (device: 
         <p>Already added as {device.pairedAs}.</p>
       ) : (
         <div>
-          <Button variant="primary" onClick={() => onPick(device)} aria-label={`Add ${device.name ?? device.mac}`}>
+          <Button variant="primary" onClick={() => onPick(device)} aria-label={`Add this device: ${device.name ?? device.mac}`}>
             Add this device
           </Button>
         </div>

@@ -39,6 +39,8 @@ function BrokerForm() {
   const [settings, setSettings] = useState<CloudSettings | undefined>();
   const [url, setUrl] = useState('');
   const [caFile, setCaFile] = useState('');
+  const [certFile, setCertFile] = useState('');
+  const [keyFile, setKeyFile] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [result, setResult] = useState<CloudTestResult | undefined>();
   const [busy, setBusy] = useState<'test' | 'save' | 'ca' | undefined>();
@@ -50,14 +52,24 @@ function BrokerForm() {
           setSettings(current);
           setUrl(current.url);
           setCaFile(current.caFile ?? '');
+          setCertFile(current.certFile ?? '');
+          setKeyFile(current.keyFile ?? '');
         }
       },
       (error) => setErrors(fieldErrors(error, () => undefined)),
     );
   }, []);
 
-  const proposed = (): CloudSettings => ({ ...(settings ?? {}), url, ...(caFile ? { caFile } : {}) }) as CloudSettings;
-  const localKey = (path: string) => ({ url: 'url', caFile: 'caFile' })[lastSegment(path)];
+  /** The saved settings with this form's fields; an emptied file field drops its key. */
+  const proposed = (): CloudSettings => {
+    const next: CloudSettings = { ...(settings ?? {}), url };
+    for (const [key, value] of [['caFile', caFile], ['certFile', certFile], ['keyFile', keyFile]] as const) {
+      if (value) next[key] = value;
+      else delete next[key];
+    }
+    return next;
+  };
+  const localKey = (path: string) => ({ url: 'url', caFile: 'caFile', certFile: 'certFile', keyFile: 'keyFile' })[lastSegment(path)];
 
   const uploadCa = async (input: HTMLInputElement) => {
     const pem = await readFileText(input);
@@ -109,6 +121,10 @@ function BrokerForm() {
       <h2 id="broker-title">Broker</h2>
       <TextField label="Broker URL" name="url" value={url} onValue={setUrl} error={errors.url} placeholder="mqtts://broker.example.com:8883" spellcheck={false} />
       <TextField label="CA file on the gateway" name="caFile" value={caFile} onValue={setCaFile} error={errors.caFile} hint="The PEM of the CA that signed the broker's certificate. Upload one below." />
+      <div class="form-grid">
+        <TextField label="Client certificate file" name="certFile" value={certFile} onValue={setCertFile} error={errors.certFile} hint="Leave both empty to use this box's own identity." />
+        <TextField label="Client key file" name="keyFile" value={keyFile} onValue={setKeyFile} error={errors.keyFile} />
+      </div>
       <FieldFrame label="Upload a CA certificate (PEM)" error={errors.caUpload}>
         {({ id, describedBy }) => (
           <input id={id} type="file" accept=".pem,.crt,.cer,application/x-pem-file" aria-describedby={describedBy} onChange={(event) => void uploadCa(event.currentTarget)} />
@@ -216,7 +232,7 @@ function IdentityCard() {
             />
           )}
         </FieldFrame>
-        <FieldFrame label="Certificate file">
+        <FieldFrame label="Signed certificate file">
           {({ id }) => <input id={id} type="file" accept=".pem,.crt,.cer" onChange={(event) => void readFileText(event.currentTarget).then((text) => text && setPem(text))} />}
         </FieldFrame>
         <div>

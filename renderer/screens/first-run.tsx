@@ -9,18 +9,20 @@ import { PasswordRules, passwordChecks } from './password-rules.js';
 interface FirstRunProps {
   where: string;
   codeExpiresAt: string | null;
+  /** Only in the box's own window: the code itself, shown on its screen. */
+  shownCode: string | undefined;
 }
 
 /** First start: trade the one-time setup code for the first admin account. */
-export function FirstRunScreen({ where, codeExpiresAt }: FirstRunProps) {
+export function FirstRunScreen({ where, codeExpiresAt, shownCode }: FirstRunProps) {
   const [step, setStep] = useState<'code' | 'password'>('code');
-  const [code, setCode] = useState('');
+  const [code, setCode] = useState(shownCode ?? '');
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, username);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -55,6 +57,11 @@ export function FirstRunScreen({ where, codeExpiresAt }: FirstRunProps) {
               This gateway has no administrator yet. Enter the one-time setup code. {where}
               {codeExpiresAt && ` The code works once and expires at ${new Date(codeExpiresAt).toLocaleString()}.`}
             </p>
+            {shownCode && (
+              <p class="notice" id="shown-code">
+                This box's setup code: <strong class="mono">{shownCode}</strong>
+              </p>
+            )}
             <TextField label="Setup code" name="code" value={code} onValue={setCode} error={errors.code} autocomplete="off" spellcheck={false} autoFocus />
             <Button variant="primary" type="submit">
               Next

@@ -6,9 +6,11 @@ export interface PasswordCheck {
 }
 
 /** The rules the server enforces, checked as the user types (the common-password list is the server's). */
-export function passwordChecks(password: string, confirmation: string): PasswordCheck[] {
+export function passwordChecks(password: string, confirmation: string, username?: string): PasswordCheck[] {
+  const name = username?.trim().toLowerCase() ?? '';
   return [
     { label: `At least ${PASSWORD_MIN_LENGTH} characters (${password.length} so far)`, met: password.length >= PASSWORD_MIN_LENGTH },
+    ...(name.length >= 4 ? [{ label: `Does not contain the name "${name}"`, met: password.length > 0 && !password.toLowerCase().includes(name) }] : []),
     { label: 'Both entries match', met: password.length > 0 && password === confirmation },
   ];
 }

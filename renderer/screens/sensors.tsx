@@ -7,7 +7,7 @@ import { errorMessage, relativeTime } from '../format.js';
 import { href } from '../router.js';
 import { now } from '../state/clock.js';
 import { resync, status, values } from '../state/live.js';
-import { call } from '../state/session.js';
+import { call, isAdmin } from '../state/session.js';
 
 function ValuesCell({ sensorId }: { sensorId: string }) {
   const latest = values.value.get(sensorId)?.values ?? [];
@@ -24,10 +24,29 @@ function ValuesCell({ sensorId }: { sensorId: string }) {
   );
 }
 
+/** Whether a config entry names `sensorId` anywhere (`sensorId`, a `sensorIds` map, Modbus slaves, …). */
+function names(entry: unknown, sensorId: string, key = ''): boolean {
+  if (typeof entry === 'string') return entry === sensorId && (key === 'sensorId' || key === 'sensorIds');
+  if (typeof entry !== 'object' || entry === null) return false;
+  return Object.entries(entry).some(([child, value]) => names(value, sensorId, key === 'sensorIds' ? key : child));
+}
+
+/**
+ * Serial config entries are ports, which may carry several sensors. The status names sensors only,
+ * so the port is looked up in the config (admins may read it); otherwise the sensor id is tried as
+ * the port's name.
+ */
+async function serialPortOf(sensorId: string): Promise<string> {
+  if (!isAdmin.value) return sensorId;
+  const { config } = await call('config', {});
+  const entries = (config.sensors as { serial?: { id?: string }[] } | undefined)?.serial ?? [];
+  return entries.find((entry) => names(entry, sensorId))?.id ?? sensorId;
+}
+
 async function removeSensor(sensor: SensorStatusView): Promise<void> {
   if (sensor.source === 'ble') await call('removeBleSensor', { id: sensor.sensorId });
   else if (sensor.source === 'sim') await call('removeSensor', { ref: { kind: 'sim', id: sensor.sensorId } });
-  else await call('removeSensor', { ref: { kind: 'serial', port: sensor.sensorId } });
+  else await call('removeSensor', { ref: { kind: 'serial', port: await serialPortOf(sensor.sensorId) } });
 }
 
 export function SensorsScreen() {
@@ -69,7 +88,7 @@ export function SensorsScreen() {
         <p class="muted">No sensors yet. Add a serial or BLE sensor.</p>
       ) : (
         <div class="table-wrap">
-          <table id="sensors">
+          <table id="sensors" class="cards">
             <thead>
               <tr>
                 <th scope="col">Sensor</th>
@@ -89,14 +108,14 @@ export function SensorsScreen() {
                     {sensor.sensorId}
                     <div class="muted">{sensor.source}</div>
                   </th>
-                  <td>
+                  <td data-label="State">
                     <StatusDot tone={sensor.online ? 'ok' : 'bad'} label={sensor.online ? 'online' : 'offline'} />
                   </td>
-                  <td>
+                  <td data-label="Values">
                     <ValuesCell sensorId={sensor.sensorId} />
                   </td>
-                  <td class="nowrap">{relativeTime(sensor.lastSeen, now.value)}</td>
-                  <td class="nowrap">{sensor.source === 'ble' && typeof sensor.rssi === 'number' ? `${sensor.rssi} dBm` : '–'}</td>
+                  <td class="nowrap" data-label="Last seen">{relativeTime(sensor.lastSeen, now.value)}</td>
+                  <td class="nowrap" data-label="RSSI">{sensor.source === 'ble' && typeof sensor.rssi === 'number' ? `${sensor.rssi} dBm` : '–'}</td>
                   <td>
                     <button type="button" onClick={() => setRemoving(sensor)} aria-label={`Remove ${sensor.sensorId}`}>
                       Remove
@@ -111,7 +130,11 @@ export function SensorsScreen() {
       <ConfirmDialog
         open={removing !== undefined}
         title={`Remove ${removing?.sensorId ?? ''}?`}
-        message="The gateway stops reading it and removes it from the configuration. Readings already buffered are still delivered."
+        message={
+          removing?.source === 'serial'
+            ? 'The gateway stops reading its serial port (with every sensor on that port) and removes it from the configuration. Readings already buffered are still delivered.'
+            : 'The gateway stops reading it and removes it from the configuration. Readings already buffered are still delivered.'
+        }
         confirmLabel="Remove"
         onConfirm={() => void confirmRemove()}
         onCancel={() => setRemoving(undefined)}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ROLES, type MethodResult, type Role, type User } from '../../main/shared/api.js';
 import { Button } from '../components/button.js';
 import { ConfirmDialog, Dialog } from '../components/dialog.js';
@@ -23,7 +23,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, username);
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!checks.every((check) => check.met)) return setErrors({ password: 'The password does not meet the rules yet.' });
@@ -63,7 +63,7 @@ function ResetPassword({ user, onClose }: { user: User; onClose: () => void }) {
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [error, setError] = useState<string | undefined>();
-  const checks = passwordChecks(password, confirmation);
+  const checks = passwordChecks(password, confirmation, user.username);
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!checks.every((check) => check.met)) return setError('The password does not meet the rules yet.');
@@ -168,7 +168,10 @@ function ConfigSection({ name, schema, config, version, onSaved }: { name: strin
   const [value, setValue] = useState<Json>(original);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
   useEffect(() => setValue(original), [version]);
+  // The field an error names may be far up a long form: bring it into view.
+  useEffect(() => form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), [errors]);
   const save = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
@@ -185,7 +188,7 @@ function ConfigSection({ name, schema, config, version, onSaved }: { name: strin
     }
   };
   return (
-    <form class="card stack" onSubmit={save} noValidate aria-labelledby={`section-${name}`} data-section={name}>
+    <form ref={form} class="card stack" onSubmit={save} noValidate aria-labelledby={`section-${name}`} data-section={name}>
       <h2 id={`section-${name}`}>
         <code>{name}</code>
       </h2>
@@ -220,7 +223,12 @@ function ConfigForms() {
   return (
     <>
       <p class="muted">
-        From <code>{loaded.config.file}</code>. Saving validates the change, writes the file (its comments are kept) and restarts only what changed. Cloud and
+        {loaded.config.file ? (
+          <>
+            From <code>{loaded.config.file}</code>.{' '}
+          </>
+        ) : null}
+        Saving validates the change, writes the file (its comments are kept) and restarts only what changed. Cloud and
         sensors have their own screens.
       </p>
       {SECTIONS.map((name) => {

@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../components/dialog.js';
 import { FieldFrame } from '../components/field.js';
 import { showToast } from '../components/toasts.js';
 import { bytes, errorMessage } from '../format.js';
-import { gateway } from '../client/index.js';
+import { uploadBundle } from '../client/upload.js';
 import { listen } from '../state/live.js';
 import { call } from '../state/session.js';
 
@@ -35,7 +35,7 @@ function Bar({ label, done, total, id }: { label: string; done: number; total: n
 
 export function UpdatesScreen() {
   const [ota, setOta] = useState<OtaStatus | undefined>();
-  const [upload, setUpload] = useState<{ sent: number; total: number } | undefined>();
+  const [upload, setUploadProgress] = useState<{ sent: number; total: number } | undefined>();
   const [bundle, setBundle] = useState<MethodResult<'uploadBundle'> | undefined>();
   const [verified, setVerified] = useState<Verified | undefined>();
   const [progress, setProgress] = useState<Progress | undefined>();
@@ -62,10 +62,10 @@ export function UpdatesScreen() {
     setBundle(undefined);
     setVerified(undefined);
     setProgress(undefined);
-    setUpload({ sent: 0, total: file.size });
+    setUploadProgress({ sent: 0, total: file.size });
     setBusy(true);
     try {
-      const stored = await gateway.uploadBundle(file, (sent, total) => setUpload({ sent, total }));
+      const stored = await uploadBundle(file, (sent, total) => setUploadProgress({ sent, total }));
       setBundle(stored);
       setVerified(await call('verifyBundle', { bundleId: stored.bundleId }));
     } catch (failure) {
@@ -137,7 +137,7 @@ export function UpdatesScreen() {
           (verified.ok ? (
             <div class="notice good" role="status" id="verify-result" data-ok="true">
               <p>
-                <strong>Verified:</strong> version {verified.version}. {verified.message}
+                <strong>Verified {verified.version}:</strong> {verified.message}
               </p>
               {!progress && (
                 <Button variant="primary" onClick={() => void install()} busy={busy}>
@@ -155,7 +155,7 @@ export function UpdatesScreen() {
           ))}
         {progress && (
           <div class="stack" id="install-progress" data-phase={progress.phase}>
-            <Bar id="install" label={`${PHASE_WORDS[progress.phase]}${progress.reason ? `: ${progress.reason}` : ''}`} done={progress.bytesDone} total={progress.bytesTotal} />
+            <Bar id="install" label={`${PHASE_WORDS[progress.phase]}${progress.reason ? `: ${progress.reason}` : ''} (${bytes(progress.bytesDone)} of ${bytes(progress.bytesTotal)})`} done={progress.bytesDone} total={progress.bytesTotal} />
           </div>
         )}
         {error && (

@@ -1,9 +1,10 @@
 import { signal } from '@preact/signals';
 import type { Alert, ApiEvent, GatewayStatus, MethodResult, SensorValues } from '../../main/shared/api.js';
-import { gateway, type ConnectionState } from '../client/index.js';
+import { gateway } from '../client/index.js';
 import { call, signOut } from './session.js';
 
-export const connection = signal<ConnectionState>('connecting');
+/** `lost` once an open event stream dropped, until it is back. */
+export const connection = signal<'connecting' | 'open' | 'lost'>('connecting');
 export const status = signal<GatewayStatus | null>(null);
 export const values = signal<ReadonlyMap<string, SensorValues>>(new Map());
 export const alerts = signal<MethodResult<'alerts'>>({ active: [], recent: [] });
@@ -20,21 +21,29 @@ export function listen(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
+/** The history has 10-second steps; it is fetched again on a status event at most this often. */
 const HISTORY_REFRESH_MS = 10_000;
+/** A fetch counts as activity on the server: none while nobody touches the screen, so idle sessions still end. */
+const REFRESH_WHILE_IDLE_MS = 10 * 60_000;
 let lastHistory = 0;
+let lastInput = Date.now();
+for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, () => (lastInput = Date.now()), { passive: true, capture: true });
 
 async function refreshHistory(): Promise<void> {
   lastHistory = Date.now();
   history.value = await call('history', { windowSeconds: 3600 });
 }
 
-/** Everything the overview and sensor screens show, fetched again after a reconnect. */
+/**
+ * Everything the overview and sensor screens show, fetched again after a reconnect. Parts load
+ * independently: a gateway without, say, the alerts service still shows its status and values.
+ */
 export async function resync(): Promise<void> {
-  const [nextStatus, nextValues, nextAlerts] = await Promise.all([call('status', {}), call('values', {}), call('alerts', {})]);
-  status.value = nextStatus;
-  values.value = new Map(nextValues.sensors.map((sensor) => [sensor.sensorId, sensor]));
-  alerts.value = nextAlerts;
-  await refreshHistory();
+  const [nextStatus, nextValues, nextAlerts] = await Promise.allSettled([call('status', {}), call('values', {}), call('alerts', {})]);
+  if (nextStatus.status === 'fulfilled') status.value = nextStatus.value;
+  if (nextValues.status === 'fulfilled') values.value = new Map(nextValues.value.sensors.map((sensor) => [sensor.sensorId, sensor]));
+  if (nextAlerts.status === 'fulfilled') alerts.value = nextAlerts.value;
+  await refreshHistory().catch(() => undefined);
   resyncs.value += 1;
 }
 
@@ -49,7 +58,8 @@ function mergeAlert(alert: Alert): void {
 function apply(event: ApiEvent): void {
   if (event.type === 'status') {
     status.value = event.status;
-    if (Date.now() - lastHistory > HISTORY_REFRESH_MS) void refreshHistory().catch(() => undefined);
+    const due = Date.now() - lastHistory > HISTORY_REFRESH_MS && Date.now() - lastInput < REFRESH_WHILE_IDLE_MS;
+    if (due) void refreshHistory().catch(() => undefined);
   } else if (event.type === 'values') {
     values.value = new Map(values.value).set(event.sensor.sensorId, event.sensor);
   } else if (event.type === 'alert') {
@@ -60,16 +70,35 @@ function apply(event: ApiEvent): void {
   for (const listener of listeners) listener(event);
 }
 
+/** While the event stream is down, how often the session is checked (a restarted gateway has forgotten it). */
+const PROBE_WHILE_LOST_MS = 3_000;
+
 /** Loads everything and opens the event stream for a signed-in user; returns the function that closes it. */
 export function startLive(): () => void {
   void resync().catch(() => undefined);
-  let wasLost = false;
-  return gateway.subscribe(apply, (state) => {
-    connection.value = state;
-    if (state === 'lost') wasLost = true;
-    if (state === 'open' && wasLost) {
-      wasLost = false;
-      void resync().catch(() => undefined);
-    }
-  });
+  let opened = false;
+  let probe: ReturnType<typeof setInterval> | undefined;
+  const stopProbe = () => {
+    clearInterval(probe);
+    probe = undefined;
+  };
+  const stops = [
+    gateway.events.subscribe(apply),
+    gateway.events.onResync(() => void resync().catch(() => undefined)),
+    gateway.events.onConnection((state) => {
+      if (state === 'signed-out') return signOut('expired');
+      if (state === 'open') opened = true;
+      // 'connecting' after the stream was open means it dropped and is retrying.
+      connection.value = state === 'connecting' && opened ? 'lost' : state;
+      if (connection.value !== 'lost') stopProbe();
+      // A 401 here (the gateway restarted and forgot the session) shows the login screen.
+      else probe ??= setInterval(() => void call('session', {}).catch(() => undefined), PROBE_WHILE_LOST_MS);
+    }),
+  ];
+  gateway.events.connect();
+  return () => {
+    stopProbe();
+    gateway.events.disconnect();
+    for (const stop of stops) stop();
+  };
 }

@@ -7,7 +7,7 @@ export type SignedOutReason = 'expired' | 'logged-out' | 'password-changed';
 export type SessionPhase =
   | { phase: 'loading' }
   | { phase: 'unreachable'; message: string }
-  | { phase: 'first-run'; where: string; codeExpiresAt: string | null }
+  | { phase: 'first-run'; where: string; codeExpiresAt: string | null; code: string | undefined }
   | { phase: 'login'; reason?: SignedOutReason }
   | { phase: 'ready'; info: SessionInfo };
 
@@ -25,7 +25,7 @@ export async function boot(): Promise<void> {
   try {
     const setup = await gateway.call('setupState', {});
     if (setup.needsSetup) {
-      session.value = { phase: 'first-run', where: setup.where, codeExpiresAt: setup.codeExpiresAt };
+      session.value = { phase: 'first-run', where: setup.where, codeExpiresAt: setup.codeExpiresAt, code: setup.code };
       return;
     }
   } catch (error) {

@@ -37,6 +37,11 @@ export interface MosquittoOptions {
    * broker would. Default false.
    */
   persistence?: boolean;
+  /**
+   * Also listen for MQTT over WebSockets with the same mutual TLS (`protocol websockets`), at
+   * `wsUrl`. Mosquitto 2.0.11 needs a plain listener besides it to start, which the TLS one is.
+   */
+  websockets?: boolean;
   /** Extra mosquitto.conf lines (global options such as `max_packet_size 8192`), added before the listener. */
   extraConfig?: readonly string[];
 }
@@ -46,6 +51,8 @@ export interface Mosquitto {
   port: number;
   /** `mqtts://localhost:<port>`: the name matches the server certificate's SAN. */
   url: string;
+  /** `wss://localhost:<wsPort>` with the `websockets` option. */
+  wsUrl?: string;
   prefix: string;
   readerCn: string;
   running(): boolean;
@@ -53,6 +60,8 @@ export interface Mosquitto {
   start(): Promise<void>;
   /** SIGTERM and wait for the process to exit. */
   stop(): Promise<void>;
+  /** Sends a signal to the running broker (e.g. SIGSTOP/SIGCONT to stall it); false when not running. */
+  signal(signal: NodeJS.Signals): boolean;
   /** The broker's log so far (useful in assertion messages). */
   log(): string;
   /** Stops the broker and removes its temp folder. */
@@ -85,6 +94,15 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const dir = await mkdtemp(join(tmpdir(), 'fieldgate-mosquitto-'));
   const server = options.serverCert ?? (await options.pki.issueServerCert());
   const port = options.port ?? (await freePort());
+  const wsPort = options.websockets ? await freePort() : undefined;
+  const tlsListener = [
+    `cafile ${options.pki.ca.certPath}`,
+    `certfile ${server.certPath}`,
+    `keyfile ${server.keyPath}`,
+    'tls_version tlsv1.2',
+    'require_certificate true',
+    'use_identity_as_username true',
+  ];
   const aclPath = join(dir, 'acl');
   const confPath = join(dir, 'mosquitto.conf');
   await writeFile(aclPath, recommendedAcl(prefix, readerCn));
@@ -104,12 +122,8 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       'allow_anonymous false',
       `acl_file ${aclPath}`,
       `listener ${port} 127.0.0.1`,
-      `cafile ${options.pki.ca.certPath}`,
-      `certfile ${server.certPath}`,
-      `keyfile ${server.keyPath}`,
-      'tls_version tlsv1.2',
-      'require_certificate true',
-      'use_identity_as_username true',
+      ...tlsListener,
+      ...(wsPort === undefined ? [] : [`listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...tlsListener]),
       '',
     ].join('\n'),
   );
@@ -172,11 +186,13 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     host: '127.0.0.1',
     port,
     url: `mqtts://localhost:${port}`,
+    ...(wsPort === undefined ? {} : { wsUrl: `wss://localhost:${wsPort}` }),
     prefix,
     readerCn,
     running: () => child !== undefined,
     start: startWithRetry,
     stop,
+    signal: (signal) => child?.kill(signal) ?? false,
     log: () => output,
     cleanup: async () => {
       await stop();

@@ -19,12 +19,20 @@ export interface WireBroker {
   connects: number;
   /** The CONNECT packets received, in order. */
   connectPackets: IConnectPacket[];
+  /** Writes raw bytes to every connected client, e.g. the start of a packet that never ends. */
+  sendRaw(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
-export async function startWireBroker(options: { pubackReason: (packet: IPublishPacket) => number | undefined }): Promise<WireBroker> {
+export interface WireBrokerOptions {
+  pubackReason: (packet: IPublishPacket) => number | undefined;
+  /** A reason code to answer a PUBLISH with DISCONNECT (then close), e.g. 0x95 for one over an unannounced size limit. */
+  disconnectReason?: (packet: IPublishPacket) => number | undefined;
+}
+
+export async function startWireBroker(options: WireBrokerOptions): Promise<WireBroker> {
   const sockets = new Set<Socket>();
-  const broker: Omit<WireBroker, 'url' | 'close'> = { accepted: [], refused: [], connects: 0, connectPackets: [] };
+  const broker: Omit<WireBroker, 'url' | 'close' | 'sendRaw'> = { accepted: [], refused: [], connects: 0, connectPackets: [] };
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -43,6 +51,14 @@ export async function startWireBroker(options: { pubackReason: (packet: IPublish
           send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) });
           break;
         case 'publish': {
+          const disconnect = options.disconnectReason?.(packet);
+          if (disconnect !== undefined) {
+            broker.refused.push({ packet, reasonCode: disconnect });
+            send({ cmd: 'disconnect', reasonCode: disconnect });
+            socket.end();
+            input.removeAllListeners('packet'); // nothing after this packet is processed
+            break;
+          }
           const reasonCode = options.pubackReason(packet);
           if (reasonCode === undefined) break;
           if (reasonCode < 0x80) broker.accepted.push(packet);
@@ -67,6 +83,9 @@ export async function startWireBroker(options: { pubackReason: (packet: IPublish
   const { port } = server.address() as AddressInfo;
   return Object.assign(broker, {
     url: `mqtt://127.0.0.1:${port}`,
+    sendRaw: (bytes: Uint8Array) => {
+      for (const socket of sockets) socket.write(bytes);
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -92,7 +92,15 @@ export class SerialSetup implements SerialBackend, Component {
         hint: 'preview with pauseSensors: true; its readings stop until the preview ends',
       });
     }
-    if (user !== undefined) await this.deps.ports.pause(user.id);
+    if (user !== undefined) {
+      try {
+        await this.deps.ports.pause(user.id);
+      } catch (error) {
+        this.deps.log.error({ port: user.id, err: (error as Error).message }, 'could not pause a serial port for a preview');
+        await this.resume(user.id);
+        throw new ApiError('unavailable', `could not pause the configured serial port "${user.id}" for the preview`, { hint: 'see the gateway log; try again' });
+      }
+    }
     let handle: PortHandle;
     try {
       handle = await this.open(config, path);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsSchema } from './alerts.js';
 import { bleSchema } from './ble.js';
 import { bufferSchema } from './buffer.js';
 import { cloudSchema } from './cloud.js';
@@ -30,6 +31,8 @@ export const configSchema = z.strictObject({
   identity: identitySchema,
   sensors: sensorsSchema,
   ui: uiSchema,
+  /** Alert rules and their thresholds; every key has a default. */
+  alerts: alertsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

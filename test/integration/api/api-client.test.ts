@@ -88,3 +88,13 @@ test('reconnect delays grow exponentially with full jitter and a cap', () => {
   assert.equal(backoffDelay(40, () => 0.999), 29_970);
   assert.equal(backoffDelay(5, () => 0), 0);
 });
+
+test('the event stream of a signed-out client says so instead of reconnecting forever', async (t) => {
+  const fixture = await startFakeServer(t);
+  const client = new ApiClient(httpTransport({ baseUrl: fixture.url, ...browserLike(fixture.url), random: () => 0 }));
+  const signedOut = new Promise<void>((resolve) => client.events.onConnection((state) => state === 'signed-out' && resolve()));
+  client.events.connect();
+  t.after(() => client.events.disconnect());
+  await signedOut;
+  assert.equal(client.events.state, 'signed-out');
+});

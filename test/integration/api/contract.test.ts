@@ -74,3 +74,16 @@ test('an area whose service is missing answers 503 unavailable, naming it', asyn
   assert.equal(answer.status, 503);
   assert.match((answer.body as { message: string }).message, /BLE pairing/);
 });
+
+test('a backend failure answers a generic 500; the details stay out of the answer', async (t) => {
+  const fixture = await startFakeServer(t);
+  fixture.fake.backends.alerts = { alerts: () => { throw new Error('sqlite: /var/lib/fieldgate/alerts.db is corrupt'); } };
+  fixture.fake.backends.history = { history: () => ({ stepSeconds: 'sixty' }) as never };
+  const admin = await fixture.admin();
+  for (const name of ['alerts', 'history'] as const) {
+    const answer = await admin.call(name, {});
+    assert.equal(answer.status, 500, name);
+    assert.deepEqual(answer.body, { error: 'internal', message: 'internal error (details are in the gateway log)' });
+  }
+  assert.equal((await admin.call('status')).status, 200);
+});

@@ -52,6 +52,8 @@ test('typed events reach the socket: pairing, serial preview, OTA progress; logo
   const stream = connect(fixture.url, { origin: fixture.url, cookie: cookieHeader(admin) });
   t.after(() => stream.socket.close());
   assert.deepEqual(await stream.next('session'), { type: 'session', state: 'open' });
+  const status = await stream.next('status');
+  assert.equal(status.type === 'status' ? status.status.uplink?.lastError?.kind : undefined, 'unknown-ca', 'status is pushed, not polled');
   assert.equal((await admin.call('startPairing', {})).status, 200);
   assert.deepEqual(await stream.next('pairing-nearby'), { type: 'pairing-nearby', sessionId: 's1', devices: [] });
   await admin.call('startSerialPreview', { entry: { port: '/dev/ttyUSB0', format: 'jsonl' } });

@@ -33,7 +33,8 @@ export async function startGateway(t: TestContext, ui: Record<string, unknown> =
   const gateway = buildGateway({ config, log: silentLogger, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: false }) });
   await gateway.supervisor.start();
   t.after(() => gateway.supervisor.stop());
-  const url = gateway.apiServer!.url;
+  const running = gateway.supervisor.report().find((component) => component.name === 'api')?.state === 'running';
+  const url = running ? gateway.apiServer!.url : '';
   return {
     gateway,
     url,

@@ -16,6 +16,7 @@ test('no session → 401; the UI page and setupState stay public', async (t) => 
   const setup = await anonymous.call('setupState');
   assert.equal(setup.status, 200);
   assert.equal((setup.body as { needsSetup: boolean }).needsSetup, true);
+  assert.equal((setup.body as { code?: string }).code, undefined, 'the code is never sent over the network');
 });
 
 test('the setup code works once; the account file is 0600 and holds no password', async (t) => {
@@ -152,8 +153,8 @@ test('oversized and malformed bodies are refused and the gateway keeps serving',
   const gw = await startGateway(t);
   const admin = await setUpAdmin(gw);
   const huge = await admin.request('POST', '/api/login', { body: JSON.stringify({ username: 'admin', password: 'x'.repeat(100_000) }) });
-  assert.equal(huge.status, 413);
-  assert.equal((huge.body as { error: string }).error, 'too-large');
+  assert.equal(huge.status, 400);
+  assert.match((huge.body as { error: string; message: string }).message, /larger than this method accepts/);
   const broken = await admin.request('POST', '/api/users/add', { body: '{"username": ' });
   assert.equal(broken.status, 400);
   assert.equal((broken.body as { error: string }).error, 'bad-request');
@@ -191,4 +192,83 @@ test('beyond loopback: HTTPS with a self-signed P-256 certificate and Secure coo
   });
   assert.equal(body.status, 200);
   assert.match(body.cookie, /Secure/);
+});
+
+test('the bearer token of ui.tokenFile serves machine clients: metrics, status and calls without CSRF', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'fieldgate-token-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const token = 'f'.repeat(48);
+  writeFileSync(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+  const gw = await startGateway(t, { tokenFile: join(dir, 'token') });
+  const bearer = { authorization: `Bearer ${token}` };
+  assert.equal((await fetch(`${gw.url}/metrics`)).status, 401, 'a token file makes metrics need it');
+  assert.equal((await fetch(`${gw.url}/metrics`, { headers: bearer })).status, 200);
+  assert.equal((await fetch(`${gw.url}/api/status`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${gw.url}/api/status`, { headers: bearer })).status, 200);
+  const config = await fetch(`${gw.url}/api/config`, { headers: bearer });
+  assert.equal(config.status, 200, 'the configured token acts as admin');
+  const added = await fetch(`${gw.url}/api/users/add`, {
+    method: 'POST',
+    headers: { ...bearer, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'ops', role: 'admin', password: 'automation passphrase here' }),
+  });
+  assert.equal(added.status, 200);
+  const crossSite = await fetch(`${gw.url}/api/users/remove`, {
+    method: 'POST',
+    headers: { ...bearer, 'content-type': 'application/json', origin: 'http://attacker.example' },
+    body: JSON.stringify({ username: 'ops' }),
+  });
+  assert.equal(crossSite.status, 403, 'a foreign Origin is refused even with the token');
+});
+
+test('a token file that group or others can read stops the API from starting', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'fieldgate-token-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'token'), 'f'.repeat(48), { mode: 0o644 });
+  const gw = await startGateway(t, { tokenFile: join(dir, 'token') });
+  const api = gw.gateway.supervisor.report().find((component) => component.name === 'api');
+  assert.equal(api?.state, 'failed');
+  assert.match(api?.error ?? '', /ui\.tokenFile.*readable by group or others/);
+});
+
+test('a password change ends the user\'s other sessions; a reset ends all of them', async (t) => {
+  const gw = await startGateway(t);
+  const laptop = await setUpAdmin(gw);
+  const phone = new BrowserClient(gw.url);
+  await phone.open();
+  assert.equal((await phone.call('login', { username: 'admin', password: ADMIN_PASSWORD })).status, 200);
+  const wrongCurrent = await laptop.call('changePassword', { currentPassword: 'not it at all', newPassword: 'a brand new passphrase' });
+  assert.equal(wrongCurrent.status, 403);
+  const changed = await laptop.call('changePassword', { currentPassword: ADMIN_PASSWORD, newPassword: 'a brand new passphrase' });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  assert.equal((await laptop.call('status')).status, 200, 'the session that changed it stays');
+  assert.equal((await phone.call('status')).status, 401, 'the other session ended');
+  assert.equal((await phone.call('login', { username: 'admin', password: ADMIN_PASSWORD })).status, 401);
+
+  await laptop.call('addUser', { username: 'tech', role: 'technician', password: 'solder flux and a multimeter' });
+  const tech = new BrowserClient(gw.url);
+  await tech.open();
+  await tech.call('login', { username: 'tech', password: 'solder flux and a multimeter' });
+  assert.equal((await laptop.call('resetPassword', { username: 'tech', password: 'a reset passphrase now' })).status, 200);
+  assert.equal((await tech.call('status')).status, 401);
+  assert.equal((await laptop.call('removeUser', { username: 'admin' })).status, 409, 'you cannot remove yourself');
+});
+
+test('guessing many accounts from one address locks that address out too', async (t) => {
+  const gw = await startGateway(t);
+  await setUpAdmin(gw);
+  const sprayer = new BrowserClient(gw.url);
+  await sprayer.open();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    assert.equal((await sprayer.call('login', { username: `user${attempt}`, password: 'winter2026 password' })).status, 401);
+  }
+  const locked = await sprayer.call('login', { username: 'admin', password: ADMIN_PASSWORD });
+  assert.equal(locked.status, 429, 'the address is locked, whatever the account');
+  // Metrics on loopback without ui.tokenFile need no session.
+  const metrics = await new BrowserClient(gw.url).request('GET', '/metrics');
+  assert.match(metrics.body as string, /fieldgate_api_auth_failures_total\{reason="unknown-user"\} 5/);
 });

@@ -28,7 +28,7 @@ afterEach(async () => {
   await box.dispose();
 });
 
-function service(config: Record<string, unknown> = {}): OtaService {
+function service(config: Record<string, unknown> = {}, trusted: { shippedKeyset?: undefined } = {}): OtaService {
   return new OtaService({
     config: otaSchema.parse({ model: MODEL, arch: ARCH, markGoodTimeoutMs: 60_000, reserveBytes: 0, ...config }),
     root: box.root,
@@ -37,6 +37,7 @@ function service(config: Record<string, unknown> = {}): OtaService {
     clock: systemClock,
     runningVersion: '0.1.0',
     shippedKeyset: box.publisher.keyset,
+    ...trusted,
     launcher: new EntrypointLauncher({ env: { ...process.env, FG_CLI: CLI } }),
   });
 }
@@ -137,5 +138,15 @@ describe('OTA service', () => {
     assert.deepEqual(await ota.rollback(), { version: '1.0.1' });
     assert.equal(await box.current(), 'versions/1');
     assert.equal((await ota.status()).current.version, '1.0.1');
+  });
+
+  it('shows its status without trusted keys, and refuses bundles for want of them', async () => {
+    const ota = service({ trustedKeysFile: `${box.dir}/missing-keys.json` }, { shippedKeyset: undefined });
+    assert.deepEqual((await ota.status()).current, { version: '0.1.0', installedAt: null });
+    const { bundleId } = await ota.upload(streamOf(await bundleBytes(box.release(1, SCRIPTS.good))), {});
+    const verdict = await ota.verify({ bundleId });
+    assert.deepEqual([verdict.ok, !verdict.ok && verdict.reason], [false, 'keyset-invalid']);
+    ota.install({ bundleId });
+    assert.deepEqual([(await finished(bundleId)).phase, (await finished(bundleId)).reason], ['failed', 'keyset-invalid']);
   });
 });

@@ -184,4 +184,26 @@ describe('serial preview of a port a configured sensor reads', () => {
     await readingAfter('A,202,52\n');
     assert.deepEqual(rig.readings('cellar').at(-1)?.values, { temperature: { value: 20.2, unit: '°C' }, humidity: { value: 52, unit: '%' } });
   });
+
+  it('answers unavailable when the configured port cannot be paused, and tries to resume it', async () => {
+    const attempts: string[] = [];
+    const setup = new SerialSetup({
+      ports: {
+        configured: () => [config],
+        pause: async (portId) => {
+          attempts.push(`pause ${portId}`);
+          throw new Error('the part is restarting');
+        },
+        resume: async (portId) => {
+          attempts.push(`resume ${portId}`);
+        },
+      },
+      discovery: new SystemPortDiscovery({ log: silentLogger }),
+      events,
+      log: silentLogger,
+      clock: systemClock,
+    });
+    await assert.rejects(setup.startPreview(preview({ path: pair.a, ...CSV_SETTINGS }, { pauseSensors: true })), apiError('unavailable', /could not pause the configured serial port "cellar-port"/));
+    assert.deepEqual(attempts, ['pause cellar-port', 'resume cellar-port']);
+  });
 });

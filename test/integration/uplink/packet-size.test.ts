@@ -68,6 +68,20 @@ describe('uplink against a broker with max_packet_size 8192 (MQTT 5 Maximum Pack
     }
   });
 
+  it('MQTT 3.1.1 cannot learn the limit: with batch.maxBytes below it (as the README advises) everything arrives', async () => {
+    const gatewayId = 'gw-small-v4';
+    const rig = await startRig({ broker, pki, client: await pki.issueClientCert({ cn: gatewayId }), gatewayId, cloud: { protocolVersion: 4, batch: { maxBytes: 4_096 } } });
+    try {
+      for (let i = 0; i < 100; i++) await rig.buffer.append({ sensorId: 'big', ts: 1_700_000_000_000 + i, values: bulkyValues(i, 8) });
+      rig.uplink.wake();
+      await waitFor(() => rig.buffer.stats(Date.now()).depth === 0 || undefined, 'the buffer to empty');
+      await waitFor(() => new Set(readingsOf(cloud.messages, 'fieldgate', gatewayId).map((r) => r.seq)).size >= 100 || undefined, 'all 100 seqs');
+      assert.deepEqual(rig.uplink.status().errors, {});
+    } finally {
+      await rig.stop();
+    }
+  });
+
   it('sets a reading too large for the broker aside as a `refused` drop record on …/alerts, and the readings behind it flow', async () => {
     const gatewayId = 'gw-poison';
     const rig = await startRig({ broker, pki, client: await pki.issueClientCert({ cn: gatewayId }), gatewayId });
@@ -88,6 +102,17 @@ describe('uplink against a broker with max_packet_size 8192 (MQTT 5 Maximum Pack
       assert.deepEqual([...new Set(delivered.filter((r) => r.sensor === 'q').map((r) => r.seq))].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
       await waitFor(() => rig.buffer.stats(Date.now()).depth === 0 || undefined, 'the buffer to empty');
       assert.equal(rig.buffer.stats(Date.now()).drops.refused, 1);
+      const alert = await waitFor(
+        () =>
+          cloud.messages
+            .filter((m) => m.topic === `fieldgate/${gatewayId}/alerts`)
+            .map((m) => JSON.parse(m.text) as Record<string, unknown>)
+            .find((a) => a.type === 'uplink-alert'),
+        'the operator alert',
+      );
+      assert.equal(alert.kind, 'readings-refused');
+      assert.equal(alert.severity, 'warning');
+      assert.match(String(alert.message), /set aside 1 reading\(s\) (of sensor "p" )?that the broker refuses every time \(it alone exceeds the broker's Maximum Packet Size \(8192 bytes\)\)/);
       const metrics = await rig.metrics.metrics();
       assert.match(metrics, /fieldgate_buffer_drops_total\{reason="refused"\} 1/);
     } finally {

@@ -33,10 +33,14 @@ describe('uplink against a broker that answers PUBACK 0x99 (payload format inval
   });
 
   /** Buffers `readings` first, so the first lease holds all of them. */
-  const start = async (pubackReason: (packet: IPublishPacket, broker: WireBroker) => number | undefined, readings: (n: number) => string) => {
-    const wire = await startWireBroker({ pubackReason: (packet) => pubackReason(packet, wire) });
+  const start = async (
+    pubackReason: (packet: IPublishPacket, broker: WireBroker) => number | undefined,
+    readings: (n: number) => string,
+    extra: { disconnectReason?: (packet: IPublishPacket) => number | undefined; cloud?: Record<string, unknown> } = {},
+  ) => {
+    const wire = await startWireBroker({ pubackReason: (packet) => pubackReason(packet, wire), ...(extra.disconnectReason ? { disconnectReason: extra.disconnectReason } : {}) });
     broker = wire;
-    rig = await startRig({ url: wire.url, gatewayId: 'gw-1', cloud: { allowInsecure: true }, start: false });
+    rig = await startRig({ url: wire.url, gatewayId: 'gw-1', cloud: { allowInsecure: true, ...extra.cloud }, start: false });
     for (let i = 1; i <= 40; i++) await rig.buffer.append({ sensorId: 's', ts: 1_700_000_000_000 + i, values: values(i, readings(i)) });
     await rig.uplink.start();
     return { broker: wire, rig };
@@ -66,8 +70,43 @@ describe('uplink against a broker that answers PUBACK 0x99 (payload format inval
     assert.equal(broker.connects, 1, 'a content refusal does not drop the connection');
     assert.equal(broker.connectPackets[0]?.properties?.maximumPacketSize, 65_536, 'our own Maximum Packet Size is announced in CONNECT');
     assert.equal(rig.buffer.stats(Date.now()).drops.refused, 1);
+    const alert = await waitFor(
+      () => broker.accepted.filter((p) => p.topic === 'fieldgate/gw-1/alerts').map((p) => JSON.parse(p.payload.toString()) as Record<string, unknown>).find((a) => a.type === 'uplink-alert'),
+      'the operator alert',
+    );
+    assert.equal(alert.kind, 'readings-refused');
+    assert.match(String(alert.message), /payload format invalid \(0x99\)/);
     assert.equal(rig.uplink.status().errors['publish-rejected'], 4);
     assert.match(rig.uplink.status().lastError?.message ?? '', /payload format invalid \(0x99\)/);
+  });
+
+  it('a broker that closes with DISCONNECT 0x95 for a packet over its unannounced limit: packet-too-large, and the reading is set aside after 3 closes', async () => {
+    const PACKET_TOO_LARGE = 0x95;
+    const { broker, rig } = await start(
+      () => 0,
+      (i) => (i === 1 ? 'x'.repeat(10_000) : '°C'),
+      { disconnectReason: (p) => (p.payload.length > 8_000 ? PACKET_TOO_LARGE : undefined), cloud: { batch: { maxBytes: 4_096 } } },
+    );
+    await waitFor(() => dropAlerts(broker).length > 0 || undefined, 'the refused drop record', 60_000);
+    assert.deepEqual(
+      dropAlerts(broker).map(({ reason, firstSeq, lastSeq }) => ({ reason, firstSeq, lastSeq })),
+      [{ reason: 'refused', firstSeq: 1, lastSeq: 1 }],
+    );
+    await waitFor(() => rig.buffer.stats(Date.now()).depth === 0 || undefined, 'the buffer to empty');
+    assert.deepEqual(new Set(delivered(broker)), new Set(Array.from({ length: 39 }, (_, i) => `s:${i + 2}`)));
+    assert.equal(broker.refused.length, 4, 'seq 1: three closes without other readings accepted, one more try once they were, then never again');
+    assert.equal(rig.uplink.status().errors['packet-too-large'], 4);
+    assert.match(JSON.stringify(rig.uplink.status().errors), /packet-too-large/);
+  });
+
+  it('drops the connection as soon as the broker starts a packet over our Maximum Packet Size, without waiting for the rest', async () => {
+    const { broker, rig } = await start(() => 0, () => '°C');
+    await waitFor(() => rig.uplink.status().state === 'connected' || undefined, 'connected');
+    // A PUBLISH announcing 10 MB (remaining length varint 0x80 0xad 0xe2 0x04), of which only the start is ever sent.
+    broker.sendRaw(Buffer.concat([Buffer.from([0x30, 0x80, 0xad, 0xe2, 0x04, 0x00, 0x17]), Buffer.from('fieldgate/gw-1/cmd/ping'), Buffer.alloc(1_000)]));
+    const error = await waitFor(() => ((rig.uplink.status().errors['packet-too-large'] ?? 0) > 0 ? (rig.uplink.status().lastError ?? undefined) : undefined), 'the dropped connection');
+    assert.equal(error.kind, 'packet-too-large');
+    assert.match(error.message, /sent a packet of 10000005 bytes, over the gateway's limit of 65536/);
   });
 
   it('a broker that refuses every reading gets none set aside: they stay buffered and the uplink reconnects with backoff', async () => {

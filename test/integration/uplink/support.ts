@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
+import { AlertCenter } from '../../../main/alerts/alert-center.js';
 import { SqliteBuffer } from '../../../main/buffer/sqlite-buffer.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry, type Registry } from '../../../main/metrics/registry.js';
@@ -99,14 +100,18 @@ export async function startRig(options: {
 }): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'fieldgate-uplink-'));
   const metrics = createMetricsRegistry({ processMetrics: false });
+  // The gateway's alerts component: the buffer's and uplink's alerts reach the broker through its outbox.
+  const alerts = new AlertCenter({ file: join(dir, 'alerts.db'), gatewayId: options.gatewayId, keepRecent: () => 100, log: silentLogger, clock: systemClock, metrics });
+  await alerts.start();
   const wired: { uplink?: Uplink } = {};
+  alerts.onChange(() => wired.uplink?.wake());
   const buffer = new SqliteBuffer({
     file: join(dir, 'buffer.db'),
     options: bufferConfig(options.buffer),
     log: silentLogger,
     clock: systemClock,
     metrics,
-    onAlert: (alert) => wired.uplink?.publishAlert({ type: 'buffer-alert', ...alert }),
+    onAlert: (alert) => alerts.report({ type: 'buffer-alert', ...alert }),
   });
   await buffer.start(new AbortController().signal);
   const noTls = { ca: '', cert: '', key: '' };
@@ -122,6 +127,8 @@ export async function startRig(options: {
     clock: systemClock,
     metrics,
     version: '9.9.9-test',
+    onAlert: (alert) => alerts.report(alert),
+    alerts,
   });
   wired.uplink = uplink;
   if (options.start !== false) await uplink.start();
@@ -134,6 +141,7 @@ export async function startRig(options: {
     stop: async () => {
       await uplink.stop();
       await buffer.stop();
+      await alerts.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

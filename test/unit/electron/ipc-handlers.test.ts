@@ -61,6 +61,13 @@ test('every method works through the IPC handler table, with the same answers as
   assert.deepEqual(afterLogout.ok ? undefined : afterLogout.error.error, 'unauthorized');
 });
 
+test('the box window sees the setup code over IPC (HTTP never does)', async (t) => {
+  const { invoke, code } = await setup(t);
+  const reply = await invoke(ipcChannel('setupState'), WINDOW, {});
+  assert.ok(reply.ok);
+  assert.equal((reply.result as { code?: string }).code, code());
+});
+
 test('IPC checks the sender frame, the schema and the role', async (t) => {
   const { invoke, code, control } = await setup(t);
   const iframe: IpcSender = { id: 1, frame: { url: `${ORIGIN}/`, isMainFrame: false } };

@@ -37,6 +37,10 @@ describe('uplink error classification', () => {
     assert.equal(classifyConnectError(openssl35('BAD_CERTIFICATE', 42), ctx).kind, 'client-cert-rejected');
     assert.equal(classifyConnectError(openssl35('UNKNOWN_CA', 48), ctx).kind, 'client-cert-rejected');
     assert.equal(classifyConnectError(openssl35('HANDSHAKE_FAILURE', 40), ctx).kind, 'tls');
+    // Over wss:// the same alert arrives as a bare EPROTO from the https request.
+    const oldTls = classifyConnectError(err('EPROTO', 'write EPROTO 80FC…:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:…:SSL alert number 70'), ctx);
+    assert.equal(oldTls.kind, 'tls');
+    assert.match(oldTls.message, /share no TLS protocol version: the gateway requires TLS 1\.2 or newer/);
   });
 
   it('uses the local certificate dates to explain a generic bad-certificate alert', () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LeasedReading } from '../../../main/buffer/types.js';
-import type { Alert } from '../../../main/shared/alert.js';
 import { toWire } from '../../../main/shared/reading.js';
-import { alertMessage, dropAlert, offlineStatus, onlineStatus, packReadings } from '../../../main/uplink/messages.js';
+import { dropAlert, offlineStatus, onlineStatus, packReadings } from '../../../main/uplink/messages.js';
 
 function reading(id: number, sensorId: string, seq: number, withWire = false): LeasedReading {
   const r: LeasedReading = { id, sensorId, seq, ts: Date.UTC(2026, 0, 1) + seq, values: { temperature: { value: seq / 10, unit: '°C' } } };
@@ -62,25 +61,16 @@ describe('packReadings', () => {
     const alert = JSON.parse(dropAlert('gw-1', { id: 7, sensorId: 't1', reason: 'capacity', count: 15, firstSeq: 1, lastSeq: 15, ts: Date.UTC(2026, 0, 1) }).toString()) as Record<string, unknown>;
     assert.deepEqual(alert, { type: 'readings-dropped', gateway: 'gw-1', sensor: 't1', reason: 'capacity', count: 15, firstSeq: 1, lastSeq: 15, ts: '2026-01-01T00:00:00.000Z' });
   });
-
-  it('describes an alert from any part of the gateway with its type', () => {
-    const alert: Alert = { type: 'identity-alert', kind: 'cert-expiring', severity: 'warning', message: '29 days left', ts: Date.UTC(2026, 0, 1) };
-    assert.deepEqual(JSON.parse(alertMessage('gw-1', alert).toString()), {
-      type: 'identity-alert',
-      gateway: 'gw-1',
-      kind: 'cert-expiring',
-      severity: 'warning',
-      message: '29 days left',
-      ts: '2026-01-01T00:00:00.000Z',
-    });
-  });
 });
 
 describe('status messages', () => {
-  it('online carries the version, buffer depth (null when unknown) and time; offline only the version', () => {
+  it('online carries the version, buffer depth and active alerts by severity (null when unknown) and time; offline only the version', () => {
     const now = Date.UTC(2026, 0, 2, 3, 4, 5);
-    assert.equal(onlineStatus('1.2.3', 42, now).toString(), '{"online":true,"version":"1.2.3","bufferDepth":42,"ts":"2026-01-02T03:04:05.000Z"}');
-    assert.equal(onlineStatus('1.2.3', null, now).toString(), '{"online":true,"version":"1.2.3","bufferDepth":null,"ts":"2026-01-02T03:04:05.000Z"}');
+    assert.equal(
+      onlineStatus('1.2.3', 42, { info: 0, warning: 2, critical: 1 }, now).toString(),
+      '{"online":true,"version":"1.2.3","bufferDepth":42,"alerts":{"info":0,"warning":2,"critical":1},"ts":"2026-01-02T03:04:05.000Z"}',
+    );
+    assert.equal(onlineStatus('1.2.3', null, null, now).toString(), '{"online":true,"version":"1.2.3","bufferDepth":null,"alerts":null,"ts":"2026-01-02T03:04:05.000Z"}');
     assert.equal(offlineStatus('1.2.3').toString(), '{"online":false,"version":"1.2.3"}');
   });
 });

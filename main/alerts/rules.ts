@@ -1,0 +1,240 @@
+import { statfs } from 'node:fs/promises';
+import { Gauge } from 'prom-client';
+import type { BufferStats } from '../buffer/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Registry } from '../metrics/registry.js';
+import type { AlertCondition } from '../shared/alert.js';
+import type { Clock } from '../shared/clock.js';
+import type { Config } from '../shared/config/schema.js';
+import type { Component } from '../shared/lifecycle.js';
+import type { SensorStatus } from '../shared/source.js';
+import type { UplinkStatus } from '../uplink/uplink.js';
+import { UPLINK_ERROR_HINTS } from '../uplink/test-connection.js';
+import type { AlertCenter } from './alert-center.js';
+import { FailureWindow } from './failure-window.js';
+import { SensorIntervals } from './sensor-intervals.js';
+
+export interface AlertRulesDeps {
+  alerts: Pick<AlertCenter, 'reconcile'>;
+  config: () => Config;
+  sensors: () => SensorStatus[];
+  buffer: (now: number) => BufferStats;
+  /** Absent when no cloud is configured. */
+  uplink: () => UplinkStatus | undefined;
+  /** Failed local API sign-ins since start (fieldgate_api_auth_failures_total). */
+  loginFailures: () => Promise<number>;
+  log: Logger;
+  clock: Clock;
+  metrics: Registry;
+}
+
+const SENSOR_KINDS = ['sensor-silent', 'sensor-flooding'] as const;
+const BUFFER_KINDS = ['buffer-filling', 'buffer-stale'] as const;
+
+/**
+ * Looks at sensors, buffer, disk, cloud connection and logins every `alerts.checkIntervalMs` and
+ * hands each rule's conditions to the alerts component, which raises what is new and clears what
+ * ended. Thresholds are read from the current config at every check (they follow edits).
+ */
+export class AlertRules implements Component {
+  readonly name = 'alert-rules';
+  readonly intervals = new SensorIntervals();
+  private readonly cloudFailures = new FailureWindow();
+  private readonly logins = new FailureWindow();
+  private readonly diskFree: Gauge;
+  private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+
+  constructor(private readonly deps: AlertRulesDeps) {
+    this.diskFree = new Gauge({ name: 'fieldgate_disk_free_bytes', help: "Free bytes on the data dir's filesystem (for unprivileged users)", registers: [deps.metrics] });
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.checking;
+  }
+
+  /** A sample was accepted (the interval learner's input). */
+  observe(sensorId: string): void {
+    this.intervals.observe(sensorId, this.deps.clock.now());
+  }
+
+  /** Runs every rule once. */
+  check(): Promise<void> {
+    this.checking ??= this.checkAll().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      void this.check().finally(() => {
+        if (this.timer) this.schedule();
+      });
+    }, this.deps.config().alerts.checkIntervalMs);
+  }
+
+  private async checkAll(): Promise<void> {
+    const now = this.deps.clock.now();
+    const rules: [string, () => Promise<void> | void][] = [
+      ['sensors', () => this.checkSensors(now)],
+      ['buffer', () => this.checkBuffer(now)],
+      ['disk', () => this.checkDisk()],
+      ['cloud', () => this.checkCloud(now)],
+      ['logins', () => this.checkLogins(now)],
+    ];
+    for (const [name, rule] of rules) {
+      try {
+        await rule();
+      } catch (error) {
+        this.deps.log.error({ err: error, rule: name }, 'alert rule failed; the others run on');
+      }
+    }
+  }
+
+  private checkSensors(now: number): void {
+    const config = this.deps.config();
+    const { sensorSilent, sensorFlooding } = config.alerts;
+    const staleAfter = staleAfterBySensor(config);
+    const conditions: AlertCondition[] = [];
+    for (const sensor of this.deps.sensors()) {
+      const id = sensor.sensorId;
+      const lastAt = this.intervals.lastAt(id);
+      const learned = this.intervals.intervalMs(id);
+      const limit = staleAfter.get(id) ?? (learned === undefined ? undefined : Math.max(sensorSilent.floorMs, sensorSilent.intervals * learned));
+      if (lastAt !== undefined && limit !== undefined && now - lastAt > limit) {
+        conditions.push({
+          type: 'sensor-alert',
+          kind: 'sensor-silent',
+          subject: id,
+          severity: 'warning',
+          message: `sensor "${id}" sent nothing for ${seconds(now - lastAt)} (expected at least every ${seconds(limit)})`,
+          hint: 'check its power, cable or radio range; for serial sensors that the port is still plugged in (fieldgate status)',
+        });
+      }
+      const baseline = this.intervals.baselineRate(id);
+      const flooding = baseline !== undefined && sensor.rate > sensorFlooding.rateFactor * baseline;
+      if (flooding) this.intervals.frozen.add(id);
+      else this.intervals.frozen.delete(id);
+      if (flooding) {
+        conditions.push({
+          type: 'sensor-alert',
+          kind: 'sensor-flooding',
+          subject: id,
+          severity: 'warning',
+          message: `sensor "${id}" sends ${sensor.rate.toFixed(1)} readings/s, more than ${sensorFlooding.rateFactor}× its usual ${baseline.toFixed(2)}/s`,
+          hint: 'check the device for a fault or a changed report interval; a serial port can be capped with maxLinesPerSecond',
+        });
+      }
+    }
+    this.deps.alerts.reconcile(SENSOR_KINDS, conditions);
+  }
+
+  private checkBuffer(now: number): void {
+    const { buffer: limits, alerts } = this.deps.config();
+    const stats = this.deps.buffer(now);
+    const conditions: AlertCondition[] = [];
+    const share = Math.max(stats.depth / limits.maxRows, stats.bytes / limits.maxBytes);
+    if (share >= alerts.buffer.fillShare) {
+      conditions.push({
+        type: 'storage-alert',
+        kind: 'buffer-filling',
+        subject: 'buffer',
+        severity: share >= 1 ? 'critical' : 'warning',
+        message: `the buffer is ${Math.round(share * 100)}% full (${stats.depth} of ${limits.maxRows} readings, ${stats.bytes} of ${limits.maxBytes} bytes); at 100% buffer.fullPolicy drops readings`,
+        hint: 'check the cloud connection (fieldgate status); raise buffer.maxRows/maxBytes if the disk allows',
+      });
+    }
+    if (stats.oldestUnsentAgeMs !== null && stats.oldestUnsentAgeMs > alerts.buffer.oldestUnsentMs) {
+      conditions.push({
+        type: 'storage-alert',
+        kind: 'buffer-stale',
+        subject: 'buffer',
+        severity: 'warning',
+        message: `the oldest unsent reading waits for ${seconds(stats.oldestUnsentAgeMs)} (more than alerts.buffer.oldestUnsentMs)`,
+        hint: 'the uplink is not delivering: check the cloud connection and its last error (fieldgate status)',
+      });
+    }
+    this.deps.alerts.reconcile(BUFFER_KINDS, conditions);
+  }
+
+  private async checkDisk(): Promise<void> {
+    const config = this.deps.config();
+    const fs = await statfs(config.gateway.dataDir);
+    const free = fs.bavail * fs.bsize;
+    this.diskFree.set(free);
+    const min = config.alerts.disk.minFreeBytes;
+    const conditions: AlertCondition[] =
+      free < min
+        ? [{
+            type: 'storage-alert',
+            kind: 'disk-low',
+            subject: 'disk',
+            severity: 'critical',
+            message: `only ${free} bytes are free on the filesystem of ${config.gateway.dataDir} (alerts.disk.minFreeBytes is ${min})`,
+            hint: 'free space on that filesystem (old logs, files of other programs) or cap buffer.maxFileBytes below what is left',
+          }]
+        : [];
+    this.deps.alerts.reconcile(['disk-low'], conditions);
+  }
+
+  private checkCloud(now: number): void {
+    const status = this.deps.uplink();
+    const { count, windowMs } = this.deps.config().alerts.cloudFailures;
+    const conditions: AlertCondition[] = [];
+    if (status?.state === 'connected' || !status) this.cloudFailures.reset();
+    else {
+      for (const [kind, total] of Object.entries(status.errors)) {
+        const recent = this.cloudFailures.update(kind, total ?? 0, now, windowMs);
+        if (recent < count) continue;
+        const last = status.lastError?.kind === kind ? `; last: ${status.lastError.message}` : '';
+        conditions.push({
+          type: 'uplink-alert',
+          kind: 'cloud-failing',
+          subject: kind,
+          severity: 'critical',
+          message: `${recent} connection failures of kind "${kind}" to ${status.broker} within ${seconds(windowMs)}${last}`,
+          hint: UPLINK_ERROR_HINTS[kind as keyof typeof UPLINK_ERROR_HINTS],
+        });
+      }
+    }
+    this.deps.alerts.reconcile(['cloud-failing'], conditions);
+  }
+
+  private async checkLogins(now: number): Promise<void> {
+    const { count, windowMs } = this.deps.config().alerts.loginFailures;
+    const recent = this.logins.update('login', await this.deps.loginFailures(), now, windowMs);
+    const conditions: AlertCondition[] =
+      recent >= count
+        ? [{
+            type: 'api-alert',
+            kind: 'login-failures',
+            subject: 'api',
+            severity: 'warning',
+            message: `${recent} failed sign-ins to the local API within ${seconds(windowMs)}: someone may be guessing passwords`,
+            hint: 'check the log (namespace api) for the clients; keep ui.host on loopback or a trusted network',
+          }]
+        : [];
+    this.deps.alerts.reconcile(['login-failures'], conditions);
+  }
+}
+
+/** `staleAfterMs` of the serial port each sensor is configured on. */
+function staleAfterBySensor(config: Config): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const port of config.sensors.serial) {
+    if (port.staleAfterMs === undefined) continue;
+    const ids = [...('sensorId' in port && port.sensorId ? [port.sensorId] : []), ...('sensorIds' in port && port.sensorIds ? Object.values(port.sensorIds) : [])];
+    for (const id of ids) map.set(id, port.staleAfterMs);
+  }
+  return map;
+}
+
+function seconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
