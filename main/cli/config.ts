@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { listEnvOverrides, loadConfig } from '../config/load.js';
 import { configFileFrom, DEFAULT_CONFIG_FILE } from '../config/location.js';
 import { configJsonSchema } from '../shared/config/schema.js';
 import { printJson } from './output.js';
@@ -14,6 +14,7 @@ export function registerConfigCommands(program: Command): void {
       const file = configFileFrom(given, process.env);
       const loaded = loadConfig(file);
       process.stdout.write(`${file}: OK (gateway "${loaded.gateway.id}")\n`);
+      for (const { variable, key } of listEnvOverrides(process.env)) process.stdout.write(`override: ${key} from ${variable}\n`);
     });
   config
     .command('schema')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { listEnvOverrides, loadConfig } from '../config/load.js';
 import { configFileFrom, DEFAULT_CONFIG_FILE } from '../config/location.js';
 import { LogRing } from '../log/log-ring.js';
 import { createLogger } from '../log/logger.js';
@@ -15,6 +15,8 @@ export function registerRunCommand(program: Command): void {
       // Loaded here so that every other command starts without the whole gateway (seconds on a Pi).
       const { runUntilSignalled } = await import('../service/run.js');
       const logs = new LogRing();
-      await runUntilSignalled(config, createLogger({ level: config.log.level, ring: logs }), { logs, configFile: file });
+      const log = createLogger({ level: config.log.level, ring: logs });
+      for (const { variable, key } of listEnvOverrides(process.env)) log.info({ variable, configKey: key }, `config key ${key} set from the environment by ${variable}`);
+      await runUntilSignalled(config, log, { logs, configFile: file });
     });
 }

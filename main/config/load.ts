@@ -7,23 +7,81 @@ import { validateConfig } from './validate.js';
 
 const ENV_PREFIX = 'FIELDGATE__';
 
+/** Set to `1` to let FIELDGATE__* variables change the keys that decide whom the gateway trusts. */
+export const TRUST_OVERRIDE_OPT_IN = 'FIELDGATE_ALLOW_TRUST_OVERRIDES';
+
+/**
+ * Keys that decide whom the gateway trusts or what it runs: an environment variable (a systemd
+ * drop-in, a container) must not change them quietly. `cloud.url` counts when the result is a
+ * plaintext connection; otherwise the CA and client certificate still decide who the broker is.
+ */
+const TRUST_KEYS = [
+  'cloud.allowInsecure',
+  'cloud.caFile',
+  'cloud.certFile',
+  'cloud.keyFile',
+  'identity.caFile',
+  'identity.dir',
+  'ota.trustedKeysFile',
+  'ota.restartCommand',
+  'ota.rootDir',
+  'ui.host',
+  'ui.https',
+  'ui.tokenFile',
+];
+
+export interface EnvOverride {
+  /** The variable, e.g. `FIELDGATE__CLOUD__URL`. */
+  variable: string;
+  /** The config key it sets, e.g. `cloud.url`. */
+  key: string;
+}
+
+/** Every FIELDGATE__* variable in `env` and the key it sets, sorted by variable; values are left out (they may be secret). */
+export function listEnvOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && env[name] !== undefined)
+    .sort()
+    .map((variable) => ({ variable, key: variable.slice(ENV_PREFIX.length).split('__').map(envKeyToConfigKey).join('.') }));
+}
+
 /**
  * `FIELDGATE__CLOUD__URL=mqtts://…` sets `cloud.url`. Values are read as YAML scalars so that
- * numbers and booleans keep their types. Useful for systemd drop-ins and containers.
+ * numbers and booleans keep their types. Useful for systemd drop-ins and containers. Overrides of
+ * trust-related keys are refused unless FIELDGATE_ALLOW_TRUST_OVERRIDES=1.
  */
 export function applyEnvOverrides(document: unknown, env: NodeJS.ProcessEnv): unknown {
   const root = (typeof document === 'object' && document !== null ? document : {}) as Record<string, unknown>;
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
-    const keys = name.slice(ENV_PREFIX.length).split('__').map(envKeyToConfigKey);
+  const overrides = listEnvOverrides(env);
+  for (const { variable, key } of overrides) {
+    const keys = key.split('.');
     let node = root;
-    for (const key of keys.slice(0, -1)) {
-      const child = node[key];
-      node = (typeof child === 'object' && child !== null ? child : (node[key] = {})) as Record<string, unknown>;
+    for (const segment of keys.slice(0, -1)) {
+      const child = node[segment];
+      node = (typeof child === 'object' && child !== null ? child : (node[segment] = {})) as Record<string, unknown>;
     }
-    node[keys.at(-1) as string] = toPlainValue(parseDocument(raw), (message) => `environment ${name}: invalid YAML value: ${message}`);
+    node[keys.at(-1) as string] = toPlainValue(parseDocument(env[variable] as string), (message) => `environment ${variable}: invalid YAML value: ${message}`);
+  }
+  if (env[TRUST_OVERRIDE_OPT_IN] !== '1') {
+    const refused = overrides.filter(({ key }) => touchesTrust(key, root));
+    if (refused.length > 0) {
+      throw new ConfigError(
+        refused.map(
+          ({ variable, key }) =>
+            `"${key}": set by ${variable}, but this key decides whom the gateway trusts; set it in the config file, or set ${TRUST_OVERRIDE_OPT_IN}=1 to allow overriding it from the environment`,
+        ),
+      );
+    }
   }
   return root;
+}
+
+function touchesTrust(key: string, document: Record<string, unknown>): boolean {
+  // An override of a whole section (FIELDGATE__CLOUD='{…}') sets every key below it.
+  if (TRUST_KEYS.some((trusted) => trusted === key || trusted.startsWith(`${key}.`) || key.startsWith(`${trusted}.`))) return true;
+  if (key !== 'cloud.url') return false;
+  const cloud = document.cloud as { url?: unknown; allowInsecure?: unknown } | undefined;
+  return cloud?.allowInsecure === true || (typeof cloud?.url === 'string' && /^(mqtt|ws):/i.test(cloud.url));
 }
 
 /** `DATA_DIR` → `dataDir`, `URL` → `url`. */
