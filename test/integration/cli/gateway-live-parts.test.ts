@@ -65,7 +65,7 @@ describe('the gateway follows a new config part by part', () => {
   });
 
   it('starts one part per sim sensor and serial port, after the buffer', async () => {
-    assert.deepEqual(names(), ['buffer=running', 'history=running', 'control-api=running', 'serial-setup=running', 'ble-pairing=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running']);
+    assert.deepEqual(names(), ['health=running', 'alerts=running', 'buffer=running', 'history=running', 'alert-rules=running', 'control-api=running', 'serial-setup=running', 'ble-pairing=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running']);
     await waitFor(() => latestTs('a') > 0 || undefined, 'a value of sim sensor a');
     await x1Reading(0);
   });
