@@ -94,6 +94,7 @@ function Shell() {
         <div class="banners">
           {connection.value === 'lost' && <Banner>Connection to the gateway lost. Reconnecting… Values shown may be out of date until it is back.</Banner>}
           <SessionBanner />
+          <Toasts />
         </div>
         <main class="screen" id="screen" data-screen={route.value} tabIndex={0} aria-label={screen.label}>
           {allowed ? screen.render() : <NotAllowed />}
@@ -120,7 +121,6 @@ export function App() {
       {current.phase === 'first-run' && <FirstRunScreen where={current.where} codeExpiresAt={current.codeExpiresAt} shownCode={current.code} />}
       {current.phase === 'login' && <LoginScreen reason={current.reason} />}
       {current.phase === 'ready' && <Shell />}
-      <Toasts />
     </>
   );
 }

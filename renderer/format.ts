@@ -4,7 +4,7 @@ export function relativeTime(at: string | number | null | undefined, now: number
   if (at === null || at === undefined) return 'never';
   const ms = now - (typeof at === 'number' ? at : Date.parse(at));
   if (!Number.isFinite(ms)) return 'unknown';
-  if (ms < 0) return 'just now';
+  if (ms < 1500) return 'just now';
   return `${duration(ms)} ago`;
 }
 
@@ -16,7 +16,7 @@ export function timeUntil(at: string | number, now: number): string {
 
 /** A countdown as m:ss. */
 export function countdown(ms: number): string {
-  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  const seconds = Math.max(0, Math.floor(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 

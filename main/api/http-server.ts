@@ -151,7 +151,8 @@ export class ApiServer implements Component {
     });
     server.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
       const status = error.statusCode ?? 500;
-      if (status === 413) return reply.code(413).send(new ApiError('too-large', 'the request body is too large').toBody());
+      // An oversized JSON body is a bad request like a malformed one (413 is kept for bundles beyond ota.maxBundleBytes).
+      if (status === 413) return reply.code(400).send(new ApiError('bad-request', 'the request body is larger than this method accepts', { hint: 'send a smaller body; uploads of bundles go to POST /api/ota/bundle' }).toBody());
       if (status >= 400 && status < 500) {
         return reply.code(400).send(new ApiError('bad-request', `malformed request: ${error.message}`).toBody());
       }

@@ -125,6 +125,10 @@ export function registerIdentityCommands(program: Command): void {
       }
       const config = loadConfig(options.config);
       const report = wipeDevice(config);
-      printJson({ ...report, state: 'first-run' });
+      printJson(report);
+      if (report.state !== 'first-run') {
+        process.stderr.write(`fieldgate: wipe incomplete, ${report.remaining.length} secret(s) remain: ${report.remaining.map((r) => `${r.path} (${r.error})`).join('; ')}\n`);
+        process.exitCode = 1;
+      }
     });
 }

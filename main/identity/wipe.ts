@@ -1,6 +1,8 @@
 import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../shared/config/schema.js';
+import { apiDataDir } from '../api/control-api.js';
+import { otaRootFor } from '../ota/paths.js';
 import { identityDir } from './paths.js';
 import { destroyFile } from './secure-files.js';
 
@@ -9,6 +11,11 @@ export interface WipeReport {
   destroyed: string[];
   /** Unlinked (bulk data such as the buffer). */
   removed: string[];
+  /** Secrets that could not be destroyed, with why: while any is listed the box is not in first-run state. */
+  remaining: { path: string; error: string }[];
+  /** Kept on purpose, holding no secret: the OTA anti-rollback state, the CA and an external certificate. */
+  kept: string[];
+  state: 'first-run' | 'incomplete';
 }
 
 function destroyTree(path: string, report: WipeReport): void {
@@ -34,21 +41,42 @@ function removeFile(path: string, report: WipeReport): void {
   }
 }
 
+/** Destroys one part, noting a failure instead of stopping: the rest is still wiped. */
+function attempt(path: string, report: WipeReport, wipe: () => void): void {
+  try {
+    wipe();
+  } catch (error) {
+    report.remaining.push({ path, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
 /**
  * Secure decommission: destroys the device identity (keys, certificates, CSRs, a rotation in
- * progress), the BLE state (allowlist, sealed bind keys and their key) and the reading buffer,
- * leaving the box as on first run. Stop the service first.
+ * progress), the BLE state (allowlist, sealed bind keys and their key), the control API's state
+ * (accounts, sessions, HTTPS key, tokens), secrets the config names outside the data dir
+ * (`cloud.keyFile`, `ui.tokenFile`), the OTA logs and the reading buffer. The state is `first-run`
+ * only when every secret is gone; otherwise `remaining` lists what is left and why. Stop the service first.
  */
-export function wipeDevice(config: Pick<Config, 'gateway' | 'identity' | 'buffer' | 'sensors'>): WipeReport {
-  const report: WipeReport = { destroyed: [], removed: [] };
-  destroyTree(identityDir(config), report);
+export function wipeDevice(config: Pick<Config, 'gateway' | 'identity' | 'buffer' | 'sensors' | 'cloud' | 'ui' | 'ota'>): WipeReport {
+  const report: WipeReport = { destroyed: [], removed: [], remaining: [], kept: [], state: 'first-run' };
+  const tree = (path: string) => attempt(path, report, () => destroyTree(path, report));
+  const file = (path: string) => attempt(path, report, () => (destroyFile(path) ? report.destroyed.push(path) : undefined));
+  tree(identityDir(config));
   // The BLE allowlist with its encrypted bind keys, the key that seals them, and replay counters.
-  destroyTree(config.sensors.ble?.stateDir ?? join(config.gateway.dataDir, 'ble'), report);
+  tree(config.sensors.ble?.stateDir ?? join(config.gateway.dataDir, 'ble'));
+  tree(apiDataDir(config.gateway.dataDir));
+  if (config.cloud?.keyFile !== undefined) file(config.cloud.keyFile);
+  if (config.ui.tokenFile !== undefined) file(config.ui.tokenFile);
+  const otaState = join(otaRootFor(config), 'state');
+  tree(join(otaState, 'logs'));
+  if (existsSync(otaState)) report.kept.push(otaState);
+  for (const kept of [config.cloud?.caFile, config.cloud?.certFile]) if (kept !== undefined && existsSync(kept)) report.kept.push(kept);
   const buffer = config.buffer.path ?? join(config.gateway.dataDir, 'buffer.db');
   // The database, its -wal/-shm/-journal files and any quarantined copies all start with its name.
   const folder = dirname(buffer);
   if (existsSync(folder)) {
-    for (const entry of readdirSync(folder)) if (entry.startsWith(basename(buffer))) removeFile(join(folder, entry), report);
+    for (const entry of readdirSync(folder)) if (entry.startsWith(basename(buffer))) attempt(join(folder, entry), report, () => removeFile(join(folder, entry), report));
   }
+  report.state = report.remaining.length === 0 ? 'first-run' : 'incomplete';
   return report;
 }

@@ -283,7 +283,7 @@ export class Installer {
   private async recoverLocked(): Promise<RecoveryOutcome> {
     const layout = this.layout;
     for (const name of await readdir(layout.stagingDir).catch(() => [] as string[])) {
-      if (name !== 'install.lock') await rm(join(layout.stagingDir, name), { recursive: true, force: true });
+      await rm(join(layout.stagingDir, name), { recursive: true, force: true });
     }
     for (const name of await readdir(layout.root).catch(() => [] as string[])) {
       if (name.startsWith(`current${TEMP_LINK_MARK}`)) await rm(join(layout.root, name), { force: true });

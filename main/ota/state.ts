@@ -1,7 +1,9 @@
-import { mkdir, open, readFile, readlink, rm, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, readlink, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseKeyset, type Keyset } from './documents.js';
-import { writeJsonAtomic } from './fs-atomic.js';
+import { pausepoint } from './failpoint.js';
+import { fsyncDir, writeJsonAtomic } from './fs-atomic.js';
 import type { Floor, TimeEvidence } from './policy.js';
 import { OtaError } from './reasons.js';
 
@@ -10,7 +12,8 @@ import { OtaError } from './reasons.js';
  * ```
  * <root>/versions/<v>/   install slots, one folder per version
  * <root>/current         symlink → versions/<v>, switched atomically
- * <root>/staging/        everything an unfinished install writes (and the install lock)
+ * <root>/staging/        everything an unfinished install writes
+ * <root>/lock/           the install lock: install.lock.<generation>
  * <root>/state/          outside the slots: floor.json, time.json, keyset.json, install.json (journal), marked-good.json
  * ```
  */
@@ -18,6 +21,7 @@ export class OtaLayout {
   readonly versionsDir: string;
   readonly stagingDir: string;
   readonly stateDir: string;
+  readonly lockDir: string;
   readonly currentLink: string;
   readonly root: string;
   constructor(root: string) {
@@ -25,6 +29,7 @@ export class OtaLayout {
     this.versionsDir = join(this.root, 'versions');
     this.stagingDir = join(this.root, 'staging');
     this.stateDir = join(this.root, 'state');
+    this.lockDir = join(this.root, 'lock');
     this.currentLink = join(this.root, 'current');
   }
   versionDir(version: number): string {
@@ -143,29 +148,94 @@ export class OtaStateStore {
   }
 }
 
+const LOCK_NAME = /^install\.lock\.(\d{1,15})(\.released)?$/;
+const LOCK_ATTEMPTS = 100;
+
+interface LockGeneration {
+  generation: number;
+  /** Released by its owner, or vanished while being read. */
+  free: boolean;
+  owner?: { pid: number; boot: string };
+}
+
 /**
- * One install at a time. The lock file lives in staging and holds the owner's pid; a lock left by
- * a process that no longer exists (power loss, SIGKILL) is taken over.
+ * One install at a time, across processes (the service and the CLI). Each taking of the lock is a
+ * new generation, `lock/install.lock.<n>`, created with link(2) from a file that already holds the
+ * owner's pid and boot id: link refuses an existing name, so of two contenders that both found
+ * generation n free or stale (its owner gone: power loss, SIGKILL), exactly one creates n+1; the
+ * other sees n+1 held. Nothing is ever deleted to take over, so no contender can remove a lock that
+ * another just took. Releasing renames the generation to `….released`.
  */
 export async function acquireInstallLock(layout: OtaLayout): Promise<() => Promise<void>> {
-  await mkdir(layout.stagingDir, { recursive: true });
-  const path = join(layout.stagingDir, 'install.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const handle = await open(path, 'wx', 0o644);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => unlink(path).catch(() => undefined);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
-        throw new OtaError('install-in-progress', `another OTA operation (pid ${owner}) holds ${path}`);
+  await mkdir(layout.lockDir, { recursive: true });
+  const boot = await bootId();
+  const mine = join(layout.lockDir, `.candidate-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await writeFile(mine, `${process.pid} ${boot}\n`, { flag: 'wx', mode: 0o644 });
+  try {
+    for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt += 1) {
+      const latest = await latestLockGeneration(layout.lockDir);
+      if (latest && !latest.free && latest.owner && latest.owner.boot === boot && isAlive(latest.owner.pid)) {
+        throw new OtaError('install-in-progress', `another OTA operation (pid ${latest.owner.pid}) holds ${join(layout.lockDir, `install.lock.${latest.generation}`)}`);
       }
-      await rm(path, { force: true });
+      await pausepoint('lock-takeover');
+      const generation = (latest?.generation ?? 0) + 1;
+      const path = join(layout.lockDir, `install.lock.${generation}`);
+      try {
+        await link(mine, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // another contender took it: look again
+        throw error;
+      }
+      await fsyncDir(layout.lockDir);
+      await removeGenerationsBelow(layout.lockDir, generation);
+      return async () => {
+        await rename(path, `${path}.released`).catch(() => undefined);
+      };
     }
+    throw new OtaError('install-in-progress', `could not take the install lock in ${layout.lockDir}`);
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
-  throw new OtaError('install-in-progress', `could not take the install lock ${path}`);
+}
+
+async function latestLockGeneration(dir: string): Promise<LockGeneration | undefined> {
+  let latest: { generation: number; released: boolean } | undefined;
+  for (const name of await readdir(dir)) {
+    const match = LOCK_NAME.exec(name);
+    if (!match) continue;
+    const generation = Number(match[1]);
+    const released = match[2] !== undefined;
+    if (!latest || generation > latest.generation || (generation === latest.generation && released)) latest = { generation, released };
+  }
+  if (!latest) return undefined;
+  if (latest.released) return { generation: latest.generation, free: true };
+  let text: string;
+  try {
+    text = await readFile(join(dir, `install.lock.${latest.generation}`), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { generation: latest.generation, free: true };
+    throw error;
+  }
+  const [pid, boot] = text.trim().split(' ');
+  const owner = Number(pid);
+  return { generation: latest.generation, free: false, ...(Number.isInteger(owner) && owner > 0 ? { owner: { pid: owner, boot: boot ?? '' } } : {}) };
+}
+
+/** Older generations only tell history; the newest one alone decides who holds the lock. */
+async function removeGenerationsBelow(dir: string, generation: number): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const match = LOCK_NAME.exec(name);
+    if (match && Number(match[1]) < generation) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+/** A pid from another boot may belong to anyone now: such a lock is stale whatever `kill(pid, 0)` says. */
+async function bootId(): Promise<string> {
+  try {
+    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  } catch {
+    return 'unknown-boot';
+  }
 }
 
 function isAlive(pid: number): boolean {

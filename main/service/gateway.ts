@@ -151,6 +151,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     },
   };
   const sources: Source[] = [];
+  const runningBle = () => sources.find((source): source is BleSource => source.name === 'ble');
   const values = new SensorMetrics({ registry: deps.metrics, sources: () => sources, clock });
   const history = new ThroughputHistory({ clock, depth: () => buffer.stats(clock.now()).depth });
   bus.on('sampleAccepted', (sample) => values.observe(sample));
@@ -336,7 +337,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     const events = control.events;
     const serial = new SerialSetup({ ports: serialPorts, discovery: new SystemPortDiscovery({ log: namespaced(deps.log, 'serial') }), events, log: namespaced(deps.log, 'serial'), clock });
     const ble = new BlePairingService({
-      pairing: () => sources.find((source): source is BleSource => source.name === 'ble')?.pairing,
+      pairing: () => runningBle()?.pairing,
       events,
       configVersion: async () => (state.live ? (await state.live.read()).version : configVersion(current)),
       log: namespaced(deps.log, 'ble'),
@@ -424,7 +425,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       return state.uplink;
     },
     get ble() {
-      return sources.find((source): source is BleSource => source.name === 'ble');
+      return runningBle();
     },
     api,
     control,

@@ -23,8 +23,16 @@ interface SchemaFieldsProps {
   onChange: (value: Json) => void;
 }
 
+const ACRONYMS = new Set(['ca', 'ttl', 'id', 'url', 'ip', 'dns', 'uri', 'tls', 'ui', 'ota', 'csr']);
+
+/** `maxFileBytes` → "Max file bytes", `caFile` → "CA file". */
 function words(key: string): string {
-  const spaced = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  const spaced = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(' ')
+    .map((word) => (ACRONYMS.has(word) ? word.toUpperCase() : word))
+    .join(' ');
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 

@@ -53,7 +53,7 @@ export function AccountScreen() {
       <form class="card stack" onSubmit={change} noValidate aria-labelledby="password-title">
         <h2 id="password-title">Change your password</h2>
         <p class="muted">Your other sessions end when the password changes.</p>
-        <div class="form-grid">
+        <div class="stack narrow">
           <TextField label="Current password" name="currentPassword" type="password" value={current} onValue={setCurrent} error={errors.currentPassword} autocomplete="current-password" />
           <TextField label="New password" name="newPassword" type="password" value={password} onValue={setPassword} error={errors.newPassword} autocomplete="new-password" />
           <TextField label="Repeat the new password" name="confirmation" type="password" value={confirmation} onValue={setConfirmation} autocomplete="new-password" />

@@ -178,6 +178,7 @@ export function AddSerialScreen() {
     try {
       const started = await call('startSerialPreview', { entry: entryOf(form), durationSeconds: 60 });
       setPreview({ id: started.previewId, deadline: Date.parse(started.deadline) });
+      document.getElementById('preview-title')?.scrollIntoView({ block: 'nearest' });
     } catch (error) {
       setErrors(fieldErrors(error, localKey));
     } finally {

@@ -8,7 +8,7 @@ import { signIn, type SignedOutReason } from '../state/session.js';
 
 const REASONS: Record<SignedOutReason, string> = {
   expired:
-    'Your session ended: it closes after 15 minutes without activity and 12 hours after sign-in, or when the password was changed elsewhere. Sign in again; everything you saved is kept.',
+    'Your session ended: it closes after 15 minutes without activity and 12 hours after sign-in, when the password was changed elsewhere, or when the gateway restarted. Sign in again; everything you saved is kept.',
   'logged-out': 'You signed out.',
   'password-changed': 'Your password was changed. Sign in with the new one.',
 };

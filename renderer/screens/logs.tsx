@@ -101,7 +101,8 @@ export function LogsScreen() {
         </p>
       )}
       <p class="muted" role="status">
-        {entries.length} entries{paused ? ', paused' : ', live'}
+        {entries.length === 1 ? '1 entry' : `${entries.length} entries`}
+        {paused ? ', paused' : ', live'}
       </p>
       <ol class="log-lines" id="log-lines" aria-label="Log entries, newest first">
         {entries.map((entry) => (

@@ -88,7 +88,7 @@ export function SensorsScreen() {
         <p class="muted">No sensors yet. Add a serial or BLE sensor.</p>
       ) : (
         <div class="table-wrap">
-          <table id="sensors">
+          <table id="sensors" class="cards">
             <thead>
               <tr>
                 <th scope="col">Sensor</th>
@@ -108,14 +108,14 @@ export function SensorsScreen() {
                     {sensor.sensorId}
                     <div class="muted">{sensor.source}</div>
                   </th>
-                  <td>
+                  <td data-label="State">
                     <StatusDot tone={sensor.online ? 'ok' : 'bad'} label={sensor.online ? 'online' : 'offline'} />
                   </td>
-                  <td>
+                  <td data-label="Values">
                     <ValuesCell sensorId={sensor.sensorId} />
                   </td>
-                  <td class="nowrap">{relativeTime(sensor.lastSeen, now.value)}</td>
-                  <td class="nowrap">{sensor.source === 'ble' && typeof sensor.rssi === 'number' ? `${sensor.rssi} dBm` : '–'}</td>
+                  <td class="nowrap" data-label="Last seen">{relativeTime(sensor.lastSeen, now.value)}</td>
+                  <td class="nowrap" data-label="RSSI">{sensor.source === 'ble' && typeof sensor.rssi === 'number' ? `${sensor.rssi} dBm` : '–'}</td>
                   <td>
                     <button type="button" onClick={() => setRemoving(sensor)} aria-label={`Remove ${sensor.sensorId}`}>
                       Remove

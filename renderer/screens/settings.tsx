@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ROLES, type MethodResult, type Role, type User } from '../../main/shared/api.js';
 import { Button } from '../components/button.js';
 import { ConfirmDialog, Dialog } from '../components/dialog.js';
@@ -168,7 +168,10 @@ function ConfigSection({ name, schema, config, version, onSaved }: { name: strin
   const [value, setValue] = useState<Json>(original);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
   useEffect(() => setValue(original), [version]);
+  // The field an error names may be far up a long form: bring it into view.
+  useEffect(() => form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), [errors]);
   const save = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
@@ -185,7 +188,7 @@ function ConfigSection({ name, schema, config, version, onSaved }: { name: strin
     }
   };
   return (
-    <form class="card stack" onSubmit={save} noValidate aria-labelledby={`section-${name}`} data-section={name}>
+    <form ref={form} class="card stack" onSubmit={save} noValidate aria-labelledby={`section-${name}`} data-section={name}>
       <h2 id={`section-${name}`}>
         <code>{name}</code>
       </h2>

@@ -137,7 +137,7 @@ export function UpdatesScreen() {
           (verified.ok ? (
             <div class="notice good" role="status" id="verify-result" data-ok="true">
               <p>
-                <strong>Verified:</strong> version {verified.version}. {verified.message}
+                <strong>Verified {verified.version}:</strong> {verified.message}
               </p>
               {!progress && (
                 <Button variant="primary" onClick={() => void install()} busy={busy}>
@@ -155,7 +155,7 @@ export function UpdatesScreen() {
           ))}
         {progress && (
           <div class="stack" id="install-progress" data-phase={progress.phase}>
-            <Bar id="install" label={`${PHASE_WORDS[progress.phase]}${progress.reason ? `: ${progress.reason}` : ''}`} done={progress.bytesDone} total={progress.bytesTotal} />
+            <Bar id="install" label={`${PHASE_WORDS[progress.phase]}${progress.reason ? `: ${progress.reason}` : ''} (${bytes(progress.bytesDone)} of ${bytes(progress.bytesTotal)})`} done={progress.bytesDone} total={progress.bytesTotal} />
           </div>
         )}
         {error && (

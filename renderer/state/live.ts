@@ -70,10 +70,18 @@ function apply(event: ApiEvent): void {
   for (const listener of listeners) listener(event);
 }
 
+/** While the event stream is down, how often the session is checked (a restarted gateway has forgotten it). */
+const PROBE_WHILE_LOST_MS = 3_000;
+
 /** Loads everything and opens the event stream for a signed-in user; returns the function that closes it. */
 export function startLive(): () => void {
   void resync().catch(() => undefined);
   let opened = false;
+  let probe: ReturnType<typeof setInterval> | undefined;
+  const stopProbe = () => {
+    clearInterval(probe);
+    probe = undefined;
+  };
   const stops = [
     gateway.events.subscribe(apply),
     gateway.events.onResync(() => void resync().catch(() => undefined)),
@@ -82,10 +90,14 @@ export function startLive(): () => void {
       if (state === 'open') opened = true;
       // 'connecting' after the stream was open means it dropped and is retrying.
       connection.value = state === 'connecting' && opened ? 'lost' : state;
+      if (connection.value !== 'lost') stopProbe();
+      // A 401 here (the gateway restarted and forgot the session) shows the login screen.
+      else probe ??= setInterval(() => void call('session', {}).catch(() => undefined), PROBE_WHILE_LOST_MS);
     }),
   ];
   gateway.events.connect();
   return () => {
+    stopProbe();
     gateway.events.disconnect();
     for (const stop of stops) stop();
   };

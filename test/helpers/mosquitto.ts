@@ -60,6 +60,8 @@ export interface Mosquitto {
   start(): Promise<void>;
   /** SIGTERM and wait for the process to exit. */
   stop(): Promise<void>;
+  /** Sends a signal to the running broker (e.g. SIGSTOP/SIGCONT to stall it); false when not running. */
+  signal(signal: NodeJS.Signals): boolean;
   /** The broker's log so far (useful in assertion messages). */
   log(): string;
   /** Stops the broker and removes its temp folder. */
@@ -190,6 +192,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     running: () => child !== undefined,
     start: startWithRetry,
     stop,
+    signal: (signal) => child?.kill(signal) ?? false,
     log: () => output,
     cleanup: async () => {
       await stop();

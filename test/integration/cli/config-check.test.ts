@@ -66,3 +66,12 @@ test('an unknown subcommand fails with a suggestion', async () => {
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /Did you mean config\?/);
 });
+
+test('config check without a file reads $FIELDGATE_CONFIG, else the service config in the state directory', async () => {
+  const viaEnv = await runCli(['config', 'check'], { FIELDGATE_CONFIG: EXAMPLE });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  assert.match(viaEnv.stdout, /^.*fieldgate\.example\.yaml: OK/);
+  const byDefault = await runCli(['config', 'check'], { FIELDGATE_CONFIG: '' });
+  assert.notEqual(byDefault.code, 0);
+  assert.match(byDefault.stderr, /"\/var\/lib\/fieldgate\/config\/fieldgate\.yaml"/);
+});

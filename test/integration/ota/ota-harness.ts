@@ -102,7 +102,7 @@ export class OtaBox {
   }
 
   /**
-   * Every path under the root except staging/, with its content hash, link target and mode. Logs
+   * Every path under the root except staging/ and lock/, with its content hash, link target and mode. Logs
    * of running versions are listed by name only: a version started earlier may still be writing.
    */
   async snapshotOutsideStaging(): Promise<Map<string, string>> {
@@ -111,7 +111,8 @@ export class OtaBox {
       const entries = await readdir(join(this.root, relative)).catch(() => [] as string[]);
       for (const name of entries) {
         const path = relative ? `${relative}/${name}` : name;
-        if (path === 'staging') continue;
+        // lock/ is the install lock, taken by every operation (refused ones too); it is not install output.
+        if (path === 'staging' || path === 'lock') continue;
         const full = join(this.root, path);
         const stats = await lstat(full);
         if (stats.isSymbolicLink()) result.set(path, `link:${await readlink(full)}`);

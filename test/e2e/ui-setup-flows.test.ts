@@ -8,11 +8,11 @@ import { startMosquitto } from '../helpers/mosquitto.js';
 import { createPki } from '../helpers/pki.js';
 import { SocatPair } from '../helpers/socat.js';
 import { GATEWAY_ID } from '../integration/identity/fixtures.js';
-import { SCRIPTS } from '../integration/ota/ota-harness.js';
+import { CLI, OtaBox, SCRIPTS } from '../integration/ota/ota-harness.js';
 import { closePort, openDeviceEnd, send, waitFor } from '../integration/serial/harness.js';
-import { bundleBytes, offsetOf } from '../unit/ota/bundle-factory.js';
-import { startSetupFlowsGateway } from './setup-flows-gateway.js';
-import { captureScreen, completeFirstRun, goTo, launchBrowser, openUi, tempDir } from './ui-harness.js';
+import { ARCH, MODEL, bundleBytes, offsetOf } from '../unit/ota/bundle-factory.js';
+import { BluezMock, PrivateBus } from '../helpers/dbus.js';
+import { captureScreen, completeFirstRun, goTo, launchBrowser, openUi, startGateway, tempDir } from './ui-harness.js';
 
 test('setup flows in the UI: serial preview, BLE bind key, cloud test and CA upload, CSR and certificate, OTA refuse / install / roll back', async (t) => {
   const pki = await createPki();
@@ -26,12 +26,32 @@ test('setup flows in the UI: serial preview, BLE bind key, cloud test and CA upl
   t.after(() => pair.dispose());
   const device = await openDeviceEnd(pair.b);
   t.after(() => closePort(device));
-  const gateway = await startSetupFlowsGateway(t, { caFile: pki.ca.certPath });
+  const box = await OtaBox.create();
+  t.after(() => box.dispose());
+  const dbusDir = tempDir(t);
+  const bus = await PrivateBus.start(dbusDir);
+  t.after(() => bus.stop());
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
+  const mock = new BluezMock(bus);
+  await mock.start();
+  t.after(() => mock.stop());
+  const adapter = await mock.addAdapter('hci0');
+  const config = [
+    `gateway: { id: ${GATEWAY_ID}, dataDir: $DIR/data }`,
+    `identity: { caFile: ${pki.ca.certPath} }`,
+    'sensors:',
+    '  ble: {}',
+    `ota: { model: ${MODEL}, arch: ${ARCH}, rootDir: ${box.root}, trustedKeysFile: ${box.keysFile}, markGoodTimeoutMs: 60000, reserveBytes: 0 }`,
+    'ui: { port: 0 }',
+    '',
+  ].join('\n');
+  const gateway = await startGateway(t, config, { DBUS_SYSTEM_BUS_ADDRESS: bus.address, FG_CLI: CLI });
+  await waitFor('BLE discovery', () => mock.discovering(adapter));
   const files = tempDir(t);
 
   const browser = await launchBrowser(t);
   const { page, problems } = await openUi(browser, gateway.url, { acceptDownloads: true });
-  await completeFirstRun(page, gateway.setupCode);
+  await completeFirstRun(page, gateway.setupCode as string);
 
   await t.test('serial: the live preview shows parsed lines and rejects with their reasons', async () => {
     await goTo(page, 'Sensors');
@@ -59,8 +79,8 @@ test('setup flows in the UI: serial preview, BLE bind key, cloud test and CA upl
     await page.getByRole('link', { name: 'Add BLE' }).click();
     await page.getByRole('button', { name: 'Start pairing' }).click();
     await page.locator('#pairing-countdown', { hasText: /[0-9]:[0-5][0-9] left/ }).waitFor();
-    const secret = await gateway.mock.addDevice('hci0', VECTORS.mac, 'freezer');
-    await gateway.mock.advertise(secret, -50, { serviceData: { [BTHOME_UUID]: VECTORS.encrypted1.slice(4) } });
+    const secret = await mock.addDevice('hci0', VECTORS.mac, 'freezer');
+    await mock.advertise(secret, -50, { serviceData: { [BTHOME_UUID]: VECTORS.encrypted1.slice(4) } });
     const card = page.locator(`li[data-mac="${VECTORS.mac}"]`);
     await card.waitFor({ timeout: 20_000 });
     assert.match((await card.textContent()) ?? '', /-50 dBm.*encrypted/s);
@@ -78,10 +98,11 @@ test('setup flows in the UI: serial preview, BLE bind key, cloud test and CA upl
     await page.getByLabel('Bind key').fill(VECTORS.bindKey.toUpperCase().match(/.{2}/g)?.join(':') ?? '');
     await page.getByRole('button', { name: 'Save sensor' }).click();
     await page.getByRole('heading', { name: 'Sensors' }).waitFor();
-    await gateway.mock.advertise(secret, -48, { serviceData: { [BTHOME_UUID]: VECTORS.encrypted2.slice(4) } });
+    await mock.advertise(secret, -48, { serviceData: { [BTHOME_UUID]: VECTORS.encrypted2.slice(4) } });
     const row = page.locator('tr[data-sensor="freezer"]');
     await row.locator('[data-tone="ok"]').waitFor({ timeout: 20_000 });
-    assert.match((await row.textContent()) ?? '', /ble.*online.*\d+ s ago/s);
+    assert.match((await row.textContent()) ?? '', /ble.*online.*(just now|\d+ s ago)/s);
+    await row.locator('[data-quantity="temperature"]', { hasText: /temperature [\d.]+ °C/ }).waitFor({ timeout: 20_000 });
     await captureScreen(page, 'sensors-ble');
   });
 
@@ -125,13 +146,13 @@ test('setup flows in the UI: serial preview, BLE bind key, cloud test and CA upl
   });
 
   await t.test('OTA: a tampered bundle is refused with its reason; a valid one goes through the progress bar to installed; then roll back', async () => {
-    const tamperedRelease = gateway.box.release(1, SCRIPTS.good);
+    const tamperedRelease = box.release(1, SCRIPTS.good);
     const tampered = await bundleBytes(tamperedRelease);
     const at = offsetOf(tampered, tamperedRelease.files[1]?.data as Buffer) + 10;
     tampered[at] = (tampered[at] as number) ^ 0x80;
     writeFileSync(join(files, 'tampered.fgb'), tampered);
-    writeFileSync(join(files, 'good-1.fgb'), await bundleBytes(gateway.box.release(1, SCRIPTS.good)));
-    writeFileSync(join(files, 'good-2.fgb'), await bundleBytes(gateway.box.release(2, SCRIPTS.good)));
+    writeFileSync(join(files, 'good-1.fgb'), await bundleBytes(box.release(1, SCRIPTS.good)));
+    writeFileSync(join(files, 'good-2.fgb'), await bundleBytes(box.release(2, SCRIPTS.good)));
 
     await goTo(page, 'Updates');
     await page.locator('#ota-current').waitFor();
