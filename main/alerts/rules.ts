@@ -2,6 +2,8 @@ import { statfs } from 'node:fs/promises';
 import { Gauge } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
+import { otaRootFor } from '../ota/paths.js';
+import { OtaLayout, OtaStateStore } from '../ota/state.js';
 import type { Registry } from '../metrics/registry.js';
 import type { AlertCondition } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
@@ -89,6 +91,7 @@ export class AlertRules implements Component {
       ['disk', () => this.checkDisk()],
       ['cloud', () => this.checkCloud(now)],
       ['logins', () => this.checkLogins(now)],
+      ['ota', () => this.checkOta()],
     ];
     for (const [name, rule] of rules) {
       try {
@@ -228,6 +231,24 @@ export class AlertRules implements Component {
           }]
         : [];
     this.deps.alerts.reconcile(['login-failures'], conditions);
+  }
+
+  /** An install in its trial (the OTA journal says so) until the new version marks itself good or is rolled back. */
+  private async checkOta(): Promise<void> {
+    const config = this.deps.config();
+    const journal = config.ota ? await new OtaStateStore(new OtaLayout(otaRootFor(config))).readJournal() : undefined;
+    const conditions: AlertCondition[] =
+      journal?.phase === 'trial'
+        ? [{
+            type: 'ota-alert',
+            kind: 'trial-pending',
+            subject: 'ota',
+            severity: 'info',
+            message: `update to version ${journal.version} is on trial until ${new Date(journal.deadline).toISOString()}: without mark-good it rolls back`,
+            hint: 'if the gateway works, let it mark itself good (or run fieldgate ota mark-good); otherwise fieldgate ota rollback',
+          }]
+        : [];
+    this.deps.alerts.reconcile(['trial-pending'], conditions);
   }
 }
 
