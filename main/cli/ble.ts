@@ -9,7 +9,6 @@ import { hexToBytes, macToBytes, normalizeMac } from '../sensors/ble/decoders/by
 import { decodePayloads, expandUuid, type AdvertisementPayloads } from '../sensors/ble/decoders/index.js';
 import { DecodeError, type DecodedAdvertisement } from '../sensors/ble/decoders/types.js';
 import { checkAdvertisement, parseBindKey } from '../sensors/ble/pairing.js';
-import { withPairingScan } from '../sensors/ble/pairing-scan.js';
 import { systemClock } from '../shared/clock.js';
 import type { BleConfig } from '../shared/config/ble.js';
 import { UserError } from '../shared/errors.js';
@@ -150,6 +149,7 @@ async function addCommand(options: AddOptions): Promise<void> {
     return;
   }
   const wait = seconds(options.wait);
+  const { withPairingScan } = await import('../sensors/ble/pairing-scan.js'); // D-Bus only for the commands that scan
   const saved = await withPairingScan(scanOptions(context, wait), async (pairing) => {
     const deadline = Date.now() + wait * 1000;
     while (!pairing.nearby().some((d) => d.mac === mac)) {
@@ -183,6 +183,7 @@ export function registerBleCommands(program: Command): void {
     .option('--seconds <n>', 'how long to listen', '15')
     .action(async (options: { config: string; seconds: string }) => {
       const duration = seconds(options.seconds);
+      const { withPairingScan } = await import('../sensors/ble/pairing-scan.js');
       const nearby = await withPairingScan(scanOptions(bleContext(options.config), duration), async (pairing) => {
         await sleep(duration * 1000 - 100);
         return pairing.nearby();

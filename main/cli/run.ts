@@ -3,7 +3,6 @@ import { loadConfig } from '../config/load.js';
 import { configFileFrom, DEFAULT_CONFIG_FILE } from '../config/location.js';
 import { LogRing } from '../log/log-ring.js';
 import { createLogger } from '../log/logger.js';
-import { runUntilSignalled } from '../service/run.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -13,6 +12,8 @@ export function registerRunCommand(program: Command): void {
     .action(async (options: { config?: string }) => {
       const file = configFileFrom(options.config, process.env);
       const config = loadConfig(file);
+      // Loaded here so that every other command starts without the whole gateway (seconds on a Pi).
+      const { runUntilSignalled } = await import('../service/run.js');
       const logs = new LogRing();
       await runUntilSignalled(config, createLogger({ level: config.log.level, ring: logs }), { logs, configFile: file });
     });

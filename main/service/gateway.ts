@@ -248,10 +248,16 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       const plan = planReconcile(current, next);
       current = next;
       const restarted = [...new Set([...plan.stop, ...plan.start])];
+      const gone: string[] = [];
       for (const name of plan.stop.filter((n) => n !== 'api')) {
-        const sensorIds = running.get(name)?.sensorIds?.() ?? [];
+        if (!plan.start.includes(name)) gone.push(...(running.get(name)?.sensorIds?.() ?? []));
         await stopPart(name);
-        if (!plan.start.includes(name)) sensorIds.forEach((sensorId) => values.forget(sensorId));
+      }
+      if (gone.length > 0) {
+        // Samples a stopped source handed over are still being committed; once they are announced, forget their sensors.
+        await buffer.flush();
+        await new Promise((resolve) => setImmediate(resolve));
+        gone.forEach((sensorId) => values.forget(sensorId));
       }
       for (const name of plan.start.filter((n) => n !== 'api')) await startPart(name, next);
       // The edit may have come over HTTP: closing the server waits for that request, which waits

@@ -34,7 +34,8 @@ describe('the gateway follows a new config part by part', () => {
   const latestTs = (sensor: string) => gateway.values.values(sensor)[0]?.values.temperature?.ts ?? 0;
   /** Sends a line until x1 has a value newer than `since` (lines sent before the port opened are lost). */
   async function x1Reading(since: number): Promise<void> {
-    for (let i = 0; i < 100 && latestTs('x1') <= since; i++) {
+    const deadline = Date.now() + 30_000;
+    for (let i = 0; Date.now() < deadline && latestTs('x1') <= since; i++) {
       await send(device as SerialPort, `{"temperature":${20 + i / 10}}\n`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -65,7 +66,9 @@ describe('the gateway follows a new config part by part', () => {
   });
 
   it('starts one part per sim sensor and serial port, after the buffer', async () => {
-    assert.deepEqual(names(), ['health=running', 'alerts=running', 'buffer=running', 'history=running', 'alert-rules=running', 'control-api=running', 'serial-setup=running', 'ble-pairing=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running']);
+    const parts = ['buffer=running', 'sim:a=running', 'sim:b=running', 'serial:p1=running', 'api=running'];
+    assert.deepEqual(names().filter((n) => parts.includes(n)), parts, names().join(', '));
+    assert.ok(names().every((n) => n.endsWith('=running')), names().join(', '));
     await waitFor(() => latestTs('a') > 0 || undefined, 'a value of sim sensor a');
     await x1Reading(0);
   });
