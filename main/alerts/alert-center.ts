@@ -152,6 +152,10 @@ export class AlertCenter implements Component, AlertOutbox {
     else this.raise(outcome.condition);
   }
 
+  isActive(key: string): boolean {
+    return this.opened && this.store.active().some((alert) => alert.key === key);
+  }
+
   active(): AlertView[] {
     return this.opened ? this.store.active().map(view) : [];
   }

@@ -2,6 +2,8 @@ import { statfs } from 'node:fs/promises';
 import { Gauge } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
+import { otaRootFor } from '../ota/paths.js';
+import { OtaLayout, OtaStateStore } from '../ota/state.js';
 import type { Registry } from '../metrics/registry.js';
 import type { AlertCondition } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
@@ -15,7 +17,7 @@ import { FailureWindow } from './failure-window.js';
 import { SensorIntervals } from './sensor-intervals.js';
 
 export interface AlertRulesDeps {
-  alerts: Pick<AlertCenter, 'reconcile'>;
+  alerts: Pick<AlertCenter, 'reconcile' | 'isActive'>;
   config: () => Config;
   sensors: () => SensorStatus[];
   buffer: (now: number) => BufferStats;
@@ -43,6 +45,7 @@ export class AlertRules implements Component {
   private readonly logins = new FailureWindow();
   private readonly diskFree: Gauge;
   private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
   private checking: Promise<void> | undefined;
 
   constructor(private readonly deps: AlertRulesDeps) {
@@ -50,6 +53,7 @@ export class AlertRules implements Component {
   }
 
   async start(): Promise<void> {
+    this.startedAt = this.deps.clock.now();
     await this.check();
     this.schedule();
   }
@@ -87,6 +91,7 @@ export class AlertRules implements Component {
       ['disk', () => this.checkDisk()],
       ['cloud', () => this.checkCloud(now)],
       ['logins', () => this.checkLogins(now)],
+      ['ota', () => this.checkOta()],
     ];
     for (const [name, rule] of rules) {
       try {
@@ -102,23 +107,28 @@ export class AlertRules implements Component {
     const { sensorSilent, sensorFlooding } = config.alerts;
     const staleAfter = staleAfterBySensor(config);
     const conditions: AlertCondition[] = [];
-    for (const sensor of this.deps.sensors()) {
-      const id = sensor.sensorId;
-      const lastAt = this.intervals.lastAt(id);
+    const rates = new Map(this.deps.sensors().map((sensor) => [sensor.sensorId, sensor.rate]));
+    // Configured sensors count before their first reading (a source may list a sensor only once it was heard).
+    for (const id of new Set([...configuredSensorIds(config), ...rates.keys()])) {
+      const rate = rates.get(id) ?? 0;
+      const seen = this.intervals.lastAt(id);
+      // Not heard from since start: silent once the floor passed, and still silent if it was before the restart.
+      const lastAt = seen ?? this.startedAt;
       const learned = this.intervals.intervalMs(id);
-      const limit = staleAfter.get(id) ?? (learned === undefined ? undefined : Math.max(sensorSilent.floorMs, sensorSilent.intervals * learned));
-      if (lastAt !== undefined && limit !== undefined && now - lastAt > limit) {
+      const limit = staleAfter.get(id) ?? Math.max(sensorSilent.floorMs, learned === undefined ? 0 : sensorSilent.intervals * learned);
+      const stillSilent = seen === undefined && this.deps.alerts.isActive(`sensor-silent:${id}`);
+      if (now - lastAt > limit || stillSilent) {
         conditions.push({
           type: 'sensor-alert',
           kind: 'sensor-silent',
           subject: id,
           severity: 'warning',
-          message: `sensor "${id}" sent nothing for ${seconds(now - lastAt)} (expected at least every ${seconds(limit)})`,
+          message: seen === undefined ? `sensor "${id}" sent nothing since the gateway started` : `sensor "${id}" sent nothing for ${seconds(now - lastAt)} (expected at least every ${seconds(limit)})`,
           hint: 'check its power, cable or radio range; for serial sensors that the port is still plugged in (fieldgate status)',
         });
       }
       const baseline = this.intervals.baselineRate(id);
-      const flooding = baseline !== undefined && sensor.rate > sensorFlooding.rateFactor * baseline;
+      const flooding = baseline !== undefined && rate > sensorFlooding.rateFactor * baseline;
       if (flooding) this.intervals.frozen.add(id);
       else this.intervals.frozen.delete(id);
       if (flooding) {
@@ -127,7 +137,7 @@ export class AlertRules implements Component {
           kind: 'sensor-flooding',
           subject: id,
           severity: 'warning',
-          message: `sensor "${id}" sends ${sensor.rate.toFixed(1)} readings/s, more than ${sensorFlooding.rateFactor}× its usual ${baseline.toFixed(2)}/s`,
+          message: `sensor "${id}" sends ${rate.toFixed(1)} readings/s, more than ${sensorFlooding.rateFactor}× its usual ${baseline.toFixed(2)}/s`,
           hint: 'check the device for a fault or a changed report interval; a serial port can be capped with maxLinesPerSecond',
         });
       }
@@ -222,6 +232,31 @@ export class AlertRules implements Component {
         : [];
     this.deps.alerts.reconcile(['login-failures'], conditions);
   }
+
+  /** An install in its trial (the OTA journal says so) until the new version marks itself good or is rolled back. */
+  private async checkOta(): Promise<void> {
+    const config = this.deps.config();
+    const journal = config.ota ? await new OtaStateStore(new OtaLayout(otaRootFor(config))).readJournal() : undefined;
+    const conditions: AlertCondition[] =
+      journal?.phase === 'trial'
+        ? [{
+            type: 'ota-alert',
+            kind: 'trial-pending',
+            subject: 'ota',
+            severity: 'info',
+            message: `update to version ${journal.version} is on trial until ${new Date(journal.deadline).toISOString()}: without mark-good it rolls back`,
+            hint: 'if the gateway works, let it mark itself good (or run fieldgate ota mark-good); otherwise fieldgate ota rollback',
+          }]
+        : [];
+    this.deps.alerts.reconcile(['trial-pending'], conditions);
+  }
+}
+
+/** Sensor ids the config names: sim sensors, and serial ports' fixed `sensorId` and `sensorIds` (BLE and ids read from the data appear once heard). */
+function configuredSensorIds(config: Config): string[] {
+  const ids = config.sensors.sim.map((sensor) => sensor.id);
+  for (const port of config.sensors.serial) ids.push(...portSensorIds(port));
+  return ids;
 }
 
 /** `staleAfterMs` of the serial port each sensor is configured on. */
@@ -229,10 +264,14 @@ function staleAfterBySensor(config: Config): Map<string, number> {
   const map = new Map<string, number>();
   for (const port of config.sensors.serial) {
     if (port.staleAfterMs === undefined) continue;
-    const ids = [...('sensorId' in port && port.sensorId ? [port.sensorId] : []), ...('sensorIds' in port && port.sensorIds ? Object.values(port.sensorIds) : [])];
-    for (const id of ids) map.set(id, port.staleAfterMs);
+    for (const id of portSensorIds(port)) map.set(id, port.staleAfterMs);
   }
   return map;
+}
+
+function portSensorIds(port: Config['sensors']['serial'][number]): string[] {
+  if (port.format === 'modbus-rtu') return port.slaves.map((slave) => slave.sensorId);
+  return port.sensor.kind === 'fixed' ? [port.sensor.sensorId] : Object.values(port.sensor.map ?? {});
 }
 
 function seconds(ms: number): string {

@@ -11,7 +11,7 @@ import { readSetupCode, type IssuedSetupCode } from '../api/setup-code.js';
 import { readTokenFile } from '../api/token.js';
 import { loadConfig } from '../config/load.js';
 import { configFileFrom } from '../config/location.js';
-import { gatewayStatusSchema, type GatewayStatus } from '../shared/api.js';
+import { apiMethods, gatewayStatusSchema, type Alert, type GatewayStatus } from '../shared/api.js';
 import type { Config } from '../shared/config/schema.js';
 import { uiUsesHttps } from '../shared/config/gateway.js';
 import { UserError } from '../shared/errors.js';
@@ -67,6 +67,14 @@ function get(url: string, token: string | undefined, fingerprint: string | undef
   });
 }
 
+/** The active alerts (`/api/alerts` next to `/api/status`); an older gateway without them shows none. */
+async function fetchActiveAlerts(statusUrl: string, token: string | undefined, fingerprint: string | undefined): Promise<Alert[]> {
+  const answer = await get(statusUrl.replace(/\/api\/status$/, '/api/alerts'), token, fingerprint);
+  if (answer.status === 404) return [];
+  if (answer.status !== 200) throw new UserError(`${statusUrl.replace(/status$/, 'alerts')} answered HTTP ${answer.status}`);
+  return apiMethods.alerts.result.parse(JSON.parse(answer.body)).active;
+}
+
 async function fetchStatus(url: string, token: string | undefined, fingerprint: string | undefined): Promise<GatewayStatus> {
   let answer: { status: number; body: string };
   try {
@@ -85,7 +93,7 @@ interface LocalFacts {
   httpsFingerprint: string | undefined;
 }
 
-function describe(status: GatewayStatus, facts: LocalFacts): string {
+function describe(status: GatewayStatus, alerts: Alert[], facts: LocalFacts): string {
   const lines = [`gateway ${status.gatewayId} (version ${status.version}, up since ${status.startedAt})`];
   if (facts.setupCode) lines.push(`setup code:  ${facts.setupCode.code} (no admin account yet; valid once, until ${facts.setupCode.expiresAt})`);
   if (facts.httpsFingerprint) lines.push(`https:       SHA-256 ${facts.httpsFingerprint}`);
@@ -109,13 +117,18 @@ function describe(status: GatewayStatus, facts: LocalFacts): string {
   }
   if (identity === null) lines.push('identity: no client certificate yet');
   else lines.push(`identity: ${identity.subject}, ${identity.daysLeft} days left (${identity.validity}, ${identity.managed})`);
+  lines.push(alerts.length === 0 ? 'alerts: none active' : `alerts: ${alerts.length} active`);
+  for (const alert of alerts) {
+    lines.push(`  ${alert.severity.toUpperCase().padEnd(8)} ${alert.key} (since ${alert.raisedAt}): ${alert.message}`);
+    if (alert.hint) lines.push(`           fix: ${alert.hint}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('show the running gateway: setup code, HTTPS fingerprint, components, sensors, buffer and uplink')
+    .description('show the running gateway: setup code, HTTPS fingerprint, components, sensors, buffer, uplink and active alerts')
     .option('-c, --config <file>', 'config of the running gateway (for its UI address and data dir)', DEFAULT_CONFIG)
     .option('--json', 'print the raw status as JSON (with setupCode and httpsFingerprint)')
     .action(async (options: { config: string; json?: boolean }) => {
@@ -126,9 +139,12 @@ export function registerStatusCommand(program: Command): void {
         setupCode: existsSync(dir) ? safely(() => readSetupCode(dir, Date.now())) : undefined,
         httpsFingerprint: https ? readHttpsFingerprint(config.ui, dir) : undefined,
       };
-      const status = await fetchStatus(statusUrl(config.ui.host, config.ui.port, https), localToken(config), facts.httpsFingerprint);
-      if (options.json) printJson({ ...status, setupCode: facts.setupCode ?? null, httpsFingerprint: facts.httpsFingerprint ?? null });
-      else process.stdout.write(describe(status, facts));
+      const url = statusUrl(config.ui.host, config.ui.port, https);
+      const token = localToken(config);
+      const status = await fetchStatus(url, token, facts.httpsFingerprint);
+      const alerts = await fetchActiveAlerts(url, token, facts.httpsFingerprint);
+      if (options.json) printJson({ ...status, alerts, setupCode: facts.setupCode ?? null, httpsFingerprint: facts.httpsFingerprint ?? null });
+      else process.stdout.write(describe(status, alerts, facts));
     });
 }
 

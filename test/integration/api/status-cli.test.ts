@@ -27,7 +27,9 @@ test('the setup code is in the journal and in `fieldgate status`, and works in t
   const status = await runCli(['status', '--config', file]);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, new RegExp(`^setup code: +${code} \\(no admin account yet`, 'm'));
-  const json = JSON.parse((await runCli(['status', '--config', file, '--json'])).stdout) as { setupCode: { code: string }; httpsFingerprint: null };
+  assert.match(status.stdout, /^alerts: (none active|\d+ active)$/m);
+  const json = JSON.parse((await runCli(['status', '--config', file, '--json'])).stdout) as { setupCode: { code: string }; httpsFingerprint: null; alerts: unknown[] };
+  assert.ok(Array.isArray(json.alerts), 'the JSON has the active alerts');
   assert.equal(json.setupCode.code, code);
   assert.equal(json.httpsFingerprint, null);
 
