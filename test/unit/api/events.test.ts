@@ -26,7 +26,10 @@ test('values events are throttled per sensor: the first at once, then only the l
   hub.publish(valuesEvent('a', 3));
   assert.deepEqual(seen, ['a=1', 'b=1']);
   now = 10;
+  // The hub's throttle timer is unref'd (it must not keep a stopping gateway alive): hold the loop open meanwhile.
+  const keepAlive = setInterval(() => undefined, 1_000);
   await trailing;
+  clearInterval(keepAlive);
   assert.deepEqual(seen, ['a=1', 'b=1', 'a=3']);
   hub.close();
 });
