@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { cloudSchema } from './config/cloud.js';
 import { simSensorSchema } from './config/sim.js';
+import { UPLINK_ERROR_KINDS } from './uplink-error-kinds.js';
 
 // ---------------------------------------------------------------- roles and errors
 
@@ -149,28 +150,7 @@ export const bufferStatusSchema = z.object({
 });
 export type BufferStatus = z.infer<typeof bufferStatusSchema>;
 
-export const UPLINK_ERROR_KINDS = [
-  'unknown-ca',
-  'hostname-mismatch',
-  'server-cert-expired',
-  'server-cert-not-yet-valid',
-  'client-cert-rejected',
-  'client-cert-expired',
-  'client-cert-not-yet-valid',
-  'bad-credentials',
-  'not-authorized',
-  'publish-not-authorized',
-  'publish-rejected',
-  'packet-too-large',
-  'identity-mismatch',
-  'connection-refused',
-  'dns',
-  'timeout',
-  'connection-lost',
-  'tls',
-  'protocol',
-  'other',
-] as const;
+export { UPLINK_ERROR_KINDS };
 export const uplinkErrorKindSchema = z.enum(UPLINK_ERROR_KINDS);
 
 export const uplinkStatusSchema = z.object({

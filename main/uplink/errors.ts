@@ -1,28 +1,6 @@
-/** Why the uplink could not connect or publish; each kind has its own message and counter. */
-export const UPLINK_ERROR_KINDS = [
-  'unknown-ca',
-  'hostname-mismatch',
-  'server-cert-expired',
-  'server-cert-not-yet-valid',
-  'client-cert-rejected',
-  'client-cert-expired',
-  'client-cert-not-yet-valid',
-  'bad-credentials',
-  'not-authorized',
-  'publish-not-authorized',
-  'publish-rejected',
-  'packet-too-large',
-  'identity-mismatch',
-  'connection-refused',
-  'dns',
-  'timeout',
-  'connection-lost',
-  'tls',
-  'protocol',
-  'other',
-] as const;
+import { UPLINK_ERROR_KINDS, type UplinkErrorKind } from '../shared/uplink-error-kinds.js';
 
-export type UplinkErrorKind = (typeof UPLINK_ERROR_KINDS)[number];
+export { UPLINK_ERROR_KINDS, type UplinkErrorKind };
 
 export class UplinkError extends Error {
   constructor(
