@@ -134,9 +134,16 @@ export class OtaService implements OtaBackend {
     this.installing = installing;
     const bytesTotal = this.staged?.bytes ?? 0;
     this.progress(installing, 'verifying', 0, bytesTotal);
+    let last = { bytesDone: 0, bytesTotal };
     const onProgress = (event: ProgressEvent): void => {
       const phase = PHASES[event.phase];
-      if (phase !== undefined) this.progress(installing, phase, event.bytesHashed, event.totalBytes);
+      last = { bytesDone: event.bytesHashed, bytesTotal: event.totalBytes };
+      // `done` is announced once the service is free again, so a status fetched on it is final (canRollback).
+      if (phase !== undefined && phase !== 'done') this.progress(installing, phase, event.bytesHashed, event.totalBytes);
+    };
+    const finish = (phase: 'done' | 'failed', bytes: { bytesDone: number; bytesTotal: number }, reason?: string): void => {
+      if (this.installing === installing) this.installing = undefined;
+      this.progress(installing, phase, bytes.bytesDone, bytes.bytesTotal, reason);
     };
     void Promise.resolve()
       .then(() => this.installer({ onProgress }).install(createReadStream(path)))
@@ -144,14 +151,12 @@ export class OtaService implements OtaBackend {
         this.deps.log.info({ bundleId: input.bundleId, ...result }, 'OTA bundle installed from the control API');
         await rm(path, { force: true });
         if (this.staged?.bundleId === input.bundleId) this.staged = undefined;
+        finish('done', last);
       })
       .catch((error: unknown) => {
         const reason = error instanceof OtaError ? error.code : 'internal';
         this.deps.log.error({ bundleId: input.bundleId, reason, err: error instanceof Error ? error.message : String(error) }, 'OTA install failed');
-        this.progress(installing, 'failed', 0, 0, reason);
-      })
-      .finally(() => {
-        if (this.installing === installing) this.installing = undefined;
+        finish('failed', { bytesDone: 0, bytesTotal: 0 }, reason);
       });
     return { bundleId: input.bundleId, started: true };
   }
