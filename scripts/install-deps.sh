@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (broker, pty pairs, D-Bus + BlueZ
-# mock, browser, systemd-notify), only those missing. Uses sudo when not root. Safe to run repeatedly.
+# mock, browser, systemd-notify, SoftHSM2 with the PKCS#11 engine, pymodbus, Debian packaging
+# tools), only those missing. Uses sudo when not root. Safe to run repeatedly.
 set -euo pipefail
 
 declare -A needed=(
@@ -11,6 +12,14 @@ declare -A needed=(
   [chromium]=/usr/bin/chromium
   [openssl]=/usr/bin/openssl
   [systemd]=/usr/bin/systemd-notify
+  [softhsm2]=/usr/lib/softhsm/libsofthsm2.so
+  [opensc]=/usr/bin/pkcs11-tool
+  [libengine-pkcs11-openssl]=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so
+  [python3-pymodbus]=/usr/lib/python3/dist-packages/pymodbus
+  [mmdebstrap]=/usr/bin/mmdebstrap
+  [lintian]=/usr/bin/lintian
+  [dpkg-dev]=/usr/bin/dpkg-architecture
+  [fakeroot]=/usr/bin/fakeroot
 )
 missing=()
 for package in "${!needed[@]}"; do

