@@ -1,8 +1,5 @@
-import type { BufferConfig } from '../shared/config/buffer.js';
-import { SCAN_CHUNK, type Store, type StoredRow } from './store.js';
-
-/** Rows a commit may evict beyond its own batch, to get back under a lowered capacity. */
-const MAX_CATCH_UP_EVICTIONS = 10_000;
+import type { Store, StoredRow } from './store.js';
+import { MAX_CATCH_UP_EVICTIONS, SCAN_CHUNK, type BufferConfig } from '../shared/config/buffer.js';
 
 export interface CapacityInput<T extends { size: number }> {
   batch: readonly T[];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fitBatch } from '../../../main/buffer/capacity-policy.js';
-import { InFlight } from '../../../main/buffer/in-flight.js';
+import { Leases } from '../../../main/buffer/leases.js';
 import { MemoryStore } from '../../../main/buffer/memory-store.js';
 import type { StoredRow } from '../../../main/buffer/store.js';
 
@@ -24,7 +24,7 @@ describe('fitBatch', () => {
       limits: { maxRows: 5, maxBytes: 1_000, fullPolicy: 'drop-newest' },
       extraEvictions: 0,
       store,
-      inFlight: new InFlight(),
+      inFlight: new Leases(),
     });
     assert.deepEqual(
       outcome.accepted.map((item) => item.name),
@@ -45,7 +45,7 @@ describe('fitBatch', () => {
       limits: { maxRows: 10, maxBytes: 120, fullPolicy: 'drop-newest' },
       extraEvictions: 0,
       store: new MemoryStore(),
-      inFlight: new InFlight(),
+      inFlight: new Leases(),
     });
     assert.deepEqual(
       outcome.accepted.map((item) => item.name),
@@ -59,7 +59,7 @@ describe('fitBatch', () => {
 
   it('drop-oldest evicts the oldest rows that are not in flight, by rows and by bytes', () => {
     const store = storeWith(6);
-    const inFlight = new InFlight();
+    const inFlight = new Leases();
     inFlight.lease(store, { max: 1 });
     const byRows = fitBatch({
       batch: items(10, 10),
@@ -100,7 +100,7 @@ describe('fitBatch', () => {
       limits: { maxRows: 100, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
       extraEvictions: 3,
       store: storeWith(5),
-      inFlight: new InFlight(),
+      inFlight: new Leases(),
     });
     assert.deepEqual(
       outcome.evicted.map((r) => r.id),
@@ -110,7 +110,7 @@ describe('fitBatch', () => {
 
   it('drop-oldest refuses the oldest new readings only when every stored row is in flight', () => {
     const store = storeWith(2);
-    const inFlight = new InFlight();
+    const inFlight = new Leases();
     inFlight.lease(store, { max: 2 });
     const outcome = fitBatch({
       batch: items(10, 10, 10),

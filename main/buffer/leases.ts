@@ -1,11 +1,12 @@
-import { SCAN_CHUNK, type Store, type StoredRow } from './store.js';
+import type { Store, StoredRow } from './store.js';
 import type { LeaseOptions } from './types.js';
+import { LEASE_READ_SLACK, SCAN_CHUNK } from '../shared/config/buffer.js';
 
 /**
- * The rows in flight: leased to the uplink, or acknowledged and waiting for the next write to
- * delete them. Kept in memory only, so after a crash every unacknowledged row is sent again.
+ * The rows in flight: leased to the uplink, or acknowledged and waiting for the next group commit
+ * to delete them. Kept in memory only, so after a crash every unacknowledged row is sent again.
  */
-export class InFlight {
+export class Leases {
   /** id → wire size */
   private readonly leased = new Map<number, number>();
   private readonly acked = new Map<number, number>();
@@ -35,7 +36,7 @@ export class InFlight {
     return lowest;
   }
 
-  /** Acknowledged rows to delete in the next write, with their total size. */
+  /** Acknowledged rows to delete in the next group commit, with their total size. */
   pendingDeletes(): { ids: number[]; bytes: number } {
     let bytes = 0;
     for (const size of this.acked.values()) bytes += size;
@@ -85,7 +86,7 @@ export class InFlight {
     let bytes = 0;
     let after = this.scanFrom - 1;
     for (;;) {
-      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - taken.length + 16));
+      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - taken.length + LEASE_READ_SLACK));
       if (rows.length === 0) {
         this.scanFrom = after + 1;
         return taken;
