@@ -32,10 +32,9 @@ import {
   MAX_PRUNE_INTERVAL_MS,
   MIN_PRUNE_INTERVAL_MS,
   PRUNE_CHUNK,
-  SCAN_CHUNK,
   type BufferConfig,
 } from '../shared/config/buffer.js';
-import { fitBatch } from './capacity-policy.js';
+import { fitAppends } from './capacity-policy.js';
 import { Drops, type DropDraft } from './drops.js';
 import { ReadingDroppedError, isCorruption } from './errors.js';
 import { Leases } from './leases.js';
@@ -232,14 +231,14 @@ export class BufferEngine implements ReadingBuffer {
   private commit(discard?: Discard): number {
     this.commitTimer?.cancel();
     this.commitTimer = undefined;
-    const batch = this.pending;
+    const waiting = this.pending;
     this.pending = [];
     const store = this.store;
     if (!store) {
-      for (const item of batch) item.reject(new Error('the buffer stopped before the reading was committed'));
+      for (const item of waiting) item.reject(new Error('the buffer stopped before the reading was committed'));
       return 0;
     }
-    if (batch.length === 0 && !discard && this.leases.ackedCount === 0 && this.unwrittenSeqs.size === 0 && !this.drops.hasUnpersisted) return 0;
+    if (waiting.length === 0 && !discard && this.leases.ackedCount === 0 && this.unwrittenSeqs.size === 0 && !this.drops.hasUnpersisted) return 0;
     const now = this.deps.clock.now();
     let undeleted = discard;
     const write = (appends: PendingAppend[], extraEvictions = 0): boolean => {
@@ -250,16 +249,16 @@ export class BufferEngine implements ReadingBuffer {
       return true;
     };
     const deleted = () => (discard && !undeleted && this.store === store ? discard.rows.length : 0);
-    if (write(batch)) return deleted();
-    if (this.reclaim() && write(batch)) return deleted();
+    if (write(waiting)) return deleted();
+    if (this.reclaim() && write(waiting)) return deleted();
     if (this.health.failing === 'disk-full' && this.deps.options.fullPolicy === 'drop-oldest') {
       // Make room first (a write that only deletes), then store the appends.
       for (let attempt = 0; attempt < DISK_FULL_RETRIES && this.depth - this.leases.ackedCount > 0; attempt++) {
-        if (!write([], Math.max(64, batch.length) * 4 ** attempt)) break;
-        if (write(batch)) return deleted();
+        if (!write([], Math.max(64, waiting.length) * 4 ** attempt)) break;
+        if (write(waiting)) return deleted();
       }
     }
-    this.dropAppends(batch, now);
+    this.dropAppends(waiting, now);
     // Acks, seqs and drop records still go in a write without inserts: deleting rows is how space comes back.
     if (!write([])) this.retryLater();
     return deleted();
@@ -309,16 +308,15 @@ export class BufferEngine implements ReadingBuffer {
     const discardedIds = discarded.map((row) => row.id);
     let discardedBytes = 0;
     for (const row of discarded) discardedBytes += row.size;
-    // Rows this commit deletes anyway are not evicted a second time.
-    const spared = discard ? new Set(discardedIds) : undefined;
-    const { accepted, refused, evicted } = fitBatch({
-      batch: appends,
+    const deleting = discard ? new Set(discardedIds) : undefined;
+    const { accepted, refused, evicted } = fitAppends({
+      appends,
       rows: this.depth - ackedIds.length - discarded.length,
       bytes: this.bytes - ackedBytes - discardedBytes,
       limits: this.deps.options,
       extraEvictions,
       store,
-      inFlight: spared ? { has: (id) => this.leases.has(id) || spared.has(id) } : this.leases,
+      keep: deleting ? { has: (id) => this.leases.has(id) || deleting.has(id) } : this.leases,
     });
     const at = Math.max(now, this.lastAt);
     const inserts = accepted.map(
@@ -388,13 +386,13 @@ export class BufferEngine implements ReadingBuffer {
   }
 
   /** Storage refused the appends: they are lost, their seqs stay used and drop records explain the gap once storage works again. */
-  private dropAppends(batch: PendingAppend[], now: number): void {
-    if (batch.length === 0) return;
+  private dropAppends(appends: PendingAppend[], now: number): void {
+    if (appends.length === 0) return;
     this.drops.lostUnwritten(
-      batch.map((item) => ({ sensorId: item.sample.sensorId, seq: item.seq, reason: 'io-error' as const })),
+      appends.map((item) => ({ sensorId: item.sample.sensorId, seq: item.seq, reason: 'io-error' as const })),
       now,
     );
-    for (const item of batch) item.reject(new ReadingDroppedError(item.sample.sensorId, item.seq, 'io-error'));
+    for (const item of appends) item.reject(new ReadingDroppedError(item.sample.sensorId, item.seq, 'io-error'));
   }
 
   // ---- the uplink leases, acks and sets aside ----
@@ -516,18 +514,10 @@ export class BufferEngine implements ReadingBuffer {
 
   /** How long the oldest row not yet acknowledged has waited; null when there is none or storage cannot tell. */
   private oldestUnsentAgeMs(now: number): number | null {
-    const store = this.store;
-    if (!store) return null;
+    if (!this.store) return null;
     try {
-      // Usually the first row looked at: the lowest leased one, or the next to lease.
-      let after = this.leases.lowestUnacked() - 1;
-      for (let chunk = 1; ; chunk = Math.min(chunk * 8, SCAN_CHUNK)) {
-        const rows = store.scanUp(after, chunk);
-        const oldest = rows.find((row) => !this.leases.isAcked(row.id));
-        if (oldest) return Math.max(0, now - oldest.at);
-        if (rows.length < chunk) return null;
-        after = (rows.at(-1) as StoredRow).id;
-      }
+      const oldest = this.leases.oldestUnacked(this.store);
+      return oldest ? Math.max(0, now - oldest.at) : null;
     } catch {
       return null;
     }

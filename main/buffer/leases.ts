@@ -29,11 +29,16 @@ export class Leases {
     return this.acked.has(id);
   }
 
-  /** Every stored row below this id is acknowledged (the rest are leased or waiting at or above scanFrom). */
-  lowestUnacked(): number {
-    let lowest = this.scanFrom;
-    for (const id of this.leased.keys()) if (id < lowest) lowest = id;
-    return lowest;
+  /** The oldest stored row not acknowledged yet (leased or waiting), or undefined when there is none. */
+  oldestUnacked(store: Store): StoredRow | undefined {
+    // Usually the first row looked at: the lowest leased one, or the next to lease.
+    let after = this.lowestUnacked() - 1;
+    for (let chunk = 1; ; chunk = Math.min(chunk * 8, SCAN_CHUNK)) {
+      const rows = store.scanUp(after, chunk);
+      const oldest = rows.find((row) => !this.acked.has(row.id));
+      if (oldest || rows.length < chunk) return oldest;
+      after = (rows.at(-1) as StoredRow).id;
+    }
   }
 
   /** Acknowledged rows to delete in the next group commit, with their total size. */
@@ -79,6 +84,13 @@ export class Leases {
     this.leased.clear();
     this.acked.clear();
     this.scanFrom = 0;
+  }
+
+  /** Every stored row below this id is acknowledged (the rest are leased or waiting at or above scanFrom). */
+  private lowestUnacked(): number {
+    let lowest = this.scanFrom;
+    for (const id of this.leased.keys()) if (id < lowest) lowest = id;
+    return lowest;
   }
 
   private oldest(store: Store, options: LeaseOptions): StoredRow[] {
