@@ -240,28 +240,27 @@ export class BufferEngine implements ReadingBuffer {
     }
     if (waiting.length === 0 && !discard && this.leases.ackedCount === 0 && this.unwrittenSeqs.size === 0 && !this.drops.hasUnpersisted) return 0;
     const now = this.deps.clock.now();
-    let undeleted = discard;
+    let deleted = 0;
     const write = (appends: PendingAppend[], extraEvictions = 0): boolean => {
-      // A corrupt store replaced by a fresh one no longer holds the rows to discard.
-      if (this.store !== store) undeleted = undefined;
-      if (!this.tryWrite(appends, undeleted, now, extraEvictions)) return false;
-      undeleted = undefined;
+      // Once written, `discard` is not written again; a corrupt store replaced by a fresh one no longer holds its rows.
+      const rows = deleted === 0 && this.store === store ? discard : undefined;
+      if (!this.tryWrite(appends, rows, now, extraEvictions)) return false;
+      if (rows) deleted = rows.rows.length;
       return true;
     };
-    const deleted = () => (discard && !undeleted && this.store === store ? discard.rows.length : 0);
-    if (write(waiting)) return deleted();
-    if (this.reclaim() && write(waiting)) return deleted();
+    if (write(waiting)) return deleted;
+    if (this.reclaim() && write(waiting)) return deleted;
     if (this.health.failing === 'disk-full' && this.deps.options.fullPolicy === 'drop-oldest') {
       // Make room first (a write that only deletes), then store the appends.
       for (let attempt = 0; attempt < DISK_FULL_RETRIES && this.depth - this.leases.ackedCount > 0; attempt++) {
         if (!write([], Math.max(64, waiting.length) * 4 ** attempt)) break;
-        if (write(waiting)) return deleted();
+        if (write(waiting)) return deleted;
       }
     }
     this.dropAppends(waiting, now);
     // Acks, seqs and drop records still go in a write without inserts: deleting rows is how space comes back.
     if (!write([])) this.retryLater();
-    return deleted();
+    return deleted;
   }
 
   private retryLater(): void {
@@ -335,7 +334,7 @@ export class BufferEngine implements ReadingBuffer {
       [
         ...evicted.map((row) => ({ sensorId: row.sensorId, seq: row.seq, reason: 'capacity' as const })),
         ...refused.map((item) => ({ sensorId: item.sample.sensorId, seq: item.seq, reason: 'capacity' as const })),
-        ...discarded.map((row) => ({ sensorId: row.sensorId, seq: row.seq, reason: (discard as Discard).reason })),
+        ...(discard ? discard.rows.map((row) => ({ sensorId: row.sensorId, seq: row.seq, reason: discard.reason })) : []),
       ],
       now,
     );
