@@ -27,6 +27,7 @@ import type { ChangeSet, Store, StoredRow } from './store.js';
 import type { BufferAlert, BufferStats, DropRecord, LeasedReading, LeaseOptions, ReadingBuffer } from './types.js';
 import {
   COMMIT_RETRY_MS,
+  DISK_FULL_MIN_EVICTIONS,
   DISK_FULL_RETRIES,
   MAX_GROUP_COMMIT_ROWS,
   MAX_PRUNE_INTERVAL_MS,
@@ -253,7 +254,7 @@ export class BufferEngine implements ReadingBuffer {
     if (this.health.failing === 'disk-full' && this.deps.options.fullPolicy === 'drop-oldest') {
       // Make room first (a write that only deletes), then store the appends.
       for (let attempt = 0; attempt < DISK_FULL_RETRIES && this.depth - this.leases.ackedCount > 0; attempt++) {
-        if (!write([], Math.max(64, waiting.length) * 4 ** attempt)) break;
+        if (!write([], Math.max(DISK_FULL_MIN_EVICTIONS, waiting.length) * 4 ** attempt)) break;
         if (write(waiting)) return deleted;
       }
     }

@@ -34,8 +34,10 @@ export type BufferConfig = z.infer<typeof bufferSchema>;
 export const MAX_GROUP_COMMIT_ROWS = 10_000;
 /** After a group commit that could not write even its deletes: try again this much later. */
 export const COMMIT_RETRY_MS = 1_000;
-/** On a full disk with drop-oldest: evict more and retry this many times before the new readings are dropped. */
+/** On a full disk with drop-oldest: evict more and retry this many times before the new readings are dropped… */
 export const DISK_FULL_RETRIES = 3;
+/** …evicting at least this many rows (or as many as are waiting to be stored) the first time, four times as many each next time. */
+export const DISK_FULL_MIN_EVICTIONS = 64;
 
 // Scans of the store (main/buffer/engine.ts, leases.ts, capacity-policy.ts)
 /** Rows read per scan when walking the store (leases, evictions, the oldest unsent reading). */
