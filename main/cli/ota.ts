@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { IdentityCredentials } from '../identity/credentials.js';
 import { identityStoreFromConfig } from '../identity/from-config.js';
 import { createLogger, stderrDestination } from '../log/logger.js';
-import { otaRootFor } from '../ota/paths.js';
+import { otaRootFor } from '../config/location.js';
 import { parseKeyset } from '../ota/documents.js';
 import { fetchBundle } from '../ota/fetch.js';
 import { Installer } from '../ota/installer.js';
@@ -19,6 +19,7 @@ import { OtaLayout, OtaStateStore } from '../ota/state.js';
 import { loadKeysetFile, SHIPPED_KEYS_FILE } from '../ota/trusted-keys.js';
 import type { ProgressEvent } from '../ota/verify.js';
 import { systemClock } from '../shared/clock.js';
+import { OTA_DEFAULTS } from '../shared/config/ota.js';
 import type { Config } from '../shared/config/schema.js';
 import { UserError } from '../shared/errors.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
@@ -98,7 +99,7 @@ export function registerOtaCommands(program: Command): void {
     .requiredOption('--entrypoint <path>', 'payload file that starts the version')
     .requiredOption('--key <file>', 'publisher secret key (repeat for k-of-n)', collect)
     .requiredOption('--out <file>', 'bundle to write')
-    .option('--app-id <id>', 'application id', 'fieldgate')
+    .option('--app-id <id>', 'application id', OTA_DEFAULTS.appId)
     .option('--expires-in-days <d>', 'validity of the metadata', '90')
     .option('--rotation <file>', 'key set rotation (from `ota rotate`) to carry')
     .option('--gzip', 'compress the archive')
@@ -259,11 +260,11 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
   if (!model) throw new UserError('give --model (or set ota.model in the config)');
   const keysFile = options.keys ?? ota?.trustedKeysFile ?? SHIPPED_KEYS_FILE;
   const log = createLogger({ level: config?.log.level ?? 'warn', destination: stderrDestination() });
-  const timeout = options.timeoutMs ? positiveInt(options.timeoutMs, '--timeout-ms') : (ota?.markGoodTimeoutMs ?? 120_000);
+  const timeout = options.timeoutMs ? positiveInt(options.timeoutMs, '--timeout-ms') : (ota?.markGoodTimeoutMs ?? OTA_DEFAULTS.markGoodTimeoutMs);
   return new Installer({
     root,
     shippedKeyset: stateOnly ? TRUSTS_NOTHING : guard(() => loadKeysetFile(keysFile)),
-    device: { appId: ota?.appId ?? 'fieldgate', model, arch: options.arch ?? ota?.arch ?? process.arch },
+    device: { appId: ota?.appId ?? OTA_DEFAULTS.appId, model, arch: options.arch ?? ota?.arch ?? process.arch },
     clock: systemClock,
     launcher: ota?.restartCommand ? new RestartCommandLauncher(ota.restartCommand) : new EntrypointLauncher(),
     log,
@@ -290,7 +291,7 @@ function progressPrinter(): (event: ProgressEvent) => void {
 async function openBundle(path: string, options: DeviceOptions): Promise<Readable> {
   if (/^[a-z]+:\/\//i.test(path)) {
     const config = options.config ? loadConfig(options.config) : undefined;
-    return fetchBundle(path, { credentials: tlsCredentials(options, config), maxBundleBytes: config?.ota?.maxBundleBytes ?? 1024 * 1024 * 1024 });
+    return fetchBundle(path, { credentials: tlsCredentials(options, config), maxBundleBytes: config?.ota?.maxBundleBytes ?? OTA_DEFAULTS.maxBundleBytes });
   }
   try {
     const stats = statSync(path);
