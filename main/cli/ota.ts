@@ -15,8 +15,8 @@ import { EntrypointLauncher, ENV_OTA_ROOT, ENV_OTA_VERSION, RestartCommandLaunch
 import { markGood } from '../ota/mark-good.js';
 import { scanPayload, signKeyset, signManifest, writeBundle, type SignedKeyset } from '../ota/publish.js';
 import { OtaError } from '../ota/reasons.js';
-import { OtaLayout, OtaStateStore } from '../ota/state.js';
 import { loadKeysetFile, SHIPPED_KEYS_FILE } from '../ota/trusted-keys.js';
+import { OtaVersions } from '../ota/versions.js';
 import type { ProgressEvent } from '../ota/verify.js';
 import { systemClock } from '../shared/clock.js';
 import { OTA_DEFAULTS } from '../shared/config/ota.js';
@@ -156,7 +156,7 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const outcome = await refuse('recover', () => stateInstaller(options).recover());
+      const outcome = await refuse('recover', () => stateOf(options).recover());
       printJson({ ok: true, outcome });
     });
 
@@ -166,7 +166,7 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const version = await refuse('rollback', () => stateInstaller(options).rollbackToPrevious());
+      const version = await refuse('rollback', () => stateOf(options).rollbackToPrevious());
       printJson({ ok: true, current: version });
     });
 
@@ -176,13 +176,12 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const root = resolveRoot(options);
-      const store = new OtaStateStore(new OtaLayout(root));
-      const installer = stateInstaller(options);
+      const versions = stateOf(options);
+      const store = versions.store;
       printJson({
-        root,
+        root: versions.layout.root,
         current: (await store.currentVersion()) ?? null,
-        installed: await installer.installedVersions(),
+        installed: await versions.installed(),
         floor: await store.readFloor(),
         time: await store.readEvidence(),
         pending: (await store.readJournal()) ?? null,
@@ -237,20 +236,15 @@ async function sign(options: SignOptions): Promise<void> {
   printJson({ bundle: options.out, version: envelope.signed.version, files: files.length, signedBy: envelope.signatures.map((s) => s.keyId) });
 }
 
-function resolveRoot(options: DeviceOptions): string {
-  if (options.root) return options.root;
-  if (options.config) {
-    return otaRootFor(loadConfig(options.config));
-  }
-  throw new UserError('give --config FILE or --root DIR');
+/** recover, rollback and status only touch the versions on disk: no bundle, so no model or keys. */
+function stateOf(options: DeviceOptions): OtaVersions {
+  const config = options.config && !options.root ? loadConfig(options.config) : undefined;
+  const root = options.root ?? (config ? otaRootFor(config) : undefined);
+  if (!root) throw new UserError('give --config FILE or --root DIR');
+  return new OtaVersions(root, createLogger({ level: config?.log.level ?? 'warn', destination: stderrDestination() }));
 }
 
-/** An installer for commands that only touch state on disk (recover, rollback, status): no bundle, so no model or keys needed. */
-function stateInstaller(options: DeviceOptions): Installer {
-  return buildInstaller({ ...options, model: options.model ?? 'any' }, true);
-}
-
-function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
+function buildInstaller(options: DeviceOptions): Installer {
   const config = options.config ? loadConfig(options.config) : undefined;
   if (config && !config.ota) throw new UserError(`"${options.config}" has no "ota" section`);
   const ota = config?.ota;
@@ -263,7 +257,7 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
   const timeout = options.timeoutMs ? positiveInt(options.timeoutMs, '--timeout-ms') : (ota?.markGoodTimeoutMs ?? OTA_DEFAULTS.markGoodTimeoutMs);
   return new Installer({
     root,
-    shippedKeyset: stateOnly ? TRUSTS_NOTHING : guard(() => loadKeysetFile(keysFile)),
+    shippedKeyset: guard(() => loadKeysetFile(keysFile)),
     device: { appId: ota?.appId ?? OTA_DEFAULTS.appId, model, arch: options.arch ?? ota?.arch ?? process.arch },
     clock: systemClock,
     launcher: ota?.restartCommand ? new RestartCommandLauncher(ota.restartCommand) : new EntrypointLauncher(),
@@ -273,9 +267,6 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
     ...(options.progress ? { onProgress: progressPrinter() } : {}),
   });
 }
-
-/** recover, rollback and status never verify a bundle: they get a key set that trusts nothing. */
-const TRUSTS_NOTHING = { type: 'fieldgate-ota-keyset' as const, version: 1, threshold: 1, keys: [] };
 
 function progressPrinter(): (event: ProgressEvent) => void {
   let lastPhase = '';
