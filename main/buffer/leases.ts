@@ -94,54 +94,61 @@ export class Leases {
   }
 
   private oldest(store: Store, options: LeaseOptions): StoredRow[] {
-    const taken: StoredRow[] = [];
-    let bytes = 0;
+    const lease: Lease = { rows: [], bytes: 0 };
     let after = this.scanFrom - 1;
     for (;;) {
-      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - taken.length + LEASE_READ_SLACK));
+      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - lease.rows.length + LEASE_READ_SLACK));
       if (rows.length === 0) {
         this.scanFrom = after + 1;
-        return taken;
+        return lease.rows;
       }
       for (const row of rows) {
         after = row.id;
-        if (this.has(row.id)) continue;
-        if (overBytes(options, taken.length, bytes, row.size)) {
+        const offered = this.offer(lease, row, options);
+        if (offered === 'over') {
           this.scanFrom = row.id;
-          return taken;
+          return lease.rows;
         }
-        taken.push(row);
-        bytes += row.size;
-        if (taken.length >= options.max) {
+        if (offered === 'full') {
           this.scanFrom = row.id + 1;
-          return taken;
+          return lease.rows;
         }
       }
     }
   }
 
   private newest(store: Store, options: LeaseOptions): StoredRow[] {
-    const taken: StoredRow[] = [];
-    let bytes = 0;
+    const lease: Lease = { rows: [], bytes: 0 };
     let before = Number.MAX_SAFE_INTEGER;
     scan: for (;;) {
       const rows = store.scanDown(before, SCAN_CHUNK);
       for (const row of rows) {
         before = row.id;
         if (row.id < this.scanFrom) break scan;
-        if (this.has(row.id)) continue;
-        if (overBytes(options, taken.length, bytes, row.size)) break scan;
-        taken.push(row);
-        bytes += row.size;
-        if (taken.length >= options.max) break scan;
+        const offered = this.offer(lease, row, options);
+        if (offered === 'over' || offered === 'full') break scan;
       }
       if (rows.length < SCAN_CHUNK) break;
     }
-    return taken.reverse();
+    return lease.rows.reverse();
+  }
+
+  /**
+   * Adds `row` to the lease being built unless it is in flight. `over`: it would take the lease past
+   * maxBytes and was not added (a lease always takes at least one reading, so one larger than
+   * maxBytes cannot block the queue); `full`: the lease reached max with it.
+   */
+  private offer(lease: Lease, row: StoredRow, options: LeaseOptions): 'skipped' | 'added' | 'over' | 'full' {
+    if (this.has(row.id)) return 'skipped';
+    if (options.maxBytes !== undefined && lease.rows.length > 0 && lease.bytes + row.size > options.maxBytes) return 'over';
+    lease.rows.push(row);
+    lease.bytes += row.size;
+    return lease.rows.length >= options.max ? 'full' : 'added';
   }
 }
 
-/** A lease always takes at least one reading, so one larger than maxBytes cannot block the queue. */
-function overBytes(options: LeaseOptions, count: number, bytes: number, size: number): boolean {
-  return options.maxBytes !== undefined && count > 0 && bytes + size > options.maxBytes;
+/** A lease being built. */
+interface Lease {
+  rows: StoredRow[];
+  bytes: number;
 }
