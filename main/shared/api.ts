@@ -127,7 +127,7 @@ export const componentHealthSchema = z.object({
 
 export const sensorStatusSchema = z.object({
   sensorId: z.string(),
-  source: z.string().describe('sim, serial or ble'),
+  source: z.string().describe('sim, serial, modbus-tcp or ble'),
   online: z.boolean(),
   /** Milliseconds since the epoch, or null when nothing was received yet. */
   lastSeen: z.number().nullable(),
@@ -137,6 +137,8 @@ export const sensorStatusSchema = z.object({
   rssi: z.number().nullable().optional(),
   /** Serial only: the port entry (`sensors.serial[].id`) that reads it; `removeSensor` takes it. */
   port: z.string().optional(),
+  /** Modbus TCP only: the server entry (`sensors.modbusTcp[].id`) that polls it. */
+  server: z.string().optional(),
 });
 export type SensorStatusView = z.infer<typeof sensorStatusSchema>;
 

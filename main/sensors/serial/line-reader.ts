@@ -3,7 +3,8 @@ import { configuredSensorIds } from '../../shared/config/serial.js';
 import { LineFramer } from './line-framer.js';
 import { LineInterpreter } from './line-interpreter.js';
 import type { PortLink } from './port-link.js';
-import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
+import { SampleForwarder } from '../sample-forwarder.js';
+import { linkFor, type PortWorker, type PortWorkerDeps } from './port-worker.js';
 import { RateLimiter } from './rate-limit.js';
 import { RejectLog } from './rejects.js';
 
@@ -30,8 +31,8 @@ export class LinePortReader implements PortWorker {
     this.interpreter = new LineInterpreter(config);
     this.framer = new LineFramer(config.maxLineBytes);
     this.limiter = new RateLimiter(config.maxLinesPerSecond);
-    this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
-    this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
+    this.rejects = new RejectLog({ labels: { port: config.id }, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
+    this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, labels: { port: config.id } });
     this.link = linkFor(deps, {
       opened: () => {
         // A fresh connection starts mid-line at worst: drop what was half-read before.
