@@ -240,11 +240,14 @@ export const serialEntrySchema = z.record(z.string(), z.unknown());
 export const sensorEntrySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('serial'), entry: serialEntrySchema }),
   z.strictObject({ kind: z.literal('sim'), entry: simSensorSchema }),
+  /** A `sensors.modbusTcp` server entry as in the YAML, validated by the config schema like a serial entry. */
+  z.strictObject({ kind: z.literal('modbusTcp'), entry: serialEntrySchema }),
 ]);
-/** Serial entries are named by their port path; sim entries by their sensor id. */
+/** Serial entries are named by their port path (or id); sim entries by their sensor id; Modbus TCP entries by their server id. */
 export const sensorRefSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('serial'), port: z.string().min(1) }),
   z.strictObject({ kind: z.literal('sim'), id: sensorId }),
+  z.strictObject({ kind: z.literal('modbusTcp'), server: z.string().min(1) }),
 ]);
 
 export const configWriteResultSchema = z.object({ version: z.string() });
