@@ -7,6 +7,10 @@ UNITS_JSON maps unit ids to tables, e.g. {"1": {"holding": [215], "input": [], "
 Addresses are zero-based; a read past a table's end gets exception 2 (illegal data address). Unit ids not listed
 get no answer at all. Prints "ready" on stdout once it serves. Started under `setpriv --pdeathsig KILL`, so it
 dies with the test.
+
+pymodbus does the protocol: framing (MBAP, RTU with CRC), request decoding, the datastore and exception
+responses. Only the socket and pty loops are ours, because pymodbus.server and pymodbus.client import pyserial
+(serial_asyncio), which Debian's python3-pymodbus only recommends and this machine does not have.
 """
 
 import asyncio
