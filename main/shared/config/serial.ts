@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { durationMs, filePath, identifier } from './common.js';
+import { durationMs, filePath, identifier, QUANTITY_PATTERN, QUANTITY_RULE } from './common.js';
 import { modbusRegistersSchema, type ModbusRegisterConfig } from './modbus.js';
-import { finite, flagRepeatedQuantities, QUANTITY_NAME, QUANTITY_RULE, quantityName, unit } from './values.js';
+import { finite, flagRepeatedQuantities, quantityName, unit } from './values.js';
 
 /** How one raw field becomes a measurement: `value * scale + offset`, named `quantity` (default: the field name). */
 const fieldMappingSchema = z.strictObject({
@@ -163,7 +163,7 @@ function checkFormatKeys(port: PortFields, ctx: z.RefinementCtx): void {
   flagRepeatedQuantities(fieldEntries.map(([name, mapping]) => mapping.quantity ?? name), ctx, (index) => ['fields', fieldEntries[index]?.[0] ?? index, 'quantity']);
   flagRepeatedQuantities(port.columns?.map((column) => (typeof column === 'object' ? column.quantity : undefined)) ?? [], ctx, (index) => ['columns', index, 'quantity']);
   for (const [name, mapping] of fieldEntries) {
-    if (mapping.quantity === undefined && !QUANTITY_NAME.test(name)) {
+    if (mapping.quantity === undefined && !QUANTITY_PATTERN.test(name)) {
       ctx.addIssue({ code: 'custom', path: ['fields', name, 'quantity'], input: undefined, message: `field "${name}" is not a valid quantity name: give quantity (${QUANTITY_RULE})` });
     }
   }

@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import { MAX_UNIT_LENGTH, QUANTITY_PATTERN, QUANTITY_RULE } from './common.js';
 
 /** Quantity names become metric labels and JSON keys upstream. */
-export const QUANTITY_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-export const QUANTITY_RULE = 'expected 1-64 characters of letters, digits, "_", "." or "-", starting with a letter';
-export const quantityName = z.string().regex(QUANTITY_NAME, { error: QUANTITY_RULE });
-export const unit = z.string().max(32, { error: 'expected a unit of at most 32 characters, e.g. "°C"' });
+export const quantityName = z.string().regex(QUANTITY_PATTERN, { error: QUANTITY_RULE });
+export const unit = z.string().max(MAX_UNIT_LENGTH, { error: `expected a unit of at most ${MAX_UNIT_LENGTH} characters, e.g. "°C"` });
 export const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
 
 /** Two values under one quantity name would overwrite each other in a reading. */
