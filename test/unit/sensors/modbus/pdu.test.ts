@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import fc from 'fast-check';
 import { buildReadPdu, parseReadPdu, type ReadRequest } from '../../../../main/sensors/modbus/pdu.js';
-import { fuzz } from '../../fuzz/harness.js';
 
 describe('Modbus read PDUs', () => {
   it('builds the request PDU of each read function', () => {
@@ -19,22 +17,4 @@ describe('Modbus read PDUs', () => {
     assert.deepEqual(parseReadPdu(Buffer.from([0x02, 0x02, 0xff]), request), { kind: 'incomplete' });
   });
 
-  it('fuzz: any bytes against any read request give a typed result with in-range data', () => {
-    const request = fc.record({
-      unit: fc.integer({ min: 0, max: 255 }),
-      fn: fc.constantFrom(0x01 as const, 0x02 as const, 0x03 as const, 0x04 as const),
-      address: fc.integer({ min: 0, max: 0xffff }),
-      count: fc.integer({ min: 1, max: 125 }),
-    });
-    fuzz(fc.tuple(request, fc.uint8Array({ maxLength: 260 })), ([req, bytes]) => {
-      const result = parseReadPdu(Buffer.from(bytes), req);
-      if (result.kind === 'incomplete') return;
-      assert.ok(result.length <= bytes.length);
-      if (result.kind === 'data') {
-        assert.equal(result.data.length, req.count);
-        const max = req.fn <= 0x02 ? 1 : 0xffff;
-        for (const value of result.data) assert.ok(Number.isInteger(value) && value >= 0 && value <= max);
-      }
-    });
-  });
 });
