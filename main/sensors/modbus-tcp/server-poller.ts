@@ -82,7 +82,7 @@ export class ServerPoller {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    this.pending?.settle({ kind: 'lost', detail: 'stopping' });
+    this.pending?.settle({ kind: 'lost' });
     await this.master.stop();
     const open = [this.socket, this.connecting].filter((socket): socket is Socket => socket !== undefined && !socket.destroyed);
     await Promise.all(open.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
@@ -119,7 +119,7 @@ export class ServerPoller {
       if (wasConnected) {
         this.socket = undefined;
         this.deps.metrics.connected.set({ server: config.id }, 0);
-        this.pending?.settle({ kind: 'lost', detail: 'connection closed' });
+        this.pending?.settle({ kind: 'lost' });
         this.master.markOffline();
       }
       if (this.stopped) return;
@@ -131,7 +131,7 @@ export class ServerPoller {
 
   private transact(request: ReadRequest): Promise<Transaction> {
     const socket = this.socket;
-    if (!socket) return Promise.resolve({ kind: 'lost', detail: 'not connected' });
+    if (!socket) return Promise.resolve({ kind: 'lost' });
     this.transactionId = (this.transactionId + 1) & 0xffff;
     const transactionId = this.transactionId;
     return new Promise<Transaction>((resolve) => {
@@ -157,7 +157,7 @@ export class ServerPoller {
       if (frame.kind === 'bad-header') {
         // Out of step with the server: what follows cannot be framed either; start over on a new connection.
         this.rejects.reject('bad-frame', `MBAP header: ${frame.detail}`, frame.header);
-        this.pending?.settle({ kind: 'lost', detail: 'bad MBAP header' });
+        this.pending?.settle({ kind: 'lost' });
         socket.destroy();
         return;
       }

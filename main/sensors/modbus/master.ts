@@ -23,7 +23,7 @@ export type Transaction =
   | { kind: 'bad-frame'; detail: string; frame: Buffer }
   | { kind: 'timeout' }
   /** The port or connection went away (or the master is stopping); not the device's fault. */
-  | { kind: 'lost'; detail: string };
+  | { kind: 'lost' };
 
 /** The `result` label of the requests counter: `ok` or why not. */
 export type RequestResult = 'ok' | Exclude<Transaction['kind'], 'data' | 'lost'>;

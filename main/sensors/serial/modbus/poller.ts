@@ -46,7 +46,7 @@ export class ModbusPoller implements PortWorker {
       opened: () => this.master.wake(),
       data: (chunk) => this.onData(chunk),
       lost: () => {
-        this.pending?.settle({ kind: 'lost', detail: 'port lost' });
+        this.pending?.settle({ kind: 'lost' });
         this.master.markOffline();
       },
     });
@@ -59,7 +59,7 @@ export class ModbusPoller implements PortWorker {
   }
 
   async stop(): Promise<void> {
-    this.pending?.settle({ kind: 'lost', detail: 'stopping' });
+    this.pending?.settle({ kind: 'lost' });
     await this.master.stop();
     await this.link.stop();
   }
@@ -76,7 +76,7 @@ export class ModbusPoller implements PortWorker {
           resolve(result);
         },
       };
-      this.link.write(buildReadRequest(request)).catch((error: Error) => this.pending?.settle({ kind: 'lost', detail: error.message }));
+      this.link.write(buildReadRequest(request)).catch(() => this.pending?.settle({ kind: 'lost' }));
     });
     // Silence between frames (3.5 character times) so the next request is not read as part of this one.
     await new Promise((resolve) => setTimeout(resolve, this.interFrameGapMs()));
