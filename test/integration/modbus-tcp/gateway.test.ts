@@ -18,7 +18,7 @@ import { ModbusPeer } from '../../helpers/modbus-peer.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { freePort } from '../../helpers/net.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
-import { cloudSubscriber, readingsOf, waitFor } from '../uplink/support.js';
+import { cloudSubscriber, readingsOf, waitFor } from '../uplink/fixture.js';
 
 const GATEWAY_ID = 'gw-modbus';
 

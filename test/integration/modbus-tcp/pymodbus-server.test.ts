@@ -8,7 +8,7 @@ import { systemClock } from '../../../main/shared/clock.js';
 import { modbusTcpServersSchema } from '../../../main/shared/config/modbus.js';
 import { ModbusPeer, type UnitTables } from '../../helpers/modbus-peer.js';
 import { freePort } from '../../helpers/net.js';
-import { SourceRig, waitFor } from '../serial/harness.js';
+import { SourceRig, waitFor } from '../serial/fixture.js';
 
 // Unit 1: holding 0 = 21.5 °C (s16 * 0.1), holding 1-2 = 230.5 V (float32); input 5 = 42; coils 0 and 2 on; discrete 1 on.
 const UNIT_1: UnitTables = { holding: [215, 0x4366, 0x8000], input: [0, 0, 0, 0, 0, 42], coils: [1, 0, 1], discrete: [0, 1] };

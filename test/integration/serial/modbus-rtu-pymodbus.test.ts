@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModbusPeer, type UnitTables } from '../../helpers/modbus-peer.js';
 import { SocatPair } from '../../helpers/socat.js';
-import { SerialRig, waitFor } from './harness.js';
+import { SerialRig, waitFor } from './fixture.js';
 
 const SLAVE_1: UnitTables = { holding: [0xff38, 0, 0x1234], input: [0, 0, 7], coils: [0, 1], discrete: [1, 0, 0, 1] };
 const SLAVE_3: UnitTables = { holding: [5] };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildReadAdu, takeFrame } from '../../../../main/sensors/modbus-tcp/mbap.js';
 import { parseReadPdu } from '../../../../main/sensors/modbus/pdu.js';
-import { everySplit } from '../../serial/streams.js';
+import { everySplit } from '../serial/streams.js';
 
 /** The response ADU of the Modbus TCP spec's style: transaction 0x0102, unit 17, registers 0x022B 0x0000 0x0064. */
 const response = Buffer.from('0102000000091103060' + '22b00000064', 'hex');

@@ -13,7 +13,7 @@ import { ServerPoller } from '../../../../main/sensors/modbus-tcp/server-poller.
 import { systemClock } from '../../../../main/shared/clock.js';
 import { modbusTcpServersSchema } from '../../../../main/shared/config/modbus.js';
 import type { Sample } from '../../../../main/shared/reading.js';
-import { waitFor } from '../../../integration/serial/harness.js';
+import { waitFor } from '../../../integration/serial/fixture.js';
 
 type Reply = (request: Buffer, socket: Socket) => void;
 

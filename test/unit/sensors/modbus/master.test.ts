@@ -11,7 +11,7 @@ import { RejectLog } from '../../../../main/sensors/serial/rejects.js';
 import { systemClock } from '../../../../main/shared/clock.js';
 import { modbusRegistersSchema } from '../../../../main/shared/config/modbus.js';
 import type { Sample } from '../../../../main/shared/reading.js';
-import { waitFor } from '../../../integration/serial/harness.js';
+import { waitFor } from '../../../integration/serial/fixture.js';
 
 /** A master over a scripted wire: `answer` decides each transaction; every request is recorded. */
 function rig(answer: (request: ReadRequest) => Transaction) {
