@@ -1,13 +1,12 @@
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Clock } from '../shared/clock.js';
+import { OWN_MAXIMUM_PACKET_SIZE } from '../shared/config/cloud.js';
 import { InboundPacketLimit } from './inbound-limit.js';
-import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, classifyPubackRefusal, reasonCodeOf, type ClassifyContext } from './errors.js';
 
 /** What a publish carries back to the buffer (or the alerts outbox) if it is never acknowledged. */
 export interface PublishCargo {
   readingIds?: number[];
-  readings?: number;
   /** Sensor and payload size of a readings message, to log what is set aside and find a too-large one. */
   sensorId?: string;
   bytes?: number;

@@ -5,7 +5,7 @@ import type { Alert } from '../shared/alert.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
-import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
+import { STOP_DRAIN_MS, withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { Backoff } from '../shared/backoff.js';
@@ -56,8 +56,6 @@ export interface UplinkStatus {
   readingsSent: number;
   certificate: { commonName: string | null; validTo: string | null } | null;
 }
-
-const STOP_DRAIN_MS = 2_000;
 
 /**
  * Sends buffered readings to the cloud broker over MQTT with mutual TLS, QoS 1. A reading leaves
