@@ -100,15 +100,15 @@ export class Sender {
   release(session: Session): void {
     this.stopPolling();
     this.flushAcks();
-    const unacknowledged = session.release();
     // With an announced limit every readings message fitted it: then the culprit was something else.
     if (session.disconnectReason === PACKET_TOO_LARGE && session.maximumPacketSize === undefined) {
-      const largest = unacknowledged.filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
+      const largest = [...session.pending.values()].filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
       if (largest?.readingIds && this.refusals.refused(largest.readingIds) === 'set-aside') {
         this.setAside(largest.readingIds, largest.sensorId, 'the broker closed the connection for it alone: packet too large (0x95)');
       }
     }
-    for (const entry of unacknowledged) this.returnToBuffer(entry);
+    // Everything pending comes back through onPublished, as lost: to the buffer (or the alerts outbox).
+    session.release();
     const held = this.refusals.connectionEnded();
     if (held.length > 0) this.safely('nack', () => this.deps.buffer.nack(held));
   }

@@ -20,7 +20,7 @@ export interface PendingPublish extends PublishCargo {
   topic: string;
   /** clock.now() at publish, for the PUBACK round trip. */
   publishedAt: number;
-  /** Called once: no error on a successful PUBACK, else why not (classified). Not called for what `release()` returned. */
+  /** Called once: no error on a successful PUBACK, else why not (classified; `connection-lost` from `release()`). */
   settle: (error: UplinkError | undefined, entry: PendingPublish) => void;
 }
 
@@ -31,7 +31,7 @@ export interface PublishOptions {
   timeoutMs?: number;
 }
 
-/** One MQTT connection. Everything unacknowledged on it is returned to its owner when it closes. */
+/** One MQTT connection. Everything unacknowledged on it is settled as lost when it is released. */
 export class Session {
   open = true;
   /** Publishes sent and not yet acknowledged, by an id of the session's own. */
@@ -94,14 +94,11 @@ export class Session {
     this.settledAll = undefined;
   }
 
-  /**
-   * Stops tracking everything unacknowledged and returns it, for its owner to take back; their
-   * PUBACKs, should any still come, are ignored.
-   */
-  release(): PendingPublish[] {
-    const unacknowledged = [...this.pending.values()];
-    this.pending.clear();
-    return unacknowledged;
+  /** The connection ended: settles everything still pending as lost; PUBACKs that come after are ignored. */
+  release(): void {
+    for (const [id, entry] of [...this.pending]) {
+      this.settle(id, new UplinkError('connection-lost', `the connection ended before the broker acknowledged the publish to "${entry.topic}"`));
+    }
   }
 
   private settle(id: number, error: UplinkError | undefined): void {
