@@ -93,8 +93,7 @@ export class Uplink implements Component {
     const { config, gatewayId, log, clock } = deps;
     this.broker = withoutUserinfo(config.url);
     this.topics = new Topics(config.topicPrefix, gatewayId);
-    const { initialMs, maxMs, stableMs } = config.backoff;
-    this.backoff = new Backoff({ initialMs, maxMs, stableMs, random: deps.random ?? Math.random });
+    this.backoff = new Backoff({ ...config.backoff, ...(deps.random && { random: deps.random }) });
     this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log });
     this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.pending.size ?? 0);
     const session = () => this.session;
