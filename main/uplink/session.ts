@@ -68,10 +68,12 @@ export class Session {
   publish(topic: string, payload: Buffer, cargo: PublishCargo, settle: PendingPublish['settle'], options: PublishOptions = {}): void {
     const id = ++this.lastPublishId;
     this.pending.set(id, { ...cargo, topic, publishedAt: this.deps.clock.now(), settle });
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => this.settle(id, new UplinkError('timeout', `no PUBACK for the publish to "${topic}" within ${options.timeoutMs} ms`)), options.timeoutMs);
-    const { retain = false, properties } = options;
-    this.client.publish(topic, payload, { qos: 1, retain, ...(properties && { properties }) }, (error) => {
-      clearTimeout(timer);
+    const { timeoutMs } = options;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.settle(id, new UplinkError('timeout', `no PUBACK for the publish to "${topic}" within ${timeoutMs} ms`)), timeoutMs);
+    const publishOptions: IClientPublishOptions = { qos: 1, retain: options.retain ?? false };
+    if (options.properties) publishOptions.properties = options.properties;
+    this.client.publish(topic, payload, publishOptions, (error) => {
+      if (timer) clearTimeout(timer);
       this.settle(id, error && this.classify(error, topic));
     });
   }
