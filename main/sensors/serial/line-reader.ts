@@ -1,10 +1,10 @@
 import type { LinePortConfig } from '../../shared/config/serial.js';
 import { configuredSensorIds } from '../../shared/config/serial.js';
+import { TokenBucket } from '../../shared/token-bucket.js';
 import { LineFramer } from './line-framer.js';
 import { LineInterpreter } from './line-interpreter.js';
 import type { PortLink } from './port-link.js';
 import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
-import { TokenBucket } from '../../shared/token-bucket.js';
 import { RejectLog } from './rejects.js';
 
 /** Distinct sensor ids one port may introduce from its data, so a babbling device cannot grow memory without bound. */
