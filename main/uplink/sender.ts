@@ -57,7 +57,7 @@ export class Sender {
   private acknowledgedReadings = 0;
 
   constructor(private readonly deps: SenderDeps) {
-    this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond, deps.clock.now()) : undefined;
+    this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond) : undefined;
   }
 
   /** Readings the broker acknowledged since start. */

@@ -132,7 +132,7 @@ export class SerialSetup implements SerialBackend, Component {
   private listen(previewId: string, config: LinePortConfig, run: { path: string; device: string; handle: PortHandle; durationMs: number; pausedPort?: string }): void {
     const framer = new LineFramer(config.maxLineBytes);
     const interpreter = new LineInterpreter(config);
-    const limiter = new TokenBucket(config.maxLinesPerSecond, this.deps.clock.now());
+    const limiter = new TokenBucket(config.maxLinesPerSecond);
     let lines = 0;
     let dropped = 0;
     let finished: Promise<void> | undefined;
