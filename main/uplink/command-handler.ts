@@ -1,11 +1,10 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
+import { MAX_COMMAND_BYTES } from '../shared/config/cloud.js';
 import { parseCommand, type Command } from './commands.js';
 import type { Session } from './session.js';
 import type { Topics } from './topics.js';
-
-const MAX_COMMAND_BYTES = 16 * 1024;
 
 export interface CommandHandlerDeps {
   topics: Topics;
@@ -63,8 +62,6 @@ export class CommandHandler {
     const correlationData = request.properties?.correlationData;
     const topic = responseTopic !== undefined && this.deps.topics.isOwnTopicName(responseTopic) ? responseTopic : this.deps.topics.commandResult(name);
     const properties = this.deps.protocolVersion === 5 && correlationData ? { properties: { correlationData } } : {};
-    session.client.publish(topic, Buffer.from(JSON.stringify(body)), { qos: 1, ...properties }, (error) => {
-      if (error) this.deps.log.warn({ topic, err: error }, 'uplink: could not publish a command result');
-    });
+    session.publishAsync(topic, Buffer.from(JSON.stringify(body)), properties).catch((error: unknown) => this.deps.log.warn({ topic, err: error }, 'uplink: could not publish a command result'));
   }
 }

@@ -64,6 +64,7 @@ export class CloudTester implements CloudBackend {
       return { ok: false, kind: error.kind, message: error.message, hint: UPLINK_ERROR_HINTS[error.kind] };
     };
     const builder = new ClientOptionsBuilder({ config: settings, gatewayId: this.deps.gatewayId, credentials: this.credentials(settings), log: this.deps.log });
+    const context = () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) });
     let session: Session;
     try {
       // No will: an unclean end of this test must not mark the gateway offline.
@@ -73,14 +74,14 @@ export class CloudTester implements CloudBackend {
         url: settings.url,
         options: { ...options, clientId: `${settings.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
         protocolVersion: settings.protocolVersion,
-        inFlight: 1,
+        inFlightWindow: 1,
         clock: this.deps.clock,
-        context: () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) }),
+        context,
         onMessage: () => {},
         signal: new AbortController().signal,
       });
     } catch (error) {
-      return failure(classifyConnectError(error, { url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) }));
+      return failure(classifyConnectError(error, context()));
     }
     await new Promise<void>((resolve) => session.client.end(false, {}, () => resolve()));
     const cn = builder.cert?.commonName;

@@ -1,7 +1,7 @@
 import type { LinePortConfig } from '../../shared/config/serial.js';
+import { TokenBucket } from '../../shared/token-bucket.js';
 import { LineFramer } from './line-framer.js';
 import { LineInterpreter, type LineOutcome } from './line-interpreter.js';
-import { RateLimiter } from './rate-limit.js';
 
 export type LineEvent =
   | (LineOutcome & { bytes: Buffer })
@@ -14,12 +14,12 @@ export type LineEvent =
  */
 export class LinePipeline {
   private framer: LineFramer;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: TokenBucket;
   private readonly interpreter: LineInterpreter;
 
   constructor(private readonly config: LinePortConfig) {
     this.framer = new LineFramer(config.maxLineBytes);
-    this.limiter = new RateLimiter(config.maxLinesPerSecond);
+    this.limiter = new TokenBucket(config.maxLinesPerSecond);
     this.interpreter = new LineInterpreter(config);
   }
 
