@@ -7,7 +7,7 @@ import type { SensorActivity } from '../activity.js';
 import { ModbusMaster, type Transaction } from '../modbus/master.js';
 import { parseReadPdu, type ReadRequest } from '../modbus/pdu.js';
 import { SampleForwarder } from '../sample-forwarder.js';
-import { Backoff } from '../serial/backoff.js';
+import { Backoff } from '../../shared/backoff.js';
 import { RejectLog } from '../serial/rejects.js';
 import { buildReadAdu, takeFrame } from './mbap.js';
 import type { ModbusTcpMetrics } from './metrics.js';
@@ -54,7 +54,8 @@ export class ServerPoller {
     const { config } = deps;
     const labels = { server: config.id };
     this.rejects = new RejectLog({ labels, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
-    this.backoff = new Backoff({ baseMs: RECONNECT_BASE_MS, capMs: RECONNECT_CAP_MS, ...(deps.random && { random: deps.random }) });
+    // stableMs 0: a server that answered once has proved the connection, so the next loss starts over.
+    this.backoff = new Backoff({ initialMs: RECONNECT_BASE_MS, maxMs: RECONNECT_CAP_MS, stableMs: 0, ...(deps.random && { random: deps.random }) });
     this.master = new ModbusMaster({
       devices: config.units.map((unit) => ({ unit: unit.unitId, sensorId: unit.sensorId, registers: unit.registers })),
       labels,
@@ -123,7 +124,7 @@ export class ServerPoller {
         this.master.markOffline();
       }
       if (this.stopped) return;
-      const delayMs = this.backoff.nextDelayMs();
+      const delayMs = this.backoff.nextDelay(this.deps.clock.now());
       this.deps.log.warn({ ...this.where, err: failure?.message, retryInMs: delayMs }, wasConnected ? 'Modbus TCP connection lost' : 'Modbus TCP connection failed');
       this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
     });
@@ -167,7 +168,7 @@ export class ServerPoller {
         this.deps.log.debug({ ...this.where, transactionId: frame.transactionId }, 'Modbus TCP response to a request no longer waited for; dropped');
         continue;
       }
-      this.backoff.reset();
+      this.backoff.connected(this.deps.clock.now());
       pending.settle(this.answer(pending.request, frame.unit, frame.pdu));
     }
   }
