@@ -204,7 +204,9 @@ export function registerBleCommands(program: Command): void {
       const duration = seconds(options.seconds);
       const { withPairingScan } = await import('../sensors/ble/pairing-scan.js');
       const nearby = await withPairingScan(scanOptions(bleContext(options.config), duration), async (pairing) => {
-        await sleep(duration * 1000 - 100);
+        // The session opened before discovery started (so cached devices are captured): end just before it does.
+        const expiresAt = Date.parse(pairing.session().expiresAt ?? '');
+        await sleep(Math.max(0, expiresAt - Date.now() - 100));
         return pairing.nearby();
       });
       printJson(nearby);
