@@ -82,7 +82,7 @@ export function decodeMiBeacon(data: Uint8Array, keying: MiBeaconKeying = {}): D
   if (control & FLAG_CAPABILITY) {
     requireLength(data, offset + 1, 'MiBeacon capability');
     const capability = data[offset] as number;
-    offset += capability & CAPABILITY_IO ? 3 : 1;
+    offset += capability & CAPABILITY_IO ? 2 : 1;
     requireLength(data, offset, 'MiBeacon I/O capability');
   }
   const result: DecodedAdvertisement = { format: 'mibeacon', encrypted: false, values: {} };

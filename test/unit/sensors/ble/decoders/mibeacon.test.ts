@@ -55,6 +55,11 @@ describe('MiBeacon plain vectors', () => {
     assert.equal(decoded.payloadMac, 'A4:C1:38:2F:87:6B');
   });
 
+  it('skips the I/O capability byte that capability bit 5 announces (as xiaomi-ble and ble_monitor read it)', () => {
+    // The HHCCJCY01 frame with capability 0x2d (bit 5 set) and one I/O byte inserted after it.
+    assert.deepEqual(decodeMiBeacon(bytes('712098001 2f34f6b8d7cc42d00041002c400'.replace(' ', ''))).values, { temperature: { value: 19.6, unit: '°C' } });
+  });
+
   it('skips unknown objects by their length and refuses a known object of the wrong size', () => {
     assert.deepEqual(decodeMiBeacon(bytes('4040df0201ffff02aaaa0a100155')).values, { battery: { value: 85, unit: '%' } });
     assertFails(() => decodeMiBeacon(bytes('4040df02010410010a')), 'malformed');
