@@ -15,7 +15,7 @@ import { BluezMock, PrivateBus } from '../../helpers/dbus.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { MIBEACON_VECTOR } from '../../fixtures/ble/mibeacon-seal.js';
-import { GATEWAY_ID, waitFor, workspace, type Workspace } from '../identity/fixtures.js';
+import { GATEWAY_ID, waitFor, workspace, type Workspace } from '../identity/fixture.js';
 
 const uuid = (short: string) => `0000${short}-0000-1000-8000-00805f9b34fb`;
 
