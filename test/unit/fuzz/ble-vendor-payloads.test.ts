@@ -9,30 +9,12 @@ import { macToBytes } from '../../../main/sensors/ble/decoders/bytes.js';
 import { decodePayloads, type AdvertisementPayloads, type DecodeKeying } from '../../../main/sensors/ble/decoders/index.js';
 import { DecodeError } from '../../../main/sensors/ble/decoders/types.js';
 import { MIBEACON_VECTOR, sealMiBeacon } from '../../fixtures/ble/mibeacon-seal.js';
+import { decodeChecked } from './ble-decode-check.js';
 import { fuzz, mutatedBytes } from './harness.js';
 
-/** README, "BLE sensors": what `ble decode` and the scanner report for a payload they refuse. */
-const DOCUMENTED_REASONS = new Set(['unknown-format', 'truncated', 'mic-failure', 'key-required', 'malformed']);
 const MAC = macToBytes(MIBEACON_VECTOR.mac);
 const KEY = Buffer.from(MIBEACON_VECTOR.bindKey, 'hex');
 const uuid = (short: string) => `0000${short}-0000-1000-8000-00805f9b34fb`;
-
-function decodeChecked(payloads: AdvertisementPayloads, keying: DecodeKeying = {}): boolean {
-  try {
-    const decoded = decodePayloads(payloads, keying);
-    for (const [name, measurement] of Object.entries(decoded.values)) {
-      assert.ok(Number.isFinite(measurement.value), `${name} is finite`);
-      assert.equal(typeof measurement.unit, 'string');
-    }
-    if (decoded.counter !== undefined) assert.ok(Number.isInteger(decoded.counter) && decoded.counter >= 0 && decoded.counter <= 0xffffffff);
-    return true;
-  } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
-    assert.ok(DOCUMENTED_REASONS.has(error.reason), `undocumented reason ${error.reason}`);
-    assert.ok(error.message.length > 0);
-    return false;
-  }
-}
 
 const service = (short: string, data: Uint8Array, name?: string): AdvertisementPayloads => ({
   serviceData: new Map([[uuid(short), data]]),
