@@ -46,7 +46,7 @@ export function parseAdvertArguments(argumentList: readonly string[], localName?
       throw new UserError((error as Error).message);
     }
   }
-  return { serviceData, manufacturerData, ...(localName !== undefined ? { name: localName } : {}) };
+  return { serviceData, manufacturerData, ...(localName !== undefined ? { localName } : {}) };
 }
 
 /** The key under which the format's repeat id is shown. */

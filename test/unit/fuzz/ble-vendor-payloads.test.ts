@@ -16,15 +16,11 @@ const MAC = macToBytes(MIBEACON_VECTOR.mac);
 const KEY = Buffer.from(MIBEACON_VECTOR.bindKey, 'hex');
 const uuid = (short: string) => `0000${short}-0000-1000-8000-00805f9b34fb`;
 
-const service = (short: string, data: Uint8Array, name?: string): AdvertisementPayloads => ({
-  serviceData: new Map([[uuid(short), data]]),
-  manufacturerData: new Map(),
-  ...(name !== undefined ? { name } : {}),
-});
-const manufacturer = (company: number, data: Uint8Array, name?: string): AdvertisementPayloads => ({
+const service = (short: string, data: Uint8Array): AdvertisementPayloads => ({ serviceData: new Map([[uuid(short), data]]), manufacturerData: new Map() });
+const manufacturer = (company: number, data: Uint8Array, localName?: string): AdvertisementPayloads => ({
   serviceData: new Map(),
   manufacturerData: new Map([[company, data]]),
-  ...(name !== undefined ? { name } : {}),
+  ...(localName !== undefined ? { localName } : {}),
 });
 const exactly = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
 const u16le = (value: number) => [value & 0xff, value >> 8];

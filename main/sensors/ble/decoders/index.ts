@@ -18,8 +18,8 @@ export interface AdvertisementPayloads {
   serviceData: ReadonlyMap<string, Uint8Array>;
   /** Company id → manufacturer data. */
   manufacturerData: ReadonlyMap<number, Uint8Array>;
-  /** The device's local name; Inkbird sensors are recognised by it. */
-  name?: string;
+  /** The name the device advertises (BlueZ `Name`, not a user-set `Alias`); Inkbird sensors are recognised by it. */
+  localName?: string;
 }
 
 export interface DecodeKeying {
@@ -66,7 +66,7 @@ const DECODERS: readonly FormatDecoder[] = [
   {
     label: 'Inkbird (name sps or tps)',
     frame: (payloads) => inkbirdEntry(payloads)?.[1],
-    decode: (payloads, frame) => decodeInkbird(payloads.name as string, (inkbirdEntry(payloads) as [number, Uint8Array])[0], frame),
+    decode: (payloads, frame) => decodeInkbird(payloads.localName as string, (inkbirdEntry(payloads) as [number, Uint8Array])[0], frame),
   },
   { label: 'Eddystone (service feaa)', frame: service(EDDYSTONE_UUID), decode: (_, frame) => decodeEddystone(frame) },
   {
@@ -92,7 +92,7 @@ function goveeEntry(payloads: AdvertisementPayloads): [number, Uint8Array] | und
  * reported is the latest reading.
  */
 function inkbirdEntry(payloads: AdvertisementPayloads): [number, Uint8Array] | undefined {
-  if (payloads.name === undefined || !INKBIRD_NAMES.has(payloads.name)) return undefined;
+  if (payloads.localName === undefined || !INKBIRD_NAMES.has(payloads.localName)) return undefined;
   return [...payloads.manufacturerData].at(-1);
 }
 
