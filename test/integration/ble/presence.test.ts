@@ -15,9 +15,9 @@ import { BleSource } from '../../../main/sensors/ble/ble-source.js';
 import { IDENTICAL_FRAME_WINDOW_MS } from '../../../main/sensors/ble/freshness.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { bleSchema } from '../../../main/shared/config/ble.js';
-import { bufferSchema } from '../../../main/shared/config/buffer.js';
 import type { Reading } from '../../../main/shared/reading.js';
-import { BluezMock, PrivateBus } from '../../helpers/dbus.js';
+import type { BluezMock } from '../../helpers/dbus.js';
+import { bufferedReadings, startBleRig, waitForReadings, type BleRig } from './fixture.js';
 
 const IBEACON_MAC = 'DD:34:02:05:5C:4D';
 const THERMOMETER_MAC = 'A4:C1:38:DD:DB:F8';
@@ -28,7 +28,7 @@ describe('beacons as presence sensors', { concurrency: false }, () => {
   const root = mkdtempSync(join(tmpdir(), 'fieldgate-ble-presence-'));
   let offset = 0;
   const clock = { now: () => systemClock.now() + offset };
-  let bus: PrivateBus;
+  let rig: BleRig;
   let mock: BluezMock;
   let buffer: SqliteBuffer;
   let source: BleSource;
@@ -36,13 +36,9 @@ describe('beacons as presence sensors', { concurrency: false }, () => {
   let thermometer: string;
 
   before(async () => {
-    bus = await PrivateBus.start(root);
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-    mock = new BluezMock(bus);
-    await mock.start();
+    rig = await startBleRig(root, clock);
+    ({ mock, buffer } = rig);
     await mock.addAdapter('hci0');
-    buffer = new SqliteBuffer({ file: join(root, 'buffer.db'), options: bufferSchema.parse({}), log: silentLogger, clock, metrics: new Registry() });
-    await buffer.start(new AbortController().signal);
     const stateDir = join(root, 'ble');
     const store = new AllowlistStore({ dir: stateDir });
     store.load();
@@ -56,27 +52,12 @@ describe('beacons as presence sensors', { concurrency: false }, () => {
 
   after(async () => {
     await source?.stop();
-    await buffer?.stop();
-    await mock?.stop();
-    await bus?.stop();
+    await rig?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
-  function readings(sensorId: string): Reading[] {
-    const leased = buffer.lease({ max: 100_000 });
-    buffer.nack(leased.map((r) => r.id));
-    return leased.filter((r) => r.sensorId === sensorId).sort((a, b) => a.seq - b.seq);
-  }
-
-  async function waitForCount(sensorId: string, count: number): Promise<Reading[]> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const found = readings(sensorId);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} readings of ${sensorId} (have ${found.length})`);
-      await sleep(50);
-    }
-  }
+  const readings = (sensorId: string): Reading[] => bufferedReadings(buffer, sensorId);
+  const waitForCount = (sensorId: string, count: number): Promise<Reading[]> => waitForReadings(buffer, sensorId, count);
 
   it('a beacon reading is presence plus the RSSI it was heard with', async () => {
     await mock.advertise(beacon, -70, IBEACON);
