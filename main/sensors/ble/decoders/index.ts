@@ -33,7 +33,7 @@ interface FormatDecoder {
   /** The bytes this format is read from (to tell identical frames apart), or undefined when the payloads are not this format. */
   frame(payloads: AdvertisementPayloads): Uint8Array | undefined;
   decode(payloads: AdvertisementPayloads, frame: Uint8Array, keying: DecodeKeying): DecodedAdvertisement;
-  /** Formats that can be encrypted, for a device whose frames cannot be opened yet. */
+  /** For formats that can be encrypted: the format to show for a device whose frames cannot be opened yet (no key, wrong key). */
   keyedFormat?: BleFormat;
 }
 
@@ -65,8 +65,15 @@ const DECODERS: readonly FormatDecoder[] = [
   },
   {
     label: 'Inkbird (name sps or tps)',
-    frame: (payloads) => inkbirdEntry(payloads)?.[1],
-    decode: (payloads, frame) => decodeInkbird(payloads.localName as string, (inkbirdEntry(payloads) as [number, Uint8Array])[0], frame),
+    // The company id is the temperature, so it is part of what makes a frame new.
+    frame: (payloads) => {
+      const entry = inkbirdEntry(payloads);
+      return entry && Uint8Array.from([entry[0] & 0xff, entry[0] >> 8, ...entry[1]]);
+    },
+    decode: (payloads) => {
+      const [companyId, data] = inkbirdEntry(payloads) as [number, Uint8Array];
+      return decodeInkbird(payloads.localName as string, companyId, data);
+    },
   },
   { label: 'Eddystone (service feaa)', frame: service(EDDYSTONE_UUID), decode: (_, frame) => decodeEddystone(frame) },
   {

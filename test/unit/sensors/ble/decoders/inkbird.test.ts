@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decodePayloads, knownFrame } from '../../../../../main/sensors/ble/decoders/index.js';
 import { decodeInkbird } from '../../../../../main/sensors/ble/decoders/inkbird.js';
 import type { Values } from '../../../../../main/shared/reading.js';
 import { assertEveryTruncation, assertFails, bytes } from './checks.js';
@@ -50,5 +51,13 @@ describe('Inkbird IBS-TH1/IBS-TH2 (temperature in the company id)', () => {
 
   it('needs the advertised name: inkbird-ble test_unsupported_with_manufacturer_data (name "x") is refused', () => {
     assertFails(() => decodeInkbird('x', 2044, bytes('c71200c83d5606')), 'unknown-format');
+  });
+});
+
+describe('Inkbird through the dispatch', () => {
+  it('a new temperature (in the company id) with the same data bytes is a new frame', () => {
+    const payloads = (company: number) => ({ serviceData: new Map(), manufacturerData: new Map([[company, bytes('c71200c83d5606')]]), localName: 'sps' });
+    assert.notDeepEqual(knownFrame(payloads(2044)), knownFrame(payloads(2045)));
+    assert.deepEqual(decodePayloads(payloads(2045)).values.temperature, { value: 20.45, unit: '°C' });
   });
 });
