@@ -85,6 +85,7 @@ export class Installer {
       const target = older.at(-1);
       if (target === undefined) throw new OtaError('no-previous-version', 'there is no previous version on disk to roll back to');
       await switchSymlink(this.layout.currentLink, this.layout.linkTarget(target));
+      if (current !== undefined) await this.store.writeRollback({ from: current, to: target, reason: 'operator', at: this.deps.clock.now() });
       return target;
     } finally {
       await release();
@@ -209,7 +210,7 @@ export class Installer {
       return { version: manifest.version, label: manifest.label, previous };
     }
     this.deps.onProgress?.({ phase: 'rollback', bytesHashed: verified.totalBytes, totalBytes: verified.totalBytes, version: manifest.version });
-    await this.rollbackLocked(journal);
+    await this.rollbackLocked(journal, failure.code);
     await this.startPrevious(previous);
     const back = previous === null ? 'no version is current now' : `rolled back to version ${previous}`;
     this.deps.log.warn({ version: manifest.version, previous, reason: failure.code }, 'OTA update failed its trial; rolled back');
@@ -268,7 +269,7 @@ export class Installer {
   }
 
   /** Points `current` back at the previous version (or removes it) and discards the failed slot. */
-  private async rollbackLocked(journal: InstallJournal): Promise<void> {
+  private async rollbackLocked(journal: InstallJournal, reason: string): Promise<void> {
     if (journal.previous === null) {
       await unlink(this.layout.currentLink).catch(() => undefined);
       await fsyncDir(this.layout.root);
@@ -277,6 +278,7 @@ export class Installer {
     }
     await rm(this.layout.versionDir(journal.version), { recursive: true, force: true });
     await rm(`${this.layout.versionDir(journal.version)}.manifest.json`, { force: true });
+    await this.store.writeRollback({ from: journal.version, to: journal.previous, reason, at: this.deps.clock.now() });
     await this.store.clearJournal();
   }
 
@@ -297,7 +299,7 @@ export class Installer {
       return 'committed';
     }
     // An interrupted switch, or a trial whose supervisor died before mark-good: never trust it.
-    await this.rollbackLocked(journal);
+    await this.rollbackLocked(journal, 'recovery');
     this.deps.log.warn({ version: journal.version, previous: journal.previous }, 'OTA recovery: rolled back an unfinished install');
     return 'rolled-back';
   }

@@ -64,6 +64,7 @@ export class LinePortReader implements PortWorker {
   private onData(chunk: Buffer): void {
     try {
       for (const event of this.framer.push(chunk)) {
+        this.deps.metrics.lines.inc({ port: this.deps.config.id });
         if (event.kind === 'too-long') {
           this.rejects.reject('line-too-long', `line longer than ${this.deps.config.maxLineBytes} bytes; discarded up to its end`, event.head);
         } else {
