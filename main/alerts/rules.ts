@@ -144,9 +144,8 @@ export class AlertRules implements Component {
       }
       const baseline = this.intervals.baselineRate(id);
       const flooding = baseline !== undefined && rate > sensorFlooding.rateFactor * baseline;
-      if (flooding) this.intervals.frozen.add(id);
-      else this.intervals.frozen.delete(id);
       if (flooding) {
+        this.intervals.freeze(id, now);
         conditions.push({
           type: 'sensor-alert',
           kind: 'sensor-flooding',

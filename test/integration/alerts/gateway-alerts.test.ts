@@ -2,13 +2,11 @@
 // server): each rule's alert is raised and then cleared at a cloud subscriber and in the API;
 // alerts survive a restart, and the subscriber sees every raise and clear exactly once by seq.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
-import { apiDataDir } from '../../../main/api/control-api.js';
-import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import { validateConfig } from '../../../main/config/validate.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry } from '../../../main/metrics/registry.js';
@@ -22,22 +20,9 @@ import { parsePrometheusText } from '../../helpers/prom-text.js';
 import { SocatPair } from '../../helpers/socat.js';
 import { closePort, openDeviceEnd, send } from '../serial/harness.js';
 import { cloudSubscriber, waitFor } from '../uplink/support.js';
+import { AlertWatch, apiGet, type AlertEvent } from './alerts-rig.js';
 
 const GATEWAY_ID = 'gw-alerts';
-
-interface AlertEvent {
-  event: 'raise' | 'clear' | 'notice';
-  key: string;
-  seq: number;
-  type: string;
-  kind: string;
-  subject: string;
-  severity: string;
-  message: string;
-  hint?: string;
-  raisedAt: string;
-  clearedAt: string | null;
-}
 
 describe('alerts on a real gateway', () => {
   const pair = new SocatPair();
@@ -55,31 +40,11 @@ describe('alerts on a real gateway', () => {
     return validateConfig(structuredClone(raw));
   };
 
-  /** What the cloud got on …/alerts, deduplicated by key and seq (QoS 1 may repeat one after a lost PUBACK). */
-  function received(): AlertEvent[] {
-    const seen = new Set<string>();
-    const events: AlertEvent[] = [];
-    for (const message of subscriber.messages) {
-      if (message.topic !== `${broker.prefix}/${GATEWAY_ID}/alerts`) continue;
-      const body = JSON.parse(message.text) as AlertEvent;
-      if (body.event === undefined) continue; // drop records (readings-dropped) have no event
-      const id = `${body.key}#${body.seq}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      events.push(body);
-    }
-    return events;
-  }
-  const eventsOf = (key: string) => received().filter((e) => e.key === key);
-  /** The first `event` of `key` after seq `after` at the subscriber. */
-  const waitEvent = (key: string, event: AlertEvent['event'], after = 0) =>
-    waitFor(() => eventsOf(key).find((e) => e.event === event && e.seq > after), `${event} of ${key} after seq ${after} at the subscriber`);
+  let watch: AlertWatch;
+  const eventsOf = (key: string) => watch.eventsOf(key);
+  const waitEvent = (key: string, event: AlertEvent['event'], after = 0) => watch.waitEvent(key, event, after);
 
-  async function api(path: string): Promise<{ status: number; body: unknown }> {
-    const token = readFileSync(join(apiDataDir(dir), STATUS_TOKEN_FILE), 'utf8').trim();
-    const response = await fetch(`${(gateway.apiServer as NonNullable<Gateway['apiServer']>).url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, body: await response.json() };
-  }
+  const api = (path: string) => apiGet(gateway, dir, path);
   const activeInApi = async () => ((await api('/api/alerts')).body as { active: Alert[] }).active.map((a) => a.key).sort();
 
   async function startGateway(): Promise<void> {
@@ -93,6 +58,7 @@ describe('alerts on a real gateway', () => {
     // A persistent broker and session: what the gateway sends while the subscriber reconnects is queued for it.
     broker = await startMosquitto({ pki, persistence: true });
     subscriber = await cloudSubscriber(broker, pki, { persistentSession: true });
+    watch = new AlertWatch(subscriber.messages, `${broker.prefix}/${GATEWAY_ID}/alerts`);
     const client = await pki.issueClientCert({ cn: GATEWAY_ID });
     dir = mkdtempSync(join(tmpdir(), 'fieldgate-alerts-'));
     raw = {
@@ -226,19 +192,7 @@ describe('alerts on a real gateway', () => {
     await gateway.apply(config((c) => (c.alerts.disk.minFreeBytes = 0)));
     const cleared = await waitEvent('disk-low:disk', 'clear', raised.seq);
     assert.equal(cleared.seq, raised.seq + 1, 'the restart published nothing for it');
-    // Every key's events, reconciled by seq: 1, 2, 3… without gaps, raise and clear alternating.
-    const byKey = new Map<string, AlertEvent[]>();
-    for (const event of received()) byKey.set(event.key, [...(byKey.get(event.key) ?? []), event]);
-    for (const [key, events] of byKey) {
-      events.sort((a, b) => a.seq - b.seq);
-      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), `${key}: seqs without gaps`);
-      for (const [i, event] of events.entries()) {
-        if (event.event === 'notice') continue;
-        const previous = events.slice(0, i).filter((e) => e.event !== 'notice').at(-1);
-        assert.notEqual(previous?.event === 'raise' && previous.severity === event.severity && event.event === 'raise', true, `${key}: no second raise of one alert`);
-        if (event.event === 'clear') assert.equal(previous?.event, 'raise', `${key}: a clear follows a raise`);
-      }
-    }
+    watch.assertReconciles();
     assert.equal(gateway.alerts.pending(100).length, 0, 'the outbox is empty once everything was acknowledged');
   });
 });
