@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import type { Gateway } from '../../../main/service/gateway.js';
-import type { Received } from '../uplink/support.js';
-import { waitFor } from '../uplink/support.js';
+import type { Received } from '../uplink/fixture.js';
+import { waitFor } from '../uplink/fixture.js';
 
 export interface AlertEvent {
   event: 'raise' | 'clear' | 'notice';

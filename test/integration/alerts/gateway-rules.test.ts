@@ -24,9 +24,9 @@ import { parsePrometheusText } from '../../helpers/prom-text.js';
 import { SocatPair } from '../../helpers/socat.js';
 import { ARCH, MODEL } from '../../unit/ota/bundle-factory.js';
 import { BrowserClient } from '../api/fixture.js';
-import { CLI, OtaBox, SCRIPTS } from '../ota/ota-harness.js';
-import { closePort, openDeviceEnd, send, waitFor } from '../serial/harness.js';
-import { cloudSubscriber } from '../uplink/support.js';
+import { CLI, OtaBox, SCRIPTS } from '../ota/fixture.js';
+import { closePort, openDeviceEnd, send, waitFor } from '../serial/fixture.js';
+import { cloudSubscriber } from '../uplink/fixture.js';
 import { AlertWatch, apiGet } from './alerts-rig.js';
 
 const GATEWAY_ID = 'gw-rules';
