@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { apiDataDir } from '../../../main/config/location.js';
 import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import type { Gateway } from '../../../main/service/gateway.js';
+import type { Mosquitto } from '../../helpers/mosquitto.js';
+import type { IssuedCert, Pki } from '../../helpers/pki.js';
 import type { Received } from '../uplink/fixture.js';
 import { waitFor } from '../uplink/fixture.js';
 
@@ -77,4 +79,17 @@ export async function apiGet(gateway: Gateway, dataDir: string, path: string): P
   const token = readFileSync(join(apiDataDir(dataDir), STATUS_TOKEN_FILE), 'utf8').trim();
   const response = await fetch(`${(gateway.apiServer as NonNullable<Gateway['apiServer']>).url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: await response.json() };
+}
+
+/** The `cloud:` section of a gateway on `broker` with `client`'s certificate, reconnecting fast. */
+export function cloudSection(broker: Mosquitto, pki: Pki, client: IssuedCert): Record<string, unknown> {
+  return {
+    url: broker.url,
+    caFile: pki.ca.certPath,
+    certFile: client.certPath,
+    keyFile: client.keyPath,
+    topicPrefix: broker.prefix,
+    connectTimeoutMs: 2_000,
+    backoff: { initialMs: 50, maxMs: 200, stableMs: 1_000 },
+  };
 }

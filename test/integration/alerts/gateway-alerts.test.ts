@@ -20,7 +20,7 @@ import { parsePrometheusText } from '../../helpers/prom-text.js';
 import { SocatPair } from '../../helpers/socat.js';
 import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
 import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
-import { AlertWatch, apiGet, type AlertEvent } from './alerts-rig.js';
+import { AlertWatch, apiGet, cloudSection, type AlertEvent } from './alerts-rig.js';
 
 const GATEWAY_ID = 'gw-alerts';
 
@@ -64,15 +64,7 @@ describe('alerts on a real gateway', () => {
     raw = {
       gateway: { id: GATEWAY_ID, dataDir: dir },
       buffer: { maxRows: 60, commitWindowMs: 2 },
-      cloud: {
-        url: broker.url,
-        caFile: pki.ca.certPath,
-        certFile: client.certPath,
-        keyFile: client.keyPath,
-        topicPrefix: broker.prefix,
-        connectTimeoutMs: 2_000,
-        backoff: { initialMs: 50, maxMs: 200, stableMs: 1_000 },
-      },
+      cloud: cloudSection(broker, pki, client),
       sensors: {
         sim: [{ id: 'sim-1', rate: 40, quantities: ['temperature'] }],
         serial: [{ id: 'p1', path: pair.a, format: 'jsonl', sensorId: 'pty-1' }],

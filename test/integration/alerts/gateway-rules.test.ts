@@ -27,7 +27,7 @@ import { BrowserClient } from '../api/fixture.js';
 import { CLI, OtaBox, SCRIPTS } from '../ota/fixture.js';
 import { closePort, openDeviceEnd, send, waitFor } from '../serial/fixture.js';
 import { cloudSubscriber } from '../uplink/fixture.js';
-import { AlertWatch, apiGet } from './alerts-rig.js';
+import { AlertWatch, apiGet, cloudSection } from './alerts-rig.js';
 
 const GATEWAY_ID = 'gw-rules';
 
@@ -94,15 +94,7 @@ describe('alert rules on a real gateway', () => {
     raw = {
       gateway: { id: GATEWAY_ID, dataDir: dir },
       buffer: { commitWindowMs: 2 },
-      cloud: {
-        url: broker.url,
-        caFile: pki.ca.certPath,
-        certFile: client.certPath,
-        keyFile: client.keyPath,
-        topicPrefix: broker.prefix,
-        connectTimeoutMs: 2_000,
-        backoff: { initialMs: 50, maxMs: 200, stableMs: 1_000 },
-      },
+      cloud: cloudSection(broker, pki, client),
       sensors: {
         sim: [{ id: 'sim-f', rate: 10 }],
         serial: [{ id: 'p1', path: pair.a, format: 'jsonl', sensorId: 'pty-1', staleAfterMs: 600_000 }],
