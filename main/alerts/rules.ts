@@ -313,10 +313,9 @@ export class AlertRules implements Component {
     }
     this.deps.alerts.reconcile(['trial-pending', 'rolled-back'], conditions);
   }
-
 }
 
-/** The last rollback: a warning when a trial failed or an install was interrupted, a notice-like info when an operator chose it. */
+/** The last rollback: a warning when a trial failed or an install was interrupted, info when an operator chose it. */
 function rolledBack(marker: RollbackMarker, stateDir: string): AlertCondition {
   const to = marker.to === null ? 'no version is current now' : `version ${marker.to} runs again`;
   const at = new Date(marker.at).toISOString();

@@ -94,10 +94,10 @@ function AlertsCard({ alerts }: { alerts: GatewayStatus['alerts'] }) {
         <ul class="alert-list">
           {sorted.map((alert) => (
             <li key={alert.key} class={alert.severity} data-alert={alert.key}>
-              <p class="alert-head">
+              <p>
                 <span class={`severity ${alert.severity}`}>{SEVERITY_WORD[alert.severity]}</span> <strong>{alert.message}</strong>
               </p>
-              {alert.hint && <p class="alert-fix">Fix: {alert.hint}</p>}
+              {alert.hint && <p>Fix: {alert.hint}</p>}
               <p class="muted alert-meta">
                 <code>{alert.kind}</code> · {alert.subject} · since {relativeTime(alert.raisedAt, now.value)}
               </p>
