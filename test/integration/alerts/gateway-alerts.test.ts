@@ -11,7 +11,7 @@ import { validateConfig } from '../../../main/config/validate.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry } from '../../../main/metrics/registry.js';
 import { buildGateway, type Gateway } from '../../../main/service/gateway.js';
-import type { Alert } from '../../../main/shared/api.js';
+import type { Alert, GatewayStatus } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import type { Config } from '../../../main/shared/config/schema.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
@@ -46,6 +46,7 @@ describe('alerts on a real gateway', () => {
 
   const api = (path: string) => apiGet(gateway, dir, path);
   const activeInApi = async () => ((await api('/api/alerts')).body as { active: Alert[] }).active.map((a) => a.key).sort();
+  const activeInStatus = async () => ((await api('/api/status')).body as GatewayStatus).alerts.active.map((a) => a.key);
 
   async function startGateway(): Promise<void> {
     gateway = buildGateway({ config: config(), log: silentLogger, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: false }) });
@@ -113,6 +114,7 @@ describe('alerts on a real gateway', () => {
     assert.equal(raised.subject, 'pty-1');
     assert.equal(raised.clearedAt, null);
     assert.ok((await activeInApi()).includes('sensor-silent:pty-1'));
+    assert.ok((await activeInStatus()).includes('sensor-silent:pty-1'));
     const status = (await api('/api/status')).status;
     assert.equal(status, 200);
     await send(device as SerialPort, '{"temperature":21}\n');
@@ -121,6 +123,7 @@ describe('alerts on a real gateway', () => {
     assert.equal(cleared.raisedAt, raised.raisedAt);
     assert.ok(cleared.clearedAt);
     assert.ok(!(await activeInApi()).includes('sensor-silent:pty-1'));
+    assert.ok(!(await activeInStatus()).includes('sensor-silent:pty-1'));
     const recent = ((await api('/api/alerts')).body as { recent: Alert[] }).recent;
     assert.ok(recent.some((a) => a.key === 'sensor-silent:pty-1' && a.clearedAt !== null));
   });
@@ -149,13 +152,16 @@ describe('alerts on a real gateway', () => {
       return (body?.alerts?.critical ?? 0) >= 1 ? body : undefined;
     }, 'a status with the critical count');
     assert.equal(status.alerts?.critical, active.filter((a) => a.severity === 'critical').length);
+    assert.ok((await activeInStatus()).includes('disk-low:disk'));
     await gateway.apply(config((c) => (c.alerts.disk.minFreeBytes = 0)));
     await waitEvent('disk-low:disk', 'clear', raised.seq);
+    assert.ok(!(await activeInStatus()).includes('disk-low:disk'));
   });
 
   it('with the broker away: cloud-failing and buffer-filling are raised offline, reach the cloud on reconnect, and clear once it drains', async () => {
     await broker.stop();
     await waitFor(() => gateway.alerts.active().find((a) => a.key === 'cloud-failing:connection-refused'), 'cloud-failing raised locally');
+    assert.ok((await activeInStatus()).includes('cloud-failing:connection-refused'));
     await waitFor(() => gateway.alerts.active().find((a) => a.key === 'buffer-filling:buffer'), 'buffer-filling raised locally');
     await broker.start();
     const failing = await waitEvent('cloud-failing:connection-refused', 'raise');
@@ -165,6 +171,7 @@ describe('alerts on a real gateway', () => {
     await waitEvent('cloud-failing:connection-refused', 'clear', failing.seq);
     const filling = await waitEvent('buffer-filling:buffer', 'raise');
     await waitEvent('buffer-filling:buffer', 'clear', filling.seq);
+    assert.ok(!(await activeInStatus()).includes('cloud-failing:connection-refused'));
   });
 
   it('a restart keeps active alerts, and no raise or clear reaches the cloud twice or goes missing', async () => {

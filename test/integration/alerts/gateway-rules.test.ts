@@ -1,8 +1,9 @@
 // The rules that need a real gateway to mean anything, each alert seen raised and then cleared at a
 // cloud subscriber (Mosquitto with mutual TLS) and in /api/status: a clock behind the client
 // certificate, failed local sign-ins over HTTP, a sim sensor flooding by rate, a pty sensor whose
-// lines are mostly garbage, and OTA installs through the gateway's own OTA service (a trial, its
-// rollback kept across a restart, an operator's rollback, each ended by a good install). Then the
+// lines are mostly garbage, OTA installs through the gateway's own OTA service (a trial, its
+// rollback kept across a restart, an operator's rollback, each ended by a good install) and a
+// broker away long enough for the oldest unsent reading to go stale. Then the
 // health endpoints off loopback: HTTPS and the bearer token.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -222,6 +223,22 @@ describe('alert rules on a real gateway', () => {
     await install(4, SCRIPTS.good);
     await watch.waitEvent('rolled-back:ota', 'clear', raised.seq);
     assert.ok(!(await activeInStatus()).includes('rolled-back:ota'));
+  });
+
+  it('buffer-stale while the oldest unsent reading waits longer than oldestUnsentMs (broker away); clears once it is delivered', async () => {
+    (raw.alerts as Record<string, unknown>).buffer = { oldestUnsentMs: 2_000 };
+    await gateway.apply(config());
+    await broker.stop();
+    await waitFor('buffer-stale raised locally', () => gateway.alerts.isActive('buffer-stale:buffer'));
+    assert.ok((await activeInStatus()).includes('buffer-stale:buffer'));
+    await broker.start();
+    const raised = await watch.waitEvent('buffer-stale:buffer', 'raise');
+    assert.equal(raised.type, 'storage-alert');
+    assert.match(raised.message, /the oldest unsent reading waits for/);
+    await watch.waitEvent('buffer-stale:buffer', 'clear', raised.seq);
+    assert.ok(!(await activeInStatus()).includes('buffer-stale:buffer'));
+    delete (raw.alerts as Record<string, unknown>).buffer;
+    await gateway.apply(config());
   });
 
   // Last: the simulator catches up on the time the clock jumped (a burst).
