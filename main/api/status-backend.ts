@@ -24,6 +24,8 @@ export interface StatusBackendDeps {
   buffer: (now: number) => BufferStats;
   /** Undefined when no cloud is configured. */
   uplink: () => UplinkStatus | undefined;
+  /** Active alerts and their counts by severity. */
+  alerts: () => GatewayStatus['alerts'];
   /** The client certificate, or undefined when there is none yet. */
   certificate: () => { info: CertificateInfo; managed: 'on-box' | 'external'; rotationDueAt?: number } | undefined;
   now: () => number;
@@ -55,6 +57,7 @@ export function createStatusBackend(deps: StatusBackendDeps): StatusBackend {
               ...(certificate.rotationDueAt === undefined ? {} : { rotationDueAt: new Date(certificate.rotationDueAt).toISOString() }),
             }
           : null,
+        alerts: deps.alerts(),
       };
     },
   };

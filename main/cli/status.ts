@@ -11,7 +11,7 @@ import { readSetupCode, type IssuedSetupCode } from '../api/setup-code.js';
 import { readTokenFile } from '../api/token.js';
 import { loadConfig } from '../config/load.js';
 import { configFileFrom } from '../config/location.js';
-import { apiMethods, gatewayStatusSchema, type Alert, type GatewayStatus } from '../shared/api.js';
+import { gatewayStatusSchema, type Alert, type GatewayStatus } from '../shared/api.js';
 import type { Config } from '../shared/config/schema.js';
 import { uiUsesHttps } from '../shared/config/gateway.js';
 import { UserError } from '../shared/errors.js';
@@ -65,14 +65,6 @@ function get(url: string, token: string | undefined, fingerprint: string | undef
     request.on('error', reject);
     request.end();
   });
-}
-
-/** The active alerts (`/api/alerts` next to `/api/status`); an older gateway without them shows none. */
-async function fetchActiveAlerts(statusUrl: string, token: string | undefined, fingerprint: string | undefined): Promise<Alert[]> {
-  const answer = await get(statusUrl.replace(/\/api\/status$/, '/api/alerts'), token, fingerprint);
-  if (answer.status === 404) return [];
-  if (answer.status !== 200) throw new UserError(`${statusUrl.replace(/status$/, 'alerts')} answered HTTP ${answer.status}`);
-  return apiMethods.alerts.result.parse(JSON.parse(answer.body)).active;
 }
 
 async function fetchStatus(url: string, token: string | undefined, fingerprint: string | undefined): Promise<GatewayStatus> {
@@ -142,7 +134,7 @@ export function registerStatusCommand(program: Command): void {
       const url = statusUrl(config.ui.host, config.ui.port, https);
       const token = localToken(config);
       const status = await fetchStatus(url, token, facts.httpsFingerprint);
-      const alerts = await fetchActiveAlerts(url, token, facts.httpsFingerprint);
+      const alerts = status.alerts.active;
       if (options.json) printJson({ ...status, alerts, setupCode: facts.setupCode ?? null, httpsFingerprint: facts.httpsFingerprint ?? null });
       else process.stdout.write(describe(status, alerts, facts));
     });

@@ -180,6 +180,30 @@ export const identitySummarySchema = z.object({
   rotationDueAt: isoTime.optional(),
 });
 
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const alertSchema = z.object({
+  /** Stable per condition, `<kind>:<subject>` (`sensor-silent:t1`, `disk-low:disk`): a raise with the same key updates it. */
+  key: z.string(),
+  kind: z.string(),
+  /** What it is about: a sensor id, `buffer`, `uplink`, `identity`, `ota`, … */
+  subject: z.string(),
+  severity: z.enum(ALERT_SEVERITIES),
+  message: z.string(),
+  hint: z.string().optional(),
+  raisedAt: isoTime,
+  /** Null while active. */
+  clearedAt: isoTime.nullable(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+const count = z.number().int().min(0);
+export const activeAlertsSchema = z.object({
+  /** Active alerts in the order they were raised. */
+  active: z.array(alertSchema),
+  /** Active alerts by severity (as in the retained status message upstream). */
+  counts: z.object({ info: count, warning: count, critical: count }),
+});
+
 export const gatewayStatusSchema = z.object({
   gatewayId: z.string(),
   version: z.string(),
@@ -191,6 +215,7 @@ export const gatewayStatusSchema = z.object({
   uplink: uplinkStatusSchema.nullable(),
   /** Null when the gateway has no client certificate yet. */
   identity: identitySummarySchema.nullable(),
+  alerts: activeAlertsSchema,
 });
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;
 
@@ -205,22 +230,6 @@ export const historyPointSchema = z.object({
   /** Buffer depth at the end of this step (gateway-wide). */
   bufferDepth: z.number().int(),
 });
-
-export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const alertSchema = z.object({
-  /** Stable per condition (`buffer:capacity`, `sensor:t1:offline`): a raise with the same key updates it. */
-  key: z.string(),
-  kind: z.string(),
-  /** What it is about: a sensor id, `buffer`, `uplink`, `identity`, `ota`, … */
-  subject: z.string(),
-  severity: z.enum(ALERT_SEVERITIES),
-  message: z.string(),
-  hint: z.string().optional(),
-  raisedAt: isoTime,
-  /** Null while active. */
-  clearedAt: isoTime.nullable(),
-});
-export type Alert = z.infer<typeof alertSchema>;
 
 export const serialPortInfoSchema = z.object({
   path: z.string(),

@@ -56,7 +56,10 @@ export class LinePortReader implements PortWorker {
   private onData(chunk: Buffer): void {
     try {
       const now = this.deps.clock.now();
-      for (const event of this.pipeline.push(chunk, now)) this.onLine(event, now);
+      for (const event of this.pipeline.push(chunk, now)) {
+        this.deps.metrics.lines.inc({ port: this.deps.config.id });
+        this.onLine(event, now);
+      }
     } catch (error) {
       this.rejects.reject('internal', (error as Error).message);
     }
