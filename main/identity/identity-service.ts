@@ -105,6 +105,7 @@ const IMPORT_HINTS: Record<IdentityProblem, string> = {
   expired: 'have a new certificate issued',
   'wrong-subject': 'the certificate CN must be gateway.id: sign the CSR from this gateway as it is',
   malformed: 'upload the PEM certificate (-----BEGIN CERTIFICATE-----), leaf first',
+  'hardware-key-unavailable': 'the token holding the device key cannot be used: see the message, fix it, then try again',
 };
 
 /**
