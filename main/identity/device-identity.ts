@@ -45,7 +45,12 @@ export function usesOnBoxIdentity(config: Config, store: IdentityStore): boolean
 export function createDeviceIdentity(deps: DeviceIdentityDeps): DeviceIdentity {
   const log = namespaced(deps.log, 'identity');
   const store = identityStoreFromConfig(deps.config);
-  const credentials = new IdentityCredentials({ store, clock: deps.clock });
+  const credentials = new IdentityCredentials({
+    store,
+    clock: deps.clock,
+    ...(deps.config.identity.pkcs11 && { hardwareRetryMs: deps.config.identity.pkcs11.retryIntervalMs }),
+    ...(deps.onAlert && { onAlert: deps.onAlert }),
+  });
   const monitor = new ExpiryMonitor({
     store,
     alertDaysLeft: deps.config.identity.alertDaysLeft,

@@ -10,7 +10,7 @@ import { assertPrivate } from './secure-files.js';
 export const EXPOSED_KEY_EXIT_CODE = 78;
 
 /**
- * A private key that group or others can read may already be copied: the gateway refuses to start
+ * A private key (or the token PIN file) that group or others can read may already be copied: the gateway refuses to start
  * until the operator fixes the mode, instead of connecting with it. A key not provisioned yet is
  * fine (the uplink waits for one).
  */
@@ -25,6 +25,8 @@ export function refuseExposedKeys(config: Config): void {
     : config.cloud.keyFile
       ? [[config.cloud.keyFile, 'file']]
       : [];
+  const pinFile = config.identity.keyStore === 'pkcs11' ? config.identity.pkcs11?.pinFile : undefined;
+  if (pinFile !== undefined) checks.push([pinFile, 'file']);
   for (const [path, kind] of checks) {
     if (!existsSync(path)) continue;
     try {

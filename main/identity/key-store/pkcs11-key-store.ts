@@ -87,7 +87,7 @@ export function pkcs11KeyStore(config: Pkcs11Config, gatewayId: string): KeyStor
             const find = async (type: 'private' | 'public') => {
               const index = indexes.find((candidate) => candidate.startsWith(`${type}-`) && candidate.endsWith(`-${reference.idHex}`));
               if (index === undefined) throw new IdentityError('missing', `the ${type} key ${reference.idHex} named by ${path} is not in ${tokenName(config)}: plug in the right token, or provision again`);
-              return crypto.keyStorage.getItem(index, { name: 'ECDSA', namedCurve: reference.namedCurve } as webcrypto.EcKeyImportParams, false, [type === 'private' ? 'sign' : 'verify']);
+              return crypto.keyStorage.getItem(index, { name: 'ECDSA', namedCurve: reference.namedCurve } as webcrypto.EcKeyImportParams, type === 'public', [type === 'private' ? 'sign' : 'verify']);
             };
             const keys = { privateKey: await find('private'), publicKey: await find('public') };
             return {
@@ -126,6 +126,31 @@ export function pkcs11KeyStore(config: Pkcs11Config, gatewayId: string): KeyStor
       assertEngineKeyUsable(config, certPem, key);
     },
   };
+}
+
+/**
+ * For `fieldgate config check`: logs in once and says whether the key the identity folder names
+ * (if any) is in the token, marked sensitive and not extractable.
+ */
+export function checkTokenKey(config: Pkcs11Config, referencePath: string): string {
+  let reference: KeyReference | undefined;
+  try {
+    reference = parseReference(referencePath);
+  } catch (error) {
+    if (!(error instanceof IdentityError && error.problem === 'missing')) throw error;
+  }
+  const session = openTokenSession(config);
+  try {
+    if (reference === undefined) return 'PIN accepted; no device key yet (fieldgate identity csr makes it in the token)';
+    const privateKey = objectsWithId(session, reference.idHex)
+      .map((object) => object.toType<graphene.PrivateKey>())
+      .find((object) => object.class === graphene.ObjectClass.PRIVATE_KEY);
+    if (privateKey === undefined) throw new IdentityError('missing', `${referencePath} names key ${reference.idHex}, which is not in ${tokenName(config)}: plug in the right token, or wipe and provision again`);
+    if (!privateKey.sensitive || privateKey.extractable) throw new IdentityError('permissions', `the device key ${reference.idHex} in ${tokenName(config)} can be exported: wipe and provision again`);
+    return `PIN accepted; device key ${reference.idHex} present (sensitive, not extractable)`;
+  } finally {
+    closeSession(session);
+  }
 }
 
 /** Destroys every object fieldgate made in the token (keys of any rotation, orphans of a crash); returns their labels and ids. */

@@ -106,6 +106,12 @@ export function loginError(error: unknown, config: Pkcs11Config): HardwareKeyErr
   return new HardwareKeyError(`${tokenName(config)}: login failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+/** Loads the library and finds the token without logging in: no PIN is used. Returns e.g. `token "fg" (serial 6b61…) in /usr/lib/…`. */
+export function findToken(config: Pkcs11Config): string {
+  const token = findSlot(loadModule(config), config).getToken();
+  return `${tokenName(config)} (serial ${token.serialNumber.trim()}, ${token.manufacturerID.trim()} ${token.model.trim()}) in ${config.module}`;
+}
+
 /**
  * Opens a logged-in session on the configured token. The PIN is used at most once per call, and not
  * at all when the token says one more wrong PIN could lock it. Close it with `closeSession`; the
