@@ -26,6 +26,7 @@ export interface IdentityCredentialsDeps {
 export class IdentityCredentials {
   private candidate: LoadedIdentity | undefined;
   private hardwareFailure: HardwareKeyError | undefined;
+  private tokenUsed = false;
 
   constructor(private readonly deps: IdentityCredentialsDeps) {}
 
@@ -40,10 +41,12 @@ export class IdentityCredentials {
       if (error instanceof HardwareKeyError) throw this.holdOff(error, now);
       throw error;
     }
-    if (this.hardwareFailure) {
-      this.hardwareFailure = undefined;
+    // The first success also ends an alert an earlier run left active (alerts outlive restarts).
+    if (this.hardwareFailure !== undefined || (!this.tokenUsed && this.deps.store.keyStore.summary.hardwareBacked)) {
       this.deps.onAlert?.({ kind: 'hardware-key-restored', severity: 'info', message: 'the token holding the device key works again', ts: now });
     }
+    this.hardwareFailure = undefined;
+    this.tokenUsed = true;
     return this.deps.store.credentials(identity);
   };
 

@@ -64,13 +64,13 @@ function engineError(error: unknown, config: Pkcs11Config): IdentityError {
   if (/Unable to load PKCS#11 module/i.test(message)) {
     return new HardwareKeyError(`the OpenSSL PKCS#11 engine cannot load identity.pkcs11.module "${config.module}": install the token's library or fix the path, then restart fieldgate`);
   }
-  if (/could not load the shared library|engine.*not found|invalid engine/i.test(message)) {
+  if (/object not found|private key was not found/i.test(message) || code === 'ERR_OSSL_USER_OBJECT_NOT_FOUND') {
+    return new HardwareKeyError(`the device key is not in ${tokenName(config)}, or the token is not present: plug the token in; if it was reset, provision again (fieldgate identity csr)`);
+  }
+  if (/could not load the shared library|DSO support routines|invalid engine|no such engine/i.test(message)) {
     return new HardwareKeyError(
       `the OpenSSL PKCS#11 engine is not installed (looked in ${process.env.OPENSSL_ENGINES ?? 'OpenSSL\'s default folder'}): apt install libengine-pkcs11-openssl, or set OPENSSL_ENGINES to the folder holding pkcs11.so`,
     );
-  }
-  if (/object not found|private key was not found/i.test(message) || code === 'ERR_OSSL_USER_OBJECT_NOT_FOUND') {
-    return new HardwareKeyError(`the device key is not in ${tokenName(config)}, or the token is not present: plug the token in; if it was reset, provision again (fieldgate identity csr)`);
   }
   if (/key values mismatch/i.test(message)) return new IdentityError('key-mismatch', 'the device certificate does not belong to the key in the token: import the certificate issued for this token\'s CSR');
   return new HardwareKeyError(`${tokenName(config)} could not be used for TLS: ${message.split('\n')[0] ?? message}`);
