@@ -1,9 +1,9 @@
 import type { Config } from '../shared/config/schema.js';
 import { subjectFromConfig } from './csr.js';
+import { identityDir } from '../config/location.js';
 import { fileKeyStore } from './key-store/file-key-store.js';
 import type { KeyStore } from './key-store/key-store.js';
 import { pkcs11KeyStore } from './key-store/pkcs11-key-store.js';
-import { identityDir } from './paths.js';
 import { IdentityStore } from './store.js';
 
 export function keyStoreFromConfig(config: Pick<Config, 'gateway' | 'identity'>): KeyStore {

@@ -9,8 +9,7 @@ import { CliProcess } from '../../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { createSoftHsm, type SoftHsm } from '../../helpers/softhsm.js';
-import type { Workspace } from './fixtures.js';
-import { provisionInToken, tokenWorkspace } from './pkcs11-fixtures.js';
+import { type Workspace, provisionInToken, tokenWorkspace } from './fixture.js';
 
 let pki: Pki;
 let broker: Mosquitto;

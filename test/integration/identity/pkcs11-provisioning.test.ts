@@ -8,8 +8,7 @@ import { CliProcess, runCli } from '../../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, daysFromNow, type Pki } from '../../helpers/pki.js';
 import { createSoftHsm, type SoftHsm } from '../../helpers/softhsm.js';
-import { GATEWAY_ID, opensslText, waitFor, type Workspace } from './fixtures.js';
-import { PREFIX, privateKeyIds, provisionInToken, tokenKeyId, tokenWorkspace } from './pkcs11-fixtures.js';
+import { GATEWAY_ID, opensslText, waitFor, type Workspace, PREFIX, privateKeyIds, provisionInToken, tokenKeyId, tokenWorkspace } from './fixture.js';
 
 let pki: Pki;
 let otherPki: Pki;

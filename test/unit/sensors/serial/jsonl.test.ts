@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonlParser } from '../../../main/sensors/serial/parsers/jsonl.js';
+import { jsonlParser } from '../../../../main/sensors/serial/parsers/jsonl.js';
 import { everySplit, parseStream } from './streams.js';
 
 const fixed = jsonlParser({ sensor: { kind: 'fixed', sensorId: 'bench' } });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CsvColumn } from '../../../main/shared/config/serial.js';
-import { csvParser } from '../../../main/sensors/serial/parsers/csv.js';
+import type { CsvColumn } from '../../../../main/shared/config/serial.js';
+import { csvParser } from '../../../../main/sensors/serial/parsers/csv.js';
 import { everySplit, parseStream } from './streams.js';
 
 const columns: CsvColumn[] = [

@@ -1,5 +1,5 @@
-import { LineFramer, type FramerEvent } from '../../../main/sensors/serial/line-framer.js';
-import type { LineParser, LineResult } from '../../../main/sensors/serial/parsers/line-result.js';
+import { LineFramer, type FramerEvent } from '../../../../main/sensors/serial/line-framer.js';
+import type { LineParser, LineResult } from '../../../../main/sensors/serial/parsers/line-result.js';
 
 /** Every way to cut `bytes` into two chunks (including an empty first or last chunk). */
 export function* everySplit(bytes: Buffer): Generator<Buffer[]> {

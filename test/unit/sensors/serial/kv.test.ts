@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kvParser } from '../../../main/sensors/serial/parsers/kv.js';
+import { kvParser } from '../../../../main/sensors/serial/parsers/kv.js';
 import { everySplit, parseStream } from './streams.js';
 
 const fixed = kvParser({ sensor: { kind: 'fixed', sensorId: 'k1' } });
