@@ -1,11 +1,11 @@
 import { createPublicKey, type webcrypto } from 'node:crypto';
-import * as graphene from 'graphene-pk11';
-import { Crypto, type CryptoKey as TokenCryptoKey } from 'node-webcrypto-p11';
+import type * as graphene from 'graphene-pk11';
+import type { CryptoKey as TokenCryptoKey } from 'node-webcrypto-p11';
 import type { KeyAlgorithm, Pkcs11Config } from '../../shared/config/identity.js';
 import { IdentityError } from '../errors.js';
 import { assertPrivate, destroyFile, readPrivateFile, writePrivateFile } from '../secure-files.js';
 import type { KeyStore, StoredKey } from './key-store.js';
-import { closeSession, openTokenSession, tokenName } from './pkcs11-token.js';
+import { closeSession, openTokenSession, pkcs11Bindings, tokenName } from './pkcs11-token.js';
 import { assertEngineKeyUsable, engineKey, type TokenKeyLocation } from './pkcs11-tls.js';
 
 /** Every object fieldgate makes in a token carries this label prefix; `identity wipe` destroys them all. */
@@ -54,7 +54,7 @@ export function pkcs11KeyStore(config: Pkcs11Config, gatewayId: string): KeyStor
       const label = `${TOKEN_LABEL_PREFIX}${gatewayId}`;
       const session = openTokenSession(config);
       try {
-        const crypto = new Crypto({ session });
+        const crypto = new (pkcs11Bindings().webcrypto.Crypto)({ session });
         const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve, token: true, sensitive: true, label } as webcrypto.EcKeyGenParams, false, ['sign', 'verify']);
         const publicKey = keys.publicKey as TokenCryptoKey;
         const spki = Buffer.from(await crypto.subtle.exportKey('spki', publicKey));
@@ -82,7 +82,7 @@ export function pkcs11KeyStore(config: Pkcs11Config, gatewayId: string): KeyStor
         async csrKeys() {
           const session = openTokenSession(config);
           try {
-            const crypto = new Crypto({ session });
+            const crypto = new (pkcs11Bindings().webcrypto.Crypto)({ session });
             const indexes = await crypto.keyStorage.keys();
             const find = async (type: 'private' | 'public') => {
               const index = indexes.find((candidate) => candidate.startsWith(`${type}-`) && candidate.endsWith(`-${reference.idHex}`));
@@ -144,7 +144,7 @@ export function checkTokenKey(config: Pkcs11Config, referencePath: string): stri
     if (reference === undefined) return 'PIN accepted; no device key yet (fieldgate identity csr makes it in the token)';
     const privateKey = objectsWithId(session, reference.idHex)
       .map((object) => object.toType<graphene.PrivateKey>())
-      .find((object) => object.class === graphene.ObjectClass.PRIVATE_KEY);
+      .find((object) => object.class === pkcs11Bindings().graphene.ObjectClass.PRIVATE_KEY);
     if (privateKey === undefined) throw new IdentityError('missing', `${referencePath} names key ${reference.idHex}, which is not in ${tokenName(config)}: plug in the right token, or wipe and provision again`);
     if (!privateKey.sensitive || privateKey.extractable) throw new IdentityError('permissions', `the device key ${reference.idHex} in ${tokenName(config)} can be exported: wipe and provision again`);
     return `PIN accepted; device key ${reference.idHex} present (sensitive, not extractable)`;
@@ -165,7 +165,7 @@ export function destroyTokenObjects(config: Pkcs11Config): string[] {
     }
     const destroyed: string[] = [];
     for (const object of ours) {
-      destroyed.push(`${tokenName(config)}: ${object.label} id ${object.id.toString('hex')} (${graphene.ObjectClass[object.class] ?? object.class})`);
+      destroyed.push(`${tokenName(config)}: ${object.label} id ${object.id.toString('hex')} (${pkcs11Bindings().graphene.ObjectClass[object.class] ?? object.class})`);
       object.destroy();
     }
     return destroyed;

@@ -1,5 +1,7 @@
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import * as graphene from 'graphene-pk11';
+import { createRequire } from 'node:module';
+import type * as graphene from 'graphene-pk11';
+import type * as nodeWebcryptoP11 from 'node-webcrypto-p11';
 import type { Pkcs11Config } from '../../shared/config/identity.js';
 import { HardwareKeyError } from '../errors.js';
 
@@ -9,6 +11,13 @@ import { HardwareKeyError } from '../errors.js';
  * loaded once, never finalised, and sessions log in without ever logging out.
  */
 const loadedModules = new Map<string, graphene.Module>();
+
+const require = createRequire(import.meta.url);
+
+/** The PKCS#11 bindings, loaded on first use: they take about a second, which every other command and a file key store would pay. */
+export function pkcs11Bindings(): { graphene: typeof graphene; webcrypto: typeof nodeWebcryptoP11 } {
+  return { graphene: require('graphene-pk11') as typeof graphene, webcrypto: require('node-webcrypto-p11') as typeof nodeWebcryptoP11 };
+}
 
 const CKR_CRYPTOKI_ALREADY_INITIALIZED = 0x191;
 const CKR_USER_ALREADY_LOGGED_IN = 0x100;
@@ -60,7 +69,7 @@ function loadModule(config: Pkcs11Config): graphene.Module {
   assertModuleFile(config);
   let module: graphene.Module;
   try {
-    module = graphene.Module.load(config.module, 'fieldgate');
+    module = pkcs11Bindings().graphene.Module.load(config.module, 'fieldgate');
   } catch (error) {
     throw new HardwareKeyError(`identity.pkcs11.module "${config.module}" does not load as a PKCS#11 library (${error instanceof Error ? error.message : String(error)}): name the token's .so file`);
   }
@@ -92,8 +101,9 @@ function findSlot(module: graphene.Module, config: Pkcs11Config): graphene.Slot 
 
 /** Token flags that mean one more wrong PIN could lock it: then the PIN is not tried at all. */
 function pinWarning(token: graphene.Token, config: Pkcs11Config): string | undefined {
-  if (token.flags & graphene.TokenFlag.USER_PIN_LOCKED) return `${tokenName(config)} has locked its user PIN: unlock it with the SO PIN (e.g. pkcs11-tool --init-pin --login --login-type so)`;
-  if (token.flags & graphene.TokenFlag.USER_PIN_FINAL_TRY) return `${tokenName(config)} allows one last PIN attempt: check identity.pkcs11.pinFile before anything tries it`;
+  const { TokenFlag } = pkcs11Bindings().graphene;
+  if (token.flags & TokenFlag.USER_PIN_LOCKED) return `${tokenName(config)} has locked its user PIN: unlock it with the SO PIN (e.g. pkcs11-tool --init-pin --login --login-type so)`;
+  if (token.flags & TokenFlag.USER_PIN_FINAL_TRY) return `${tokenName(config)} allows one last PIN attempt: check identity.pkcs11.pinFile before anything tries it`;
   return undefined;
 }
 
@@ -122,9 +132,10 @@ export function openTokenSession(config: Pkcs11Config): graphene.Session {
   const slot = findSlot(loadModule(config), config);
   const warning = pinWarning(slot.getToken(), config);
   if (warning) throw new HardwareKeyError(warning);
-  const session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
+  const { SessionFlag, UserType } = pkcs11Bindings().graphene;
+  const session = slot.open(SessionFlag.SERIAL_SESSION | SessionFlag.RW_SESSION);
   try {
-    session.login(pin, graphene.UserType.USER);
+    session.login(pin, UserType.USER);
   } catch (error) {
     if (pkcs11Code(error) !== CKR_USER_ALREADY_LOGGED_IN) {
       closeSession(session);
