@@ -2,7 +2,7 @@ import { createSecureContext } from 'node:tls';
 import type { Pkcs11Config } from '../../shared/config/identity.js';
 import type { TlsKey } from '../../shared/tls.js';
 import { HardwareKeyError, IdentityError } from '../errors.js';
-import { assertModuleFile, readPin, tokenName } from './pkcs11-token.js';
+import { assertModuleFile, pinLocked, pinRefused, readPin, tokenName } from './pkcs11-token.js';
 
 /**
  * The one place that knows how a token key reaches Node's TLS: OpenSSL's `pkcs11` engine (libp11),
@@ -57,10 +57,8 @@ export function engineKey(config: Pkcs11Config, location: TokenKeyLocation): Tls
 function engineError(error: unknown, config: Pkcs11Config): IdentityError {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
-  if (code === 'ERR_OSSL_PIN_INCORRECT' || /PIN incorrect/i.test(message)) {
-    return new HardwareKeyError(`${tokenName(config)} refused the PIN in identity.pkcs11.pinFile "${config.pinFile}": correct the file (a real token locks after a few wrong PINs)`);
-  }
-  if (/PIN locked/i.test(message)) return new HardwareKeyError(`${tokenName(config)} has locked its user PIN: unlock it with the SO PIN, then restart fieldgate`);
+  if (code === 'ERR_OSSL_PIN_INCORRECT' || /PIN incorrect/i.test(message)) return pinRefused(config);
+  if (/PIN locked/i.test(message)) return pinLocked(config);
   if (/Unable to load PKCS#11 module/i.test(message)) {
     return new HardwareKeyError(`the OpenSSL PKCS#11 engine cannot load identity.pkcs11.module "${config.module}": install the token's library or fix the path, then restart fieldgate`);
   }

@@ -82,7 +82,7 @@ function loadModule(config: Pkcs11Config): graphene.Module {
   return module;
 }
 
-export function slotId(slot: graphene.Slot): number {
+function slotId(slot: graphene.Slot): number {
   const handle = slot.handle;
   return handle.length >= 8 ? Number(handle.readBigUInt64LE(0)) : handle.readUInt32LE(0);
 }
@@ -107,12 +107,18 @@ function pinWarning(token: graphene.Token, config: Pkcs11Config): string | undef
   return undefined;
 }
 
-export function loginError(error: unknown, config: Pkcs11Config): HardwareKeyError {
+export function pinRefused(config: Pkcs11Config): HardwareKeyError {
+  return new HardwareKeyError(`${tokenName(config)} refused the PIN in identity.pkcs11.pinFile "${config.pinFile}": correct the file (a real token locks after a few wrong PINs)`);
+}
+
+export function pinLocked(config: Pkcs11Config): HardwareKeyError {
+  return new HardwareKeyError(`${tokenName(config)} has locked its user PIN: unlock it with the SO PIN, then restart fieldgate`);
+}
+
+function loginError(error: unknown, config: Pkcs11Config): HardwareKeyError {
   const code = pkcs11Code(error);
-  if (code === CKR_PIN_INCORRECT) {
-    return new HardwareKeyError(`${tokenName(config)} refused the PIN in identity.pkcs11.pinFile "${config.pinFile}": correct the file (a real token locks after a few wrong PINs)`);
-  }
-  if (code === CKR_PIN_LOCKED) return new HardwareKeyError(`${tokenName(config)} has locked its user PIN: unlock it with the SO PIN, then restart fieldgate`);
+  if (code === CKR_PIN_INCORRECT) return pinRefused(config);
+  if (code === CKR_PIN_LOCKED) return pinLocked(config);
   return new HardwareKeyError(`${tokenName(config)}: login failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../../main/config/validate.js';
 import type { Config, ConfigInput } from '../../../main/shared/config/schema.js';
-import { runCli } from '../../helpers/cli.js';
-import type { Mosquitto } from '../../helpers/mosquitto.js';
-import type { Pki, ValidityOptions } from '../../helpers/pki.js';
-import { SOFTHSM_MODULE, type SoftHsm } from '../../helpers/softhsm.js';
+import { connectAsync } from 'mqtt';
+import { CliProcess, runCli } from '../../helpers/cli.js';
+import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
+import { createPki, type Pki, type ValidityOptions } from '../../helpers/pki.js';
+import { createSoftHsm, SOFTHSM_MODULE, type SoftHsm } from '../../helpers/softhsm.js';
 
 export const GATEWAY_ID = 'gw-1';
 
@@ -132,4 +133,84 @@ export function privateKeyIds(objects: string): string[] {
     .split(/\n(?=\S)/)
     .filter((block) => block.startsWith('Private Key Object'))
     .map((block) => /ID:\s+([0-9a-f]+)/.exec(block)?.[1] ?? '?');
+}
+
+/** Mosquitto with the README's ACL, two CAs, a cloud-side client that records every message and answers CSRs, and per-test tokens and gateways. */
+export interface TokenRig {
+  pki: Pki;
+  otherPki: Pki;
+  broker: Mosquitto;
+  /** Every JSON message the cloud side received under the prefix. */
+  received: { topic: string; body: Record<string, unknown> }[];
+  /** How the cloud answers the next `cert/csr`. */
+  answer: (request: { requestId: string; csr: string }) => Promise<object>;
+  token(): Promise<SoftHsm>;
+  /** A workspace removed after the test. */
+  track(ws: Workspace): Workspace;
+  /** `fieldgate run` with the token's environment, stopped after the test. */
+  runGateway(ws: Workspace, hsm: SoftHsm): CliProcess;
+  /** Retained `online` statuses of GATEWAY_ID seen so far. */
+  onlineCount(): number;
+  afterEach(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startTokenRig(): Promise<TokenRig> {
+  const pki = await createPki();
+  const otherPki = await createPki();
+  const broker = await startMosquitto({ pki, prefix: PREFIX });
+  const reader = await pki.issueClientCert({ cn: broker.readerCn });
+  const cloud = await connectAsync(broker.url, { ca: pki.ca.certPem, cert: reader.certPem, key: reader.keyPem, protocolVersion: 5, reconnectPeriod: 0 });
+  await cloud.subscribeAsync(`${PREFIX}/#`, { qos: 1 });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const rig: TokenRig = {
+    pki,
+    otherPki,
+    broker,
+    received: [],
+    answer: async () => ({}),
+    async token() {
+      const hsm = await createSoftHsm({ label: 'fg-test' });
+      cleanups.push(() => hsm.cleanup());
+      return hsm;
+    },
+    track(ws) {
+      cleanups.push(() => ws.cleanup());
+      return ws;
+    },
+    runGateway(ws, hsm) {
+      const gateway = new CliProcess(['run', '--config', ws.configFile], hsm.env);
+      cleanups.push(async () => {
+        gateway.child.kill('SIGTERM');
+        await gateway.exit();
+      });
+      return gateway;
+    },
+    onlineCount: () => rig.received.filter((m) => m.topic === `${PREFIX}/${GATEWAY_ID}/status` && m.body.online === true).length,
+    async afterEach() {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+      rig.received.length = 0;
+    },
+    async cleanup() {
+      await rig.afterEach();
+      await cloud.endAsync();
+      await broker.cleanup();
+      await pki.cleanup();
+      await otherPki.cleanup();
+    },
+  };
+  cloud.on('message', (topic, payload) => {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(payload.toString()) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    rig.received.push({ topic, body });
+    if (topic.endsWith('/cert/csr')) {
+      const request = body as { requestId: string; csr: string; gatewayId: string };
+      void rig.answer(request).then((reply) => cloud.publishAsync(`${PREFIX}/${request.gatewayId}/cert/issued`, JSON.stringify(reply), { qos: 1 }));
+    }
+  });
+  return rig;
 }
