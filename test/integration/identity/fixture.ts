@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, afterEach, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -213,4 +214,18 @@ export async function startTokenRig(): Promise<TokenRig> {
     }
   });
   return rig;
+}
+
+/** One rig for the test file (started before its tests, cleaned after each and at the end); call at the top level. */
+export function useTokenRig(): () => TokenRig {
+  let rig: TokenRig | undefined;
+  before(async () => {
+    rig = await startTokenRig();
+  });
+  afterEach(() => rig?.afterEach());
+  after(() => rig?.cleanup());
+  return () => {
+    if (!rig) throw new Error('the token rig is not started yet');
+    return rig;
+  };
 }

@@ -1,20 +1,12 @@
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
-import { GATEWAY_ID, opensslText, PREFIX, privateKeyIds, provisionInToken, startTokenRig, tokenWorkspace, waitFor, type TokenRig } from './fixture.js';
+import { GATEWAY_ID, opensslText, PREFIX, privateKeyIds, provisionInToken, useTokenRig, tokenWorkspace, waitFor } from './fixture.js';
 
-let rig: TokenRig;
-
-before(async () => {
-  rig = await startTokenRig();
-});
-
-afterEach(() => rig.afterEach());
-
-after(() => rig?.cleanup());
+const tokenRig = useTokenRig();
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -36,6 +28,7 @@ function parsesAsPrivateKey(bytes: Buffer): boolean {
 }
 
 test('provisioning with the key in the token: CSR signed inside it, certificate imported, mutual TLS to Mosquitto as CN gw-1, no private key in any file', async () => {
+  const rig = tokenRig();
   const hsm = await rig.token();
   const ws = rig.track(tokenWorkspace({ hsm, broker: rig.broker, brokerCaFile: rig.pki.ca.certPath }));
   const { csrPem, keyId } = await provisionInToken(ws, hsm, rig.pki);

@@ -1,21 +1,14 @@
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daysFromNow } from '../../helpers/pki.js';
-import { privateKeyIds, provisionInToken, startTokenRig, tokenKeyId, tokenWorkspace, waitFor, type TokenRig } from './fixture.js';
+import { privateKeyIds, provisionInToken, useTokenRig, tokenKeyId, tokenWorkspace, waitFor } from './fixture.js';
 
-let rig: TokenRig;
-
-before(async () => {
-  rig = await startTokenRig();
-});
-
-afterEach(() => rig.afterEach());
-
-after(() => rig?.cleanup());
+const tokenRig = useTokenRig();
 
 test('rotation in the token: the next key is made there, the old key object is destroyed only after the new certificate connected', async () => {
+  const rig = tokenRig();
   const hsm = await rig.token();
   const ws = rig.track(tokenWorkspace({ hsm, broker: rig.broker, brokerCaFile: rig.pki.ca.certPath, identity: { rotation: { atLifetimeShare: 0.5 } } }));
   // 20 of 30 days gone: past half the lifetime, so a rotation is due at start.
@@ -36,6 +29,7 @@ test('rotation in the token: the next key is made there, the old key object is d
 });
 
 test('a certificate the broker refuses rolls back to the old key in the token, and the refused key object is destroyed', async () => {
+  const rig = tokenRig();
   const hsm = await rig.token();
   const bundle = join(rig.otherPki.dir, 'both-cas.pem');
   writeFileSync(bundle, rig.pki.ca.certPem + rig.otherPki.ca.certPem);

@@ -1,19 +1,12 @@
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from '../../helpers/cli.js';
-import { privateKeyIds, provisionInToken, startTokenRig, tokenKeyId, tokenWorkspace, type TokenRig } from './fixture.js';
+import { privateKeyIds, provisionInToken, useTokenRig, tokenKeyId, tokenWorkspace } from './fixture.js';
 
-let rig: TokenRig;
-
-before(async () => {
-  rig = await startTokenRig();
-});
-
-afterEach(() => rig.afterEach());
-
-after(() => rig?.cleanup());
+const tokenRig = useTokenRig();
 
 test('identity wipe destroys the token objects, including an orphan a crash left behind', async () => {
+  const rig = tokenRig();
   const hsm = await rig.token();
   const ws = rig.track(tokenWorkspace({ hsm, broker: rig.broker, brokerCaFile: rig.pki.ca.certPath }));
   const { keyId } = await provisionInToken(ws, hsm, rig.pki);
