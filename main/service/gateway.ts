@@ -17,7 +17,7 @@ import { configVersion, createConfigReadBackend } from '../api/config-read-backe
 import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { createStatusBackend } from '../api/status-backend.js';
-import { identityStoreFromConfig } from '../identity/from-config.js';
+import { identityStoreFromConfig, keyStoreFromConfig } from '../identity/from-config.js';
 import { IdentityService } from '../identity/identity-service.js';
 import type { CertificateRotation } from '../identity/rotation.js';
 import type { IdentityStore } from '../identity/store.js';
@@ -208,6 +208,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       uplink: () => state.uplink?.status(),
       certificate: () => (state.identity ? certificateSummary(current, state.identity.store, state.identity.onBox) : undefined),
       alerts: () => ({ active: alerts.active(), counts: alerts.counts() }),
+      keyStore: keyStoreFromConfig(current).summary,
       now: () => clock.now(),
     }),
     config: createConfigReadBackend(() => current),

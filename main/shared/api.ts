@@ -171,8 +171,20 @@ export const uplinkStatusSchema = z.object({
 });
 export type UplinkStatusView = z.infer<typeof uplinkStatusSchema>;
 
+/** Where the device key lives (`identity.keyStore`): a file, or a PKCS#11 token it cannot leave. */
+export const keyStoreSchema = z.object({
+  kind: z.enum(['file', 'pkcs11']),
+  hardwareBacked: z.boolean(),
+  extractable: z.boolean(),
+  /** The token, for `pkcs11`: `token "<label>"` or `slot N`. */
+  token: z.string().optional(),
+});
+export type KeyStoreView = z.infer<typeof keyStoreSchema>;
+
 export const identitySummarySchema = z.object({
   managed: z.enum(['on-box', 'external']),
+  /** The on-box identity's key store; absent for an externally managed certificate. */
+  keyStore: keyStoreSchema.optional(),
   subject: z.string(),
   notAfter: isoTime,
   daysLeft: z.number().int(),
@@ -301,6 +313,8 @@ export const identityViewSchema = z.object({
     .nullable(),
   rotationDueAt: isoTime.optional(),
   rotationPending: z.object({ requestId: z.string(), since: isoTime }).optional(),
+  keyStore: keyStoreSchema.optional(),
+  /** The key file, or for `pkcs11` the file naming the token object (it holds no secret). */
   keyFile: z.string().optional(),
   certFile: z.string(),
 });
@@ -347,6 +361,8 @@ export const aboutSchema = z.object({
   version: z.string(),
   /** SHA-256 of the HTTPS certificate (colon-separated hex), or null over plain HTTP on loopback. */
   httpsFingerprint: z.string().nullable(),
+  /** Where the device key lives. */
+  keyStore: keyStoreSchema,
 });
 
 // ---------------------------------------------------------------- the method table

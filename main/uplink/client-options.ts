@@ -58,13 +58,9 @@ export class ClientOptionsBuilder {
       this.deps.log.warn({ certificateCn: cn, gatewayId: this.deps.gatewayId }, `uplink: ${message}`);
     }
     // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
-    const tlsOptions = {
-      minVersion: 'TLSv1.2',
-      ca: credentials.ca,
-      cert: credentials.cert,
-      key: credentials.key,
-      rejectUnauthorized: true,
-    } satisfies ConnectionOptions;
+    const { ca, cert, ...key } = credentials;
+    // `key` is PEM, or a token key reached through the OpenSSL engine (identity.keyStore pkcs11).
+    const tlsOptions = { minVersion: 'TLSv1.2', ca, cert, ...key, rejectUnauthorized: true } satisfies ConnectionOptions;
     // For wss:// mqtt.js forwards only some TLS options to the WebSocket (not minVersion): give it all of them.
     const transport = config.url.startsWith('wss:') ? { wsOptions: tlsOptions } : noNagle;
     return { ...options, ...transport, ...tlsOptions };

@@ -32,6 +32,7 @@ test('status: the uplink\'s last error carries its fix hint, the certificate its
       info: { subject: 'CN=gw', commonName: 'gw', issuer: 'CN=ca', serial: '1', notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 10 * 86_400_000), subjectAltNames: [], fingerprint256: 'AA' },
     }),
     alerts: () => ({ active: [alert], counts: { info: 0, warning: 1, critical: 0 } }),
+    keyStore: { kind: 'pkcs11', hardwareBacked: true, extractable: false, token: 'token "fg"' },
     now: () => now,
   });
   const status = gatewayStatusSchema.parse(await backend.status());
@@ -39,4 +40,5 @@ test('status: the uplink\'s last error carries its fix hint, the certificate its
   assert.equal(status.identity?.daysLeft, 10);
   assert.equal(status.identity?.validity, 'valid');
   assert.deepEqual(status.alerts, { active: [alert], counts: { info: 0, warning: 1, critical: 0 } });
+  assert.deepEqual(status.identity?.keyStore, { kind: 'pkcs11', hardwareBacked: true, extractable: false, token: 'token "fg"' }, 'the on-box identity names its key store');
 });
