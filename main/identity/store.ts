@@ -125,6 +125,13 @@ export class IdentityStore {
     return { key: key.tls, certPem, info };
   }
 
+  /** The current key as TLS takes it, checked usable with `certPem` (a token that refuses the PIN throws HardwareKeyError). */
+  usableKey(certPem: string): TlsKey {
+    const key = this.readKey(this.paths.key).tls;
+    this.keyStore.assertUsable(certPem, key);
+    return key;
+  }
+
   credentials(identity: Pick<LoadedIdentity, 'key' | 'certPem'>): TlsCredentials {
     return { ca: this.readCa(), cert: identity.certPem, ...identity.key };
   }

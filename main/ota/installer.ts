@@ -11,7 +11,7 @@ import { fsyncDir, switchSymlink } from './fs-atomic.js';
 import type { RunningVersion, VersionLauncher } from './launcher.js';
 import { trustedTime, type DeviceIdentity } from './policy.js';
 import { OtaError, type OtaReason } from './reasons.js';
-import { acquireInstallLock, type InstallJournal, type OtaLayout, type OtaStateStore } from './state.js';
+import { acquireInstallLock, OPERATOR_LOCK_WAIT_MS, type InstallJournal, type OtaLayout, type OtaStateStore } from './state.js';
 import { verifyBundle, type PayloadSink, type ProgressEvent, type VerifiedBundle, type VerifyLimits } from './verify.js';
 import { OtaVersions } from './versions.js';
 
@@ -56,7 +56,7 @@ export class Installer {
   }
 
   async install(input: Readable): Promise<InstallResult> {
-    const release = await acquireInstallLock(this.layout);
+    const release = await acquireInstallLock(this.layout, { waitMs: OPERATOR_LOCK_WAIT_MS });
     try {
       await this.versions.recoverHeld();
       const { verified, staged } = await this.verifyIntoStaging(input);

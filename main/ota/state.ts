@@ -171,6 +171,12 @@ export class OtaStateStore {
 
 const LOCK_NAME = /^install\.lock\.(\d{1,15})(\.released)?$/;
 const LOCK_ATTEMPTS = 100;
+const LOCK_WAIT_POLL_MS = 100;
+/**
+ * How long an operator's install, rollback or recovery waits for the lock: a new version's
+ * `ota mark-good` holds it for a moment right after an install.
+ */
+export const OPERATOR_LOCK_WAIT_MS = 10_000;
 
 interface LockGeneration {
   generation: number;
@@ -187,7 +193,19 @@ interface LockGeneration {
  * other sees n+1 held. Nothing is ever deleted to take over, so no contender can remove a lock that
  * another just took. Releasing renames the generation to `….released`.
  */
-export async function acquireInstallLock(layout: OtaLayout): Promise<() => Promise<void>> {
+export async function acquireInstallLock(layout: OtaLayout, options: { waitMs?: number } = {}): Promise<() => Promise<void>> {
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  for (;;) {
+    try {
+      return await takeInstallLock(layout);
+    } catch (error) {
+      if (!(error instanceof OtaError && error.code === 'install-in-progress') || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_WAIT_POLL_MS));
+    }
+  }
+}
+
+async function takeInstallLock(layout: OtaLayout): Promise<() => Promise<void>> {
   await mkdir(layout.lockDir, { recursive: true });
   const boot = await bootId();
   const mine = join(layout.lockDir, `.candidate-${process.pid}-${randomBytes(6).toString('hex')}`);

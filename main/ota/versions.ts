@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { fsyncDir, switchSymlink, TEMP_LINK_MARK } from './fs-atomic.js';
 import { OtaError } from './reasons.js';
-import { acquireInstallLock, OtaLayout, OtaStateStore, type InstallJournal } from './state.js';
+import { acquireInstallLock, OPERATOR_LOCK_WAIT_MS, OtaLayout, OtaStateStore, type InstallJournal } from './state.js';
 
 export type RecoveryOutcome = 'clean' | 'committed' | 'rolled-back';
 
@@ -23,7 +23,7 @@ export class OtaVersions {
 
   /** Finishes or undoes whatever a crash interrupted. Safe to run at every boot (`fieldgate ota recover`). */
   async recover(): Promise<RecoveryOutcome> {
-    const release = await acquireInstallLock(this.layout);
+    const release = await acquireInstallLock(this.layout, { waitMs: OPERATOR_LOCK_WAIT_MS });
     try {
       return await this.recoverHeld();
     } finally {
@@ -33,7 +33,7 @@ export class OtaVersions {
 
   /** Operator-initiated: go back to the previous version kept on disk. */
   async rollbackToPrevious(): Promise<number> {
-    const release = await acquireInstallLock(this.layout);
+    const release = await acquireInstallLock(this.layout, { waitMs: OPERATOR_LOCK_WAIT_MS });
     try {
       await this.recoverHeld();
       const target = await this.previous();

@@ -358,7 +358,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     const store = identityStoreFromConfig(current);
     const cloud = new CloudTester({
       gatewayId: current.gateway.id,
-      onBoxIdentity: { certFile: store.paths.cert, keyFile: store.paths.key },
+      onBoxIdentity: { certFile: store.paths.cert, key: (certPem) => store.usableKey(certPem) },
       caDir: cloudCaDir(current),
       log: namespaced(deps.log, 'uplink'),
       clock,

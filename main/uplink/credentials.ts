@@ -7,17 +7,21 @@ import { UplinkError } from './errors.js';
 
 /** Reads the CA, certificate and key files at every call, so a replaced certificate is used at the next connect. */
 export function fileCredentialProvider(files: { caFile: string; certFile: string; keyFile: string }): TlsCredentialProvider {
-  return async () => {
-    const read = async (key: keyof typeof files) => {
-      try {
-        return await readFile(files[key], 'utf8');
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        throw new UplinkError('bad-credentials', `cannot read cloud.${key} "${files[key]}": ${code}`, code);
-      }
-    };
-    return { ca: await read('caFile'), cert: await read('certFile'), key: await read('keyFile') };
-  };
+  return async () => ({
+    ca: await readCredentialFile('cloud.caFile', files.caFile),
+    cert: await readCredentialFile('cloud.certFile', files.certFile),
+    key: await readCredentialFile('cloud.keyFile', files.keyFile),
+  });
+}
+
+/** A PEM file the TLS connection needs; unreadable is `bad-credentials`, naming what it is. */
+export async function readCredentialFile(what: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UplinkError('bad-credentials', `cannot read ${what} "${path}": ${code}`, code);
+  }
 }
 
 /** The provider for the files named in the cloud config; rejects clearly when they are not configured (plaintext setups). */

@@ -9,9 +9,9 @@ import { writeFileAtomic } from '../ota/fs-atomic.js';
 import { ApiError, type MethodResult, type ParsedInput } from '../shared/api.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
-import type { TlsCredentialProvider } from '../shared/tls.js';
+import type { TlsCredentialProvider, TlsKey } from '../shared/tls.js';
 import { ClientOptionsBuilder } from './client-options.js';
-import { fileCredentialProvider } from './credentials.js';
+import { fileCredentialProvider, readCredentialFile } from './credentials.js';
 import { UplinkError, classifyConnectError, type UplinkErrorKind } from './errors.js';
 import { openSession, type Session } from './session.js';
 
@@ -42,8 +42,12 @@ export const UPLINK_ERROR_HINTS: Record<UplinkErrorKind, string> = {
 
 export interface CloudTesterDeps {
   gatewayId: string;
-  /** The on-box identity's files, used when the settings give no certFile/keyFile. */
-  onBoxIdentity: { certFile: string; keyFile: string } | undefined;
+  /**
+   * The on-box identity, used when the settings give no certFile/keyFile: its certificate file,
+   * and its key for that certificate as the key store hands it to TLS (PEM, or a reference into a
+   * PKCS#11 token, checked usable).
+   */
+  onBoxIdentity: { certFile: string; key: (certPem: string) => TlsKey } | undefined;
   /** Uploaded CA files go here (`<gateway.dataDir>/cloud-ca`). */
   caDir: string;
   log: Logger;
@@ -138,6 +142,9 @@ export class CloudTester implements CloudBackend {
         throw new UplinkError('bad-credentials', 'the gateway has no certificate yet: create a CSR, have it signed and import the certificate, or give certFile and keyFile');
       };
     }
-    return fileCredentialProvider({ caFile, ...onBox });
+    return async () => {
+      const cert = await readCredentialFile('the on-box certificate', onBox.certFile);
+      return { ca: await readCredentialFile('cloud.caFile', caFile), cert, ...onBox.key(cert) };
+    };
   }
 }

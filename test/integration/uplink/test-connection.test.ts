@@ -31,7 +31,7 @@ describe('testCloud against Mosquitto', () => {
     client = await pki.issueClientCert({ cn: 'gw-1' });
     tester = new CloudTester({
       gatewayId: 'gw-1',
-      onBoxIdentity: { certFile: client.certPath, keyFile: client.keyPath },
+      onBoxIdentity: { certFile: client.certPath, key: () => ({ key: client.keyPem }) },
       caDir: join(dir, 'cloud-ca'),
       log: silentLogger,
       clock: systemClock,
@@ -78,7 +78,7 @@ describe('testCloud against Mosquitto', () => {
   });
 
   it('says when there is no client certificate at all', async () => {
-    const bare = new CloudTester({ gatewayId: 'gw-1', onBoxIdentity: { certFile: join(dir, 'none.pem'), keyFile: join(dir, 'none.key') }, caDir: dir, log: silentLogger, clock: systemClock });
+    const bare = new CloudTester({ gatewayId: 'gw-1', onBoxIdentity: { certFile: join(dir, 'none.pem'), key: () => assert.fail('no certificate, so no key is asked for') }, caDir: dir, log: silentLogger, clock: systemClock });
     const result = await bare.test(settings({}));
     assert.equal(!result.ok && result.kind, 'bad-credentials');
     assert.match(!result.ok ? result.message : '', /no certificate yet/);
