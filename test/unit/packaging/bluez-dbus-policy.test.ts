@@ -93,7 +93,7 @@ function bluezCallsInSource(): Set<string> {
   return calls;
 }
 
-test('the source analysis finds the scanner's BlueZ calls (it is not vacuous)', () => {
+test("the source analysis finds the scanner's BlueZ calls (it is not vacuous)", () => {
   const calls = bluezCallsInSource();
   for (const expected of ['org.freedesktop.DBus.ObjectManager.GetManagedObjects', 'org.bluez.Adapter1.StartDiscovery']) assert.ok(calls.has(expected), `${expected} not found in ${[...calls].join(', ')}`);
 });
