@@ -165,7 +165,7 @@ function buildDeb(outDir) {
     writeFileSync(join(debian, 'md5sums'), md5sums.join(''));
     const installedKiB = Number(execFileSync('du', ['-sk', '--exclude=DEBIAN', root], { encoding: 'utf8' }).split('\t')[0]);
     // Native modules are bound to the ABI of the Node major they were built for, hence `nodejs (<< major+1)`.
-    const depends = [`nodejs (>= ${engines.node.replace(/^>=\s*/, '')})`, `nodejs (<< ${nodeMajor + 1})`, 'adduser', ...sharedLibraryDepends(root, binaries)];
+    const depends = [`nodejs (>= ${engines.node.replace(/^>=\s*/, '')})`, `nodejs (<< ${nodeMajor + 1})`, 'adduser', 'procps', ...sharedLibraryDepends(root, binaries)];
     writeFileSync(
       join(debian, 'control'),
       [
@@ -175,7 +175,7 @@ function buildDeb(outDir) {
         'Maintainer: fieldgate maintainers <fieldgate@example.com>',
         `Installed-Size: ${installedKiB}`,
         `Depends: ${depends.join(', ')}`,
-        'Recommends: systemd, bluez',
+        'Recommends: systemd, bluez, ca-certificates',
         'Section: net',
         'Priority: optional',
         'Homepage: https://fieldgate.example.com/',
