@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import { validateConfig } from '../../../main/config/validate.js';
 import { silentLogger } from '../../../main/log/logger.js';
@@ -20,8 +20,8 @@ import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { parsePrometheusText } from '../../helpers/prom-text.js';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, send } from '../serial/harness.js';
-import { cloudSubscriber, waitFor } from '../uplink/support.js';
+import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
+import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
 
 const GATEWAY_ID = 'gw-alerts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { readSetupCode } from '../../../main/api/setup-code.js';
 import { CliProcess } from '../../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
@@ -16,8 +16,8 @@ import { freePort } from '../../helpers/net.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { SocatPair } from '../../helpers/socat.js';
 import { ADMIN_PASSWORD, BrowserClient, type Answer } from '../api/fixture.js';
-import { closePort, openDeviceEnd, send } from '../serial/harness.js';
-import { cloudSubscriber, waitFor } from '../uplink/support.js';
+import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
+import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
 
 const GATEWAY = 'gw-live';
 

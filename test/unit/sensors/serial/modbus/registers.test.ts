@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModbusRegisterConfig } from '../../../main/shared/config/serial.js';
-import { decodeRegister, planBlocks } from '../../../main/sensors/serial/modbus/registers.js';
+import type { ModbusRegisterConfig } from '../../../../../main/shared/config/serial.js';
+import { decodeRegister, planBlocks } from '../../../../../main/sensors/serial/modbus/registers.js';
 
 function reg(partial: Partial<ModbusRegisterConfig> & { address: number }): ModbusRegisterConfig {
   return { quantity: 'q', unit: '', table: 'holding', type: 'u16', wordOrder: 'big', scale: 1, offset: 0, ...partial };

@@ -3,12 +3,12 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { silentLogger } from '../../../main/log/logger.js';
-import { SystemPortDiscovery } from '../../../main/sensors/serial/discovery.js';
-import { SerialSetup } from '../../../main/sensors/serial/preview.js';
-import { apiMethods } from '../../../main/shared/api.js';
-import { systemClock } from '../../../main/shared/clock.js';
-import { serialPortSchema } from '../../../main/shared/config/serial.js';
+import { silentLogger } from '../../../../main/log/logger.js';
+import { SystemPortDiscovery } from '../../../../main/sensors/serial/discovery.js';
+import { SerialSetup } from '../../../../main/sensors/serial/preview.js';
+import { apiMethods } from '../../../../main/shared/api.js';
+import { systemClock } from '../../../../main/shared/clock.js';
+import { serialPortSchema } from '../../../../main/shared/config/serial.js';
 
 /** sysfs and /dev as the kernel lays them out for an FTDI adapter (with its USB strings) and an Arduino. */
 function fakeSystem(root: string): { sysRoot: string; devRoot: string } {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CsvColumn } from '../../../main/shared/config/serial.js';
-import { csvParser } from '../../../main/sensors/serial/parsers/csv.js';
-import { everySplit, parseStream } from './streams.js';
+import type { CsvColumn } from '../../../../main/shared/config/serial.js';
+import { csvParser } from '../../../../main/sensors/serial/parsers/csv.js';
+import { everySplit, linePort, parseStream } from './streams.js';
 
 const columns: CsvColumn[] = [
   'sensorId',
@@ -10,7 +10,9 @@ const columns: CsvColumn[] = [
   { quantity: 'temperature', unit: '°C', scale: 0.1, offset: 0 },
   { quantity: 'humidity', unit: '%', scale: 1, offset: 0 },
 ];
-const parse = csvParser({ sensor: { kind: 'field', field: 'sensorId', map: { '17': 'cellar' } }, delimiter: ',', columns });
+const options = { sensor: { kind: 'field' as const, field: 'sensorId', map: { '17': 'cellar' } }, delimiter: ',', columns };
+const parse = csvParser(options);
+const port = linePort({ format: 'csv', ...options });
 
 describe('csv parser', () => {
   it('maps columns by position to quantities with unit and scale, and the sensor id column', () => {
@@ -38,11 +40,11 @@ describe('csv parser', () => {
 
   it('parses a stream the same at every split offset', () => {
     const input = Buffer.from('17,a,231,55\n17,b,oops,1\r\n17,c,-12,40\n', 'utf8');
-    const expected = parseStream(parse, [input]);
+    const expected = parseStream(port, [input]);
     assert.deepEqual(
       expected.map((r) => (typeof r === 'string' ? r : r.ok ? r.values.temperature?.value : r.reason)),
       [23.1, 'bad-value', -1.2],
     );
-    for (const chunks of everySplit(input)) assert.deepEqual(parseStream(parse, chunks), expected);
+    for (const chunks of everySplit(input)) assert.deepEqual(parseStream(port, chunks), expected);
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crc16Modbus, hasValidCrc, withCrc } from '../../../main/sensors/serial/modbus/crc16.js';
-import { buildReadRequest, parseReadResponse, type ReadRequest } from '../../../main/sensors/serial/modbus/frames.js';
-import { everySplit } from './streams.js';
+import { crc16Modbus, hasValidCrc, withCrc } from '../../../../../main/sensors/serial/modbus/crc16.js';
+import { buildReadRequest, parseReadResponse, type ReadRequest } from '../../../../../main/sensors/serial/modbus/frames.js';
+import { everySplit } from '../streams.js';
 
 const request: ReadRequest = { slave: 17, fn: 0x03, address: 0x006b, count: 3 };
 /** The reply from the Modbus spec's example (read holding registers 108-110 of slave 17). */

@@ -4,14 +4,14 @@ import { SerialPortMock } from 'serialport';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../main/log/logger.js';
-import { createMetricsRegistry } from '../../../main/metrics/registry.js';
-import { systemClock } from '../../../main/shared/clock.js';
-import type { Sample } from '../../../main/shared/reading.js';
-import { serialPortSchema } from '../../../main/shared/config/serial.js';
-import { SystemPortDiscovery } from '../../../main/sensors/serial/discovery.js';
-import type { PortOpener } from '../../../main/sensors/serial/port-link.js';
-import { SerialSource } from '../../../main/sensors/serial/serial-source.js';
+import { silentLogger } from '../../../../main/log/logger.js';
+import { createMetricsRegistry } from '../../../../main/metrics/registry.js';
+import { systemClock } from '../../../../main/shared/clock.js';
+import type { Sample } from '../../../../main/shared/reading.js';
+import { serialPortSchema } from '../../../../main/shared/config/serial.js';
+import { SystemPortDiscovery } from '../../../../main/sensors/serial/discovery.js';
+import type { PortOpener } from '../../../../main/sensors/serial/port-link.js';
+import { SerialSource } from '../../../../main/sensors/serial/serial-source.js';
 
 // The binding-mock instance SerialPortMock really uses (importing @serialport/binding-mock from ESM
 // would load a second copy of the module with its own, empty port table).

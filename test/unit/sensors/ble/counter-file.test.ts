@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { counterFileText, readCounterFile } from '../../../main/sensors/ble/counter-file.js';
+import { counterFileText, readCounterFile } from '../../../../main/sensors/ble/counter-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fieldgate-ble-counters-'));
 after(() => rmSync(root, { recursive: true, force: true }));

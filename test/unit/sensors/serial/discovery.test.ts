@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../../../main/log/logger.js';
-import { matchingPorts, SystemPortDiscovery } from '../../../main/sensors/serial/discovery.js';
+import { silentLogger } from '../../../../main/log/logger.js';
+import { matchingPorts, SystemPortDiscovery } from '../../../../main/sensors/serial/discovery.js';
 
 /** A sysfs and /dev tree as the kernel lays them out for an FTDI (ttyUSB) and a CDC-ACM adapter. */
 function fakeSystem(root: string): { sysRoot: string; devRoot: string } {

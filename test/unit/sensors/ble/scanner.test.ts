@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Advertisement } from '../../../main/sensors/ble/bluez.js';
-import { DbusCallError, type DbusConnection, type DbusMethodCall, type DbusSignal } from '../../../main/sensors/ble/bus.js';
-import { BleScanner, type RearmReason } from '../../../main/sensors/ble/scanner.js';
-import { silentLogger } from '../../../main/log/logger.js';
-import { systemClock } from '../../../main/shared/clock.js';
+import type { Advertisement } from '../../../../main/sensors/ble/bluez.js';
+import { DbusCallError, type DbusConnection, type DbusMethodCall, type DbusSignal } from '../../../../main/sensors/ble/bus.js';
+import { BleScanner, type RearmReason } from '../../../../main/sensors/ble/scanner.js';
+import { silentLogger } from '../../../../main/log/logger.js';
+import { systemClock } from '../../../../main/shared/clock.js';
 
 type Responder = (call: DbusMethodCall) => unknown[];
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Backoff } from '../../../main/sensors/serial/backoff.js';
+import { Backoff } from '../../../../main/sensors/serial/backoff.js';
 
 describe('Backoff', () => {
   it('doubles the ceiling per attempt up to the cap, with full jitter below it', () => {

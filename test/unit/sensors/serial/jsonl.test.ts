@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonlParser } from '../../../main/sensors/serial/parsers/jsonl.js';
-import { everySplit, parseStream } from './streams.js';
+import { jsonlParser } from '../../../../main/sensors/serial/parsers/jsonl.js';
+import { everySplit, linePort, parseStream } from './streams.js';
 
-const fixed = jsonlParser({ sensor: { kind: 'fixed', sensorId: 'bench' } });
+const sensor = { kind: 'fixed' as const, sensorId: 'bench' };
+const fixed = jsonlParser({ sensor });
+const port = linePort({ format: 'jsonl', sensor });
 
 describe('jsonl parser', () => {
   it('takes numbers and {value, unit} objects as values and ignores other fields', () => {
@@ -67,11 +69,11 @@ describe('jsonl parser', () => {
 
   it('parses a stream the same at every split offset', () => {
     const input = Buffer.from('{"temperature":21.5}\n{"bad":\n{"rh":{"value":40,"unit":"%"}}\r\n', 'utf8');
-    const expected = parseStream(fixed, [input]);
+    const expected = parseStream(port, [input]);
     assert.deepEqual(
       expected.map((r) => (typeof r === 'string' ? r : r.ok ? 'ok' : r.reason)),
       ['ok', 'bad-json', 'ok'],
     );
-    for (const chunks of everySplit(input)) assert.deepEqual(parseStream(fixed, chunks), expected);
+    for (const chunks of everySplit(input)) assert.deepEqual(parseStream(port, chunks), expected);
   });
 });

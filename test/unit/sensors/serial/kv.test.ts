@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kvParser } from '../../../main/sensors/serial/parsers/kv.js';
-import { everySplit, parseStream } from './streams.js';
+import { kvParser } from '../../../../main/sensors/serial/parsers/kv.js';
+import { everySplit, linePort, parseStream } from './streams.js';
 
-const fixed = kvParser({ sensor: { kind: 'fixed', sensorId: 'k1' } });
+const sensor = { kind: 'fixed' as const, sensorId: 'k1' };
+const fixed = kvParser({ sensor });
+const port = linePort({ format: 'kv', sensor });
 
 describe('kv parser', () => {
   it('reads key=value pairs separated by spaces, tabs, commas or semicolons', () => {
@@ -46,11 +48,11 @@ describe('kv parser', () => {
 
   it('parses a stream the same at every split offset', () => {
     const input = Buffer.from('temp=21.5 hum=40\r\ngarbage\ntemp=22\n', 'utf8');
-    const expected = parseStream(fixed, [input]);
+    const expected = parseStream(port, [input]);
     assert.deepEqual(
       expected.map((r) => (typeof r === 'string' ? r : r.ok ? r.values : r.reason)),
       [{ temp: { value: 21.5, unit: '' }, hum: { value: 40, unit: '' } }, 'bad-format', { temp: { value: 22, unit: '' } }],
     );
-    for (const chunks of everySplit(input)) assert.deepEqual(parseStream(fixed, chunks), expected);
+    for (const chunks of everySplit(input)) assert.deepEqual(parseStream(port, chunks), expected);
   });
 });

@@ -3,10 +3,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AllowlistStore } from '../../../main/sensors/ble/allowlist.js';
-import { SecretBox } from '../../../main/sensors/ble/secret-box.js';
-import { UserError } from '../../../main/shared/errors.js';
-import { VECTORS } from '../../fixtures/ble/bthome-seal.js';
+import { AllowlistStore } from '../../../../main/sensors/ble/allowlist.js';
+import { SecretBox } from '../../../../main/sensors/ble/secret-box.js';
+import { UserError } from '../../../../main/shared/errors.js';
+import { VECTORS } from '../../../fixtures/ble/bthome-seal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fieldgate-ble-allowlist-'));
 after(() => rmSync(root, { recursive: true, force: true }));

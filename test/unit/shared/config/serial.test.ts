@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateConfig } from '../../../main/config/validate.js';
-import { ConfigError } from '../../../main/shared/errors.js';
+import { validateConfig } from '../../../../main/config/validate.js';
+import { ConfigError } from '../../../../main/shared/errors.js';
 
 function withSerial(serial: unknown[]): unknown {
   return { gateway: { id: 'gw-1', dataDir: '/tmp/fg' }, sensors: { serial } };

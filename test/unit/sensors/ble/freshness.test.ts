@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DecodedAdvertisement } from '../../../main/sensors/ble/decoders/types.js';
-import { FreshnessGate, type Freshness } from '../../../main/sensors/ble/freshness.js';
+import type { DecodedAdvertisement } from '../../../../main/sensors/ble/decoders/types.js';
+import { FreshnessGate, type Freshness } from '../../../../main/sensors/ble/freshness.js';
 
 const MAC = '54:48:E6:8F:80:A5';
 

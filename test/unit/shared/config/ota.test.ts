@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateConfig } from '../../../main/config/validate.js';
-import { ConfigError } from '../../../main/shared/errors.js';
+import { validateConfig } from '../../../../main/config/validate.js';
+import { ConfigError } from '../../../../main/shared/errors.js';
 
 const base = { gateway: { id: 'gw-1', dataDir: '/var/lib/fieldgate' } };
 

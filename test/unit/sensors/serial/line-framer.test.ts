@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineFramer } from '../../../main/sensors/serial/line-framer.js';
+import { LineFramer } from '../../../../main/sensors/serial/line-framer.js';
 import { everySplit, frame } from './streams.js';
 
 const lines = (events: ReturnType<typeof frame>): string[] =>

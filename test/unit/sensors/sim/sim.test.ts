@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../main/log/logger.js';
-import { SimSource } from '../../../main/sensors/sim/sim-source.js';
-import { SimulatedWeather } from '../../../main/sensors/sim/weather.js';
-import type { Sample } from '../../../main/shared/reading.js';
+import { silentLogger } from '../../../../main/log/logger.js';
+import { SimSource } from '../../../../main/sensors/sim/sim-source.js';
+import { SimulatedWeather } from '../../../../main/sensors/sim/weather.js';
+import type { Sample } from '../../../../main/shared/reading.js';
 
 test('simulated weather stays plausible over a simulated week', () => {
   const weather = new SimulatedWeather(['temperature', 'humidity', 'pressure']);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createMetricsRegistry } from '../../../main/metrics/registry.js';
-import { serialMetrics } from '../../../main/sensors/serial/metrics.js';
-import { RateLimiter } from '../../../main/sensors/serial/rate-limit.js';
-import { printable, RejectLog } from '../../../main/sensors/serial/rejects.js';
+import { createMetricsRegistry } from '../../../../main/metrics/registry.js';
+import { serialMetrics } from '../../../../main/sensors/serial/metrics.js';
+import { RateLimiter } from '../../../../main/sensors/serial/rate-limit.js';
+import { printable, RejectLog } from '../../../../main/sensors/serial/rejects.js';
 
 function capturingLogger(): { log: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];

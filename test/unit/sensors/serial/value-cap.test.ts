@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lineParserFor } from '../../../main/sensors/serial/parsers/index.js';
-import { serialPortSchema, type LinePortConfig } from '../../../main/shared/config/serial.js';
+import { lineParserFor } from '../../../../main/sensors/serial/parsers/index.js';
+import { serialPortSchema, type LinePortConfig } from '../../../../main/shared/config/serial.js';
 
 const portOf = (settings: Record<string, unknown>): LinePortConfig =>
   serialPortSchema.parse({ id: 'p', path: '/dev/ttyUSB0', sensorId: 's', ...settings }) as LinePortConfig;

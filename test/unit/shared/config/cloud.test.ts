@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateConfig } from '../../../main/config/validate.js';
-import { withoutUserinfo } from '../../../main/shared/config/cloud.js';
-import { ConfigError } from '../../../main/shared/errors.js';
+import { validateConfig } from '../../../../main/config/validate.js';
+import { withoutUserinfo } from '../../../../main/shared/config/cloud.js';
+import { ConfigError } from '../../../../main/shared/errors.js';
 
 const base = { gateway: { id: 'gw-1', dataDir: '/var/lib/fieldgate' }, ui: { enabled: false } };
 const tls = { caFile: 'ca.pem', certFile: 'gw.pem', keyFile: 'gw.key' };

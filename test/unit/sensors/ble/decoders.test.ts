@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBthome } from '../../../main/sensors/ble/decoders/bthome.js';
-import { bthomeNonce } from '../../../main/sensors/ble/decoders/bthome-crypto.js';
-import { hexToBytes, macToBytes } from '../../../main/sensors/ble/decoders/bytes.js';
-import { BTHOME_UUID, RUUVI_COMPANY_ID, decodePayloads, expandUuid } from '../../../main/sensors/ble/decoders/index.js';
-import { decodeRuuvi } from '../../../main/sensors/ble/decoders/ruuvi.js';
-import { DecodeError, type DecodeFailure } from '../../../main/sensors/ble/decoders/types.js';
-import type { Values } from '../../../main/shared/reading.js';
-import { RUUVI_DF5_VALUES, RUUVI_DF6_VALUES, VECTORS, sealBthome } from '../../fixtures/ble/bthome-seal.js';
+import { decodeBthome } from '../../../../main/sensors/ble/decoders/bthome.js';
+import { bthomeNonce } from '../../../../main/sensors/ble/decoders/bthome-crypto.js';
+import { hexToBytes, macToBytes } from '../../../../main/sensors/ble/decoders/bytes.js';
+import { BTHOME_UUID, RUUVI_COMPANY_ID, decodePayloads, expandUuid } from '../../../../main/sensors/ble/decoders/index.js';
+import { decodeRuuvi } from '../../../../main/sensors/ble/decoders/ruuvi.js';
+import { DecodeError, type DecodeFailure } from '../../../../main/sensors/ble/decoders/types.js';
+import type { Values } from '../../../../main/shared/reading.js';
+import { RUUVI_DF5_VALUES, RUUVI_DF6_VALUES, VECTORS, sealBthome } from '../../../fixtures/ble/bthome-seal.js';
 
 const bytes = (hex: string): Uint8Array => hexToBytes(hex, 'test');
 const keying = { mac: macToBytes(VECTORS.mac), bindKey: bytes(VECTORS.bindKey) };
