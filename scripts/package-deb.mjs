@@ -32,7 +32,7 @@ function fail(message) {
 }
 
 /** A maintainer script: the entry's shebang, the shared functions, then the entry. */
-export function maintainerScript(entryFile) {
+function maintainerScript(entryFile) {
   const [shebang, ...entry] = readFileSync(join(ROOT, entryFile), 'utf8').split('\n');
   return [shebang, readFileSync(join(ROOT, 'packaging/deb/maintainer-common.sh'), 'utf8'), ...entry].join('\n');
 }
@@ -147,9 +147,6 @@ function buildDeb(outDir) {
     const date = new Date(Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' })) * 1000).toUTCString().replace('GMT', '+0000');
     const changelog = `fieldgate (${version}) unstable; urgency=medium\n\n  * Release ${version}; see README.md.\n\n -- fieldgate maintainers <fieldgate@example.com>  ${date}\n`;
     writeFileSync(join(docDir, 'changelog.gz'), gzipSync(changelog, { level: 9 }));
-    const overrides = join(root, 'usr/share/lintian/overrides');
-    mkdirSync(overrides, { recursive: true });
-    cpSync(join(ROOT, 'packaging/deb/lintian-overrides'), join(overrides, 'fieldgate'));
 
     const binaries = checkBinaries(root, arch.elfMachine);
     for (const file of binaries) execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', file]);
