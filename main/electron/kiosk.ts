@@ -31,7 +31,7 @@ export function isKioskBlockedKey(input: KeyInput): boolean {
   return input.alt && key === 'f4';
 }
 
-/** How many renderer crashes within the window count as a crash loop. */
+/** A crash loop: this many renderer crashes within windowMs. Its reload delay is capped at maxDelayMs. */
 export const CRASH_LOOP = { crashes: 5, windowMs: 60_000, maxDelayMs: 60_000 } as const;
 
 /**
