@@ -105,7 +105,7 @@ function describe(status: GatewayStatus, alerts: Alert[], facts: LocalFacts): st
   for (const sensor of status.sensors) {
     const seen = sensor.lastSeen === null ? 'never seen' : `last seen ${new Date(sensor.lastSeen).toISOString()}`;
     const rssi = sensor.rssi === undefined || sensor.rssi === null ? '' : `, ${sensor.rssi} dBm`;
-    lines.push(`  ${sensor.sensorId.padEnd(20)} ${sensor.source.padEnd(7)} ${sensor.online ? 'online ' : 'OFFLINE'} ${seen}, ${sensor.rate.toFixed(1)}/s${rssi}`);
+    lines.push(`  ${sensor.sensorId.padEnd(20)} ${sensor.source.padEnd(10)} ${sensor.online ? 'online ' : 'OFFLINE'} ${seen}, ${sensor.rate.toFixed(1)}/s${rssi}`);
   }
   const { buffer, uplink, identity } = status;
   const oldest = buffer.oldestUnsentAgeMs === null ? 'none' : `${Math.round(buffer.oldestUnsentAgeMs / 1000)} s`;

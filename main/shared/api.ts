@@ -127,7 +127,7 @@ export const componentHealthSchema = z.object({
 
 export const sensorStatusSchema = z.object({
   sensorId: z.string(),
-  source: z.string().describe('sim, serial or ble'),
+  source: z.string().describe('sim, serial, modbus-tcp or ble'),
   online: z.boolean(),
   /** Milliseconds since the epoch, or null when nothing was received yet. */
   lastSeen: z.number().nullable(),
@@ -137,6 +137,8 @@ export const sensorStatusSchema = z.object({
   rssi: z.number().nullable().optional(),
   /** Serial only: the port entry (`sensors.serial[].id`) that reads it; `removeSensor` takes it. */
   port: z.string().optional(),
+  /** Modbus TCP only: the server entry (`sensors.modbusTcp[].id`) that polls it. */
+  server: z.string().optional(),
 });
 export type SensorStatusView = z.infer<typeof sensorStatusSchema>;
 
@@ -238,11 +240,14 @@ export const serialEntrySchema = z.record(z.string(), z.unknown());
 export const sensorEntrySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('serial'), entry: serialEntrySchema }),
   z.strictObject({ kind: z.literal('sim'), entry: simSensorSchema }),
+  /** A `sensors.modbusTcp` server entry as in the YAML, validated by the config schema like a serial entry. */
+  z.strictObject({ kind: z.literal('modbusTcp'), entry: serialEntrySchema }),
 ]);
-/** Serial entries are named by their port path; sim entries by their sensor id. */
+/** Serial entries are named by their port path (or id); sim entries by their sensor id; Modbus TCP entries by their server id. */
 export const sensorRefSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('serial'), port: z.string().min(1) }),
   z.strictObject({ kind: z.literal('sim'), id: sensorId }),
+  z.strictObject({ kind: z.literal('modbusTcp'), server: z.string().min(1) }),
 ]);
 
 export const configWriteResultSchema = z.object({ version: z.string() });

@@ -17,10 +17,12 @@ export function serialMetrics(registry: Registry): SerialMetrics {
   };
 }
 
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+/** The counter `name` in `registry`, created on first use. */
+export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
   return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
 }
 
-function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Gauge<L> {
+/** The gauge `name` in `registry`, created on first use. */
+export function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Gauge<L> {
   return (registry.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge({ name, help, labelNames, registers: [registry] });
 }

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryBuffer } from '../../../main/buffer/memory-buffer.js';
 import { MemoryStore } from '../../../main/buffer/memory-store.js';
-import { RecentRows } from '../../../main/buffer/recent-rows.js';
+import { ScanCache } from '../../../main/buffer/scan-cache.js';
 import { emptyChangeSet, type StoredRow } from '../../../main/buffer/store.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { bufferConformance } from './conformance.js';
 
 // Tiny windows, so the conformance suite's few rows cross every window boundary.
-bufferConformance('MemoryBuffer over RecentRows with tiny windows', async ({ options, clock, alerts }) => {
-  const store = new RecentRows(new MemoryStore(), 4, 3);
+bufferConformance('MemoryBuffer over ScanCache with tiny windows', async ({ options, clock, alerts }) => {
+  const store = new ScanCache(new MemoryStore(), 4, 3);
   return {
     open: async (changed) => new MemoryBuffer({ options: changed ?? options, clock, log: silentLogger, onAlert: (alert) => alerts.push(alert) }, store),
     cleanup: async () => {},
@@ -30,13 +30,13 @@ function random(seed: number): (below: number) => number {
 const row = (id: number): StoredRow => ({ id, sensorId: `s${id % 3}`, seq: id, ts: id, at: id, size: 10, valuesJson: '{}' });
 const ids = (rows: readonly StoredRow[]) => rows.map((r) => r.id);
 
-describe('RecentRows', () => {
+describe('ScanCache', () => {
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`scans exactly like the store it wraps through random inserts, deletes and reopenings (seed ${seed})`, () => {
       const next = random(seed);
       const reference = new MemoryStore();
       const inner = new MemoryStore();
-      let cached = new RecentRows(inner, 1 + next(40), 1 + next(20));
+      let cached = new ScanCache(inner, 1 + next(40), 1 + next(20));
       let nextId = 1;
       const live: number[] = [];
       for (let step = 0; step < 1_500; step++) {
@@ -53,7 +53,7 @@ describe('RecentRows', () => {
         }
         reference.write(changes);
         cached.write(changes);
-        if (next(200) === 0) cached = new RecentRows(inner, 1 + next(40), 1 + next(20)); // a restart on the same store
+        if (next(200) === 0) cached = new ScanCache(inner, 1 + next(40), 1 + next(20)); // a restart on the same store
         for (let scan = 0; scan < 3; scan++) {
           const from = next(nextId + 2);
           const limit = 1 + next(next(2) === 0 ? 5 : 60);
@@ -66,7 +66,7 @@ describe('RecentRows', () => {
 
   it('answers a lease-sized scan of live rows without reading the wrapped store', () => {
     const inner = new MemoryStore();
-    const cached = new RecentRows(inner);
+    const cached = new ScanCache(inner);
     const changes = emptyChangeSet();
     for (let id = 1; id <= 100; id++) changes.inserts.push(row(id));
     cached.write(changes);
@@ -85,7 +85,7 @@ describe('RecentRows', () => {
     const changes = emptyChangeSet();
     for (let id = 1; id <= 1_000; id++) changes.inserts.push(row(id));
     inner.write(changes);
-    const cached = new RecentRows(inner, 8, 100);
+    const cached = new ScanCache(inner, 8, 100);
     let reads = 0;
     const scanUp = inner.scanUp.bind(inner);
     inner.scanUp = (afterId, limit) => {

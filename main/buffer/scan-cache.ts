@@ -1,14 +1,11 @@
 import type { ChangeSet, Store, StoreSnapshot, StoredRow } from './store.js';
 import type { DropRecord } from './types.js';
-
-/** Newest committed rows kept in memory (a few MB): every live reading between two leases. */
-const TAIL_ROWS = 8_192;
-/** Rows read from the wrapped store at once when a scan starts below the tail. */
-const READ_AHEAD_ROWS = 1_024;
-/** Read-ahead windows kept: one where leases continue, others for scans from the start (stats, TTL, eviction). */
-const READ_AHEAD_WINDOWS = 3;
-/** Scans for at most this many rows are look-ups (the oldest row's age): no window is read for them. */
-const LOOK_UP_ROWS = 8;
+import {
+  SCAN_CACHE_LOOK_UP_ROWS as LOOK_UP_ROWS,
+  SCAN_CACHE_READ_AHEAD_ROWS as READ_AHEAD_ROWS,
+  SCAN_CACHE_READ_AHEAD_WINDOWS as READ_AHEAD_WINDOWS,
+  SCAN_CACHE_TAIL_ROWS as TAIL_ROWS,
+} from '../shared/config/buffer.js';
 
 /**
  * Stored rows in ascending id order covering the id range [lo, hi): every stored row with an id in
@@ -101,7 +98,7 @@ class RowWindow {
  * and a stats scan from the oldest row does not throw away the lease's window).
  * Writes go to the wrapped store first and update both windows only when they succeeded.
  */
-export class RecentRows implements Store {
+export class ScanCache implements Store {
   private tail: RowWindow;
   /** Most recently used first. */
   private ahead: RowWindow[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bufferSchema } from '../../../main/shared/config/buffer.js';
+import { bufferSchema } from '../../../../main/shared/config/buffer.js';
 
 function firstError(input: unknown): string {
   const result = bufferSchema.safeParse(input);

@@ -1,11 +1,12 @@
-import { SCAN_CHUNK, type Store, type StoredRow } from './store.js';
+import type { Store, StoredRow } from './store.js';
 import type { LeaseOptions } from './types.js';
+import { LEASE_READ_SLACK, SCAN_CHUNK } from '../shared/config/buffer.js';
 
 /**
- * The rows in flight: leased to the uplink, or acknowledged and waiting for the next write to
- * delete them. Kept in memory only, so after a crash every unacknowledged row is sent again.
+ * The rows in flight: leased to the uplink, or acknowledged and waiting for the next group commit
+ * to delete them. Kept in memory only, so after a crash every unacknowledged row is sent again.
  */
-export class InFlight {
+export class Leases {
   /** id → wire size */
   private readonly leased = new Map<number, number>();
   private readonly acked = new Map<number, number>();
@@ -28,14 +29,19 @@ export class InFlight {
     return this.acked.has(id);
   }
 
-  /** Every stored row below this id is acknowledged (the rest are leased or waiting at or above scanFrom). */
-  lowestUnacked(): number {
-    let lowest = this.scanFrom;
-    for (const id of this.leased.keys()) if (id < lowest) lowest = id;
-    return lowest;
+  /** The oldest stored row not acknowledged yet (leased or waiting), or undefined when there is none. */
+  oldestUnacked(store: Store): StoredRow | undefined {
+    // Usually the first row looked at: the lowest leased one, or the next to lease.
+    let after = this.lowestUnacked() - 1;
+    for (let chunk = 1; ; chunk = Math.min(chunk * 8, SCAN_CHUNK)) {
+      const rows = store.scanUp(after, chunk);
+      const oldest = rows.find((row) => !this.acked.has(row.id));
+      if (oldest || rows.length < chunk) return oldest;
+      after = (rows.at(-1) as StoredRow).id;
+    }
   }
 
-  /** Acknowledged rows to delete in the next write, with their total size. */
+  /** Acknowledged rows to delete in the next group commit, with their total size. */
   pendingDeletes(): { ids: number[]; bytes: number } {
     let bytes = 0;
     for (const size of this.acked.values()) bytes += size;
@@ -80,55 +86,69 @@ export class InFlight {
     this.scanFrom = 0;
   }
 
+  /** Every stored row below this id is acknowledged (the rest are leased or waiting at or above scanFrom). */
+  private lowestUnacked(): number {
+    let lowest = this.scanFrom;
+    for (const id of this.leased.keys()) if (id < lowest) lowest = id;
+    return lowest;
+  }
+
   private oldest(store: Store, options: LeaseOptions): StoredRow[] {
-    const taken: StoredRow[] = [];
-    let bytes = 0;
+    const lease: Lease = { rows: [], bytes: 0 };
     let after = this.scanFrom - 1;
     for (;;) {
-      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - taken.length + 16));
+      const rows = store.scanUp(after, Math.min(SCAN_CHUNK, options.max - lease.rows.length + LEASE_READ_SLACK));
       if (rows.length === 0) {
         this.scanFrom = after + 1;
-        return taken;
+        return lease.rows;
       }
       for (const row of rows) {
         after = row.id;
-        if (this.has(row.id)) continue;
-        if (overBytes(options, taken.length, bytes, row.size)) {
+        const offered = this.offer(lease, row, options);
+        if (offered === 'over') {
           this.scanFrom = row.id;
-          return taken;
+          return lease.rows;
         }
-        taken.push(row);
-        bytes += row.size;
-        if (taken.length >= options.max) {
+        if (offered === 'full') {
           this.scanFrom = row.id + 1;
-          return taken;
+          return lease.rows;
         }
       }
     }
   }
 
   private newest(store: Store, options: LeaseOptions): StoredRow[] {
-    const taken: StoredRow[] = [];
-    let bytes = 0;
+    const lease: Lease = { rows: [], bytes: 0 };
     let before = Number.MAX_SAFE_INTEGER;
     scan: for (;;) {
       const rows = store.scanDown(before, SCAN_CHUNK);
       for (const row of rows) {
         before = row.id;
         if (row.id < this.scanFrom) break scan;
-        if (this.has(row.id)) continue;
-        if (overBytes(options, taken.length, bytes, row.size)) break scan;
-        taken.push(row);
-        bytes += row.size;
-        if (taken.length >= options.max) break scan;
+        const offered = this.offer(lease, row, options);
+        if (offered === 'over' || offered === 'full') break scan;
       }
       if (rows.length < SCAN_CHUNK) break;
     }
-    return taken.reverse();
+    return lease.rows.reverse();
+  }
+
+  /**
+   * Adds `row` to the lease being built unless it is in flight. `over`: it would take the lease past
+   * maxBytes and was not added (a lease always takes at least one reading, so one larger than
+   * maxBytes cannot block the queue); `full`: the lease reached max with it.
+   */
+  private offer(lease: Lease, row: StoredRow, options: LeaseOptions): 'skipped' | 'added' | 'over' | 'full' {
+    if (this.has(row.id)) return 'skipped';
+    if (options.maxBytes !== undefined && lease.rows.length > 0 && lease.bytes + row.size > options.maxBytes) return 'over';
+    lease.rows.push(row);
+    lease.bytes += row.size;
+    return lease.rows.length >= options.max ? 'full' : 'added';
   }
 }
 
-/** A lease always takes at least one reading, so one larger than maxBytes cannot block the queue. */
-function overBytes(options: LeaseOptions, count: number, bytes: number, size: number): boolean {
-  return options.maxBytes !== undefined && count > 0 && bytes + size > options.maxBytes;
+/** A lease being built. */
+interface Lease {
+  rows: StoredRow[];
+  bytes: number;
 }
