@@ -1,5 +1,5 @@
 // Electron entry: runs the gateway in the main process and shows the setup UI in a locked-down window.
-import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, session, type IpcMainInvokeEvent } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { configFileFrom } from '../config/location.js';
@@ -9,6 +9,7 @@ import { runUntilSignalled } from '../service/run.js';
 import { eventVisibleTo } from '../api/handlers.js';
 import { IPC_EVENT_CHANNEL } from '../shared/api.js';
 import { createIpcHandlers, type IpcHandlerTable } from './ipc-handlers.js';
+import { isCrash, isKioskBlockedKey, planRecovery, stepsToSurface, windowChrome } from './kiosk.js';
 import { isAllowedNavigation, secureWebPreferences } from './policy.js';
 
 const PRELOAD = fileURLToPath(new URL('../../preload/index.cjs', import.meta.url));
@@ -25,6 +26,10 @@ function registerIpc(table: IpcHandlerTable): void {
 
 async function main(): Promise<void> {
   app.enableSandbox();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
   await app.whenReady();
   const config = loadConfig(CONFIG);
   const logs = new LogRing();
@@ -42,7 +47,31 @@ async function main(): Promise<void> {
     callback(ours && pinned ? 0 : -3);
   });
 
-  const window = new BrowserWindow({ width: 1100, height: 760, show: false, webPreferences: secureWebPreferences(PRELOAD) });
+  const { devTools, ...chrome } = windowChrome(config.ui.kiosk);
+  if (config.ui.kiosk) Menu.setApplicationMenu(null);
+  const window = new BrowserWindow({ ...chrome, show: false, webPreferences: { ...secureWebPreferences(PRELOAD), devTools } });
+  app.on('second-instance', () => {
+    const steps = stepsToSurface(window.isDestroyed() ? undefined : { minimized: window.isMinimized(), visible: window.isVisible() });
+    for (const step of steps) window[step]();
+  });
+  if (config.ui.kiosk) {
+    window.webContents.on('before-input-event', (event, input) => {
+      if (isKioskBlockedKey(input)) event.preventDefault();
+    });
+  }
+  // Crash and hang recovery: reload the UI (at once, or with a growing delay in a crash loop).
+  let crashes: number[] = [];
+  const recover = () => {
+    const plan = planRecovery(crashes, Date.now());
+    crashes = plan.recent;
+    setTimeout(() => {
+      if (!window.isDestroyed()) window.webContents.reload();
+    }, plan.delayMs);
+  };
+  window.webContents.on('render-process-gone', (_event, details) => {
+    if (isCrash(details.reason)) recover();
+  });
+  window.on('unresponsive', () => window.webContents.forcefullyCrashRenderer());
   const senderId = window.webContents.id;
   const unsubscribe = gateway.control.events.subscribe((event) => {
     if (!window.isDestroyed() && eventVisibleTo(event, table.roleOf(senderId))) window.webContents.send(IPC_EVENT_CHANNEL, event);

@@ -56,6 +56,8 @@ export const uiSchema = z
     serverNames: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, { error: 'expected a DNS name or IP address' })).default([]),
     /** The box's own Electron window: `login` asks for a password, `trusted` opens signed in as admin. */
     localWindow: z.enum(['login', 'trusted']).default('login'),
+    /** The box's own Electron window as a kiosk: full screen, no menu, no developer tools, reloaded after a crash. */
+    kiosk: z.boolean().default(false),
     session: z
       .strictObject({
         /** A session unused this long ends. */

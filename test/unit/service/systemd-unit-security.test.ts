@@ -17,3 +17,7 @@ test('systemd-analyze security rates the shipped unit at 2.0 or better', { skip:
 test('the unit keeps V8 working: no MemoryDenyWriteExecute', () => {
   assert.doesNotMatch(readFileSync(UNIT, 'utf8'), /^MemoryDenyWriteExecute=/m);
 });
+
+test('only the main process may notify systemd: the gateway sends sd_notify itself', () => {
+  assert.match(readFileSync(UNIT, 'utf8'), /^NotifyAccess=main$/m);
+});
