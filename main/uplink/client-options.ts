@@ -7,12 +7,15 @@ import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
 import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
+import type { TlsSessionCache, TlsSessionSlot } from './tls-session-cache.js';
 
 export interface ClientOptionsDeps {
   config: CloudConfig;
   gatewayId: string;
   credentials: TlsCredentialProvider;
   log: Logger;
+  /** Where the last connection's TLS session ticket is kept for a resumed handshake. */
+  tlsSessions?: TlsSessionCache;
 }
 
 /**
@@ -22,6 +25,8 @@ export interface ClientOptionsDeps {
 export class ClientOptionsBuilder {
   /** Facts about the client certificate loaded by the last build; undefined without TLS. */
   cert: ClientCertFacts | undefined;
+  /** The TLS session offered by the last build; its watch() must see the connection's socket. */
+  tlsSession: TlsSessionSlot | undefined;
 
   constructor(private readonly deps: ClientOptionsDeps) {}
 
@@ -44,6 +49,7 @@ export class ClientOptionsBuilder {
     const noNagle: Pick<TcpSocketConnectOpts, 'noDelay'> = { noDelay: true };
     if (!secure) {
       this.cert = undefined;
+      this.tlsSession = undefined;
       this.deps.log.warn({ broker: withoutUserinfo(config.url) }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
       return { ...options, ...noNagle };
     }
@@ -58,6 +64,7 @@ export class ClientOptionsBuilder {
       if (config.protocolVersion === 4) throw new UplinkError('identity-mismatch', `${message}; with protocolVersion 4 the uplink does not send at all`);
       this.deps.log.warn({ certificateCn: cn, gatewayId: this.deps.gatewayId }, `uplink: ${message}`);
     }
+    this.tlsSession = this.deps.tlsSessions?.slot(config.url, credentials);
     // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
     const tlsOptions = {
       minVersion: 'TLSv1.2',
@@ -65,6 +72,7 @@ export class ClientOptionsBuilder {
       cert: credentials.cert,
       key: credentials.key,
       rejectUnauthorized: true,
+      ...(this.tlsSession?.session && { session: this.tlsSession.session }),
     } satisfies ConnectionOptions;
     // For wss:// mqtt.js forwards only some TLS options to the WebSocket (not minVersion): give it all of them.
     const transport = config.url.startsWith('wss:') ? { wsOptions: tlsOptions } : noNagle;

@@ -55,6 +55,8 @@ export interface OpenSessionDeps {
   clock: Clock;
   context: () => ClassifyContext;
   onMessage: (session: Session, topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  /** Sees the transport stream as soon as it exists (before the TLS handshake). */
+  watchStream?: (stream: unknown) => void;
   /** Aborted when the uplink stops while this connect is under way. */
   signal: AbortSignal;
 }
@@ -65,6 +67,7 @@ export interface OpenSessionDeps {
  */
 export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   const client = connect(deps.url, deps.options);
+  deps.watchStream?.(client.stream);
   let firstError: unknown;
   client.on('error', (error) => {
     firstError ??= error;

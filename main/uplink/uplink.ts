@@ -18,6 +18,7 @@ import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
 import { ReconnectWaiters } from './reconnect-waiters.js';
 import { Sender } from './sender.js';
 import { openSession, type Session } from './session.js';
+import { TlsSessionCache } from './tls-session-cache.js';
 import { Topics } from './topics.js';
 
 export type { ControlHandler };
@@ -97,7 +98,7 @@ export class Uplink implements Component {
     this.topics = new Topics(config.topicPrefix, gatewayId);
     const { initialMs, maxMs, stableMs } = config.backoff;
     this.backoff = new Backoff({ initialMs, maxMs, stableMs, random: deps.random ?? Math.random });
-    this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log });
+    this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log, tlsSessions: new TlsSessionCache(deps.metrics) });
     this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.inFlight.size ?? 0);
     const session = () => this.session;
     this.sender = new Sender({
@@ -290,6 +291,7 @@ export class Uplink implements Component {
       clock: this.deps.clock,
       context: () => this.context(),
       onMessage: (session, topic, payload, packet) => this.onMessage(session, topic, payload, packet),
+      watchStream: (stream) => this.clientOptions.tlsSession?.watch(stream),
       signal: attempt.signal,
     });
     this.abortConnect = undefined;
