@@ -64,7 +64,7 @@ export class ClientOptionsBuilder {
       if (config.protocolVersion === 4) throw new UplinkError('identity-mismatch', `${message}; with protocolVersion 4 the uplink does not send at all`);
       this.deps.log.warn({ certificateCn: cn, gatewayId: this.deps.gatewayId }, `uplink: ${message}`);
     }
-    this.tlsSession = this.deps.tlsSessions?.slot(config.url, credentials);
+    this.tlsSession = this.deps.tlsSessions?.slot(config.url, credentials, 'TLSv1.2');
     // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
     const tlsOptions = {
       minVersion: 'TLSv1.2',
@@ -72,6 +72,7 @@ export class ClientOptionsBuilder {
       cert: credentials.cert,
       key: credentials.key,
       rejectUnauthorized: true,
+      ...(this.tlsSession && { secureContext: this.tlsSession.secureContext }),
       ...(this.tlsSession?.session && { session: this.tlsSession.session }),
     } satisfies ConnectionOptions;
     // For wss:// mqtt.js forwards only some TLS options to the WebSocket (not minVersion): give it all of them.

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { TLSSocket } from 'node:tls';
+import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { Counter } from 'prom-client';
 import type { Registry } from '../metrics/registry.js';
 import type { TlsCredentials } from '../shared/tls.js';
 
-/** The TLS session to offer on one connect, and where the broker's new tickets for it go. */
+/** The TLS state to reuse on one connect, and where the broker's new tickets for it go. */
 export interface TlsSessionSlot {
+  /** The parsed CA, certificate and key (built once per credentials, not at every connect). */
+  readonly secureContext: SecureContext;
   /** A ticket (TLS 1.2 session ticket or TLS 1.3 PSK) from the last connection with the same broker and credentials. */
   readonly session: Buffer | undefined;
   /** Keeps the tickets the broker issues on this connection's socket and counts its handshake as full or resumed. */
@@ -14,13 +16,15 @@ export interface TlsSessionSlot {
 
 /**
  * Remembers the last TLS session ticket, in memory only, so a reconnect to the same broker skips
- * the full (certificate-verifying) handshake. The ticket is keyed by the broker URL and a
- * fingerprint of the CA and the client certificate: after a certificate rotation or a CA change
- * the next connect does a full handshake.
+ * the full (certificate-verifying) handshake, and the secure context, so a reconnect does not
+ * parse the PEM files again. Both are keyed by the broker URL and a fingerprint of the CA and the
+ * client certificate: after a certificate rotation or a CA change the next connect builds a new
+ * context and does a full handshake.
  */
 export class TlsSessionCache {
   private key: string | undefined;
   private ticket: Buffer | undefined;
+  private secureContext: SecureContext | undefined;
   private readonly handshakes: Counter<'resumed'>;
 
   constructor(registry: Registry) {
@@ -32,13 +36,16 @@ export class TlsSessionCache {
     });
   }
 
-  slot(url: string, credentials: Pick<TlsCredentials, 'ca' | 'cert'>): TlsSessionSlot {
-    const key = createHash('sha256').update(url).update('\0').update(credentials.ca).update('\0').update(credentials.cert).digest('hex');
-    if (key !== this.key) {
+  /** `minVersion` belongs to the secure context, so it is given here. */
+  slot(url: string, credentials: TlsCredentials, minVersion: 'TLSv1.2' | 'TLSv1.3'): TlsSessionSlot {
+    const key = createHash('sha256').update(`${url}\0${minVersion}\0${credentials.ca}\0${credentials.cert}\0${credentials.key}`).digest('hex');
+    if (key !== this.key || !this.secureContext) {
       this.key = key;
       this.ticket = undefined;
+      this.secureContext = createSecureContext({ minVersion, ca: credentials.ca, cert: credentials.cert, key: credentials.key });
     }
     return {
+      secureContext: this.secureContext,
       session: this.ticket,
       watch: (stream) => {
         if (!(stream instanceof TLSSocket)) return;
