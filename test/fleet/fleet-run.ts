@@ -7,7 +7,7 @@
  * not assumed.
  */
 import { connect, type MqttClient } from 'mqtt';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { MemoryBuffer } from '../../main/buffer/memory-buffer.js';
 import { silentLogger } from '../../main/log/logger.js';
 import { createMetricsRegistry, type Registry } from '../../main/metrics/registry.js';
@@ -61,7 +61,7 @@ export const STRATEGIES: readonly Strategy[] = [
 export interface StrategyReport {
   strategy: Strategy['name'];
   description: string;
-  /** New TCP connections the broker logged, per second from its restart (index 0 = the second it came back). */
+  /** Connection attempts the broker logged, per second from its restart (index 0 = the second it came back; it includes the harness's one readiness probe). */
   brokerConnectionsPerSecond: number[];
   peakConnectionsPerSecond: number;
   /** Second (after the restart) in which the peak fell. */
@@ -82,6 +82,8 @@ export interface StrategyReport {
 export interface FleetReport {
   gateways: number;
   cpus: number;
+  /** The machine's 1-minute load average when the run started: times stretch on a busy machine. */
+  loadAverageAtStart: number;
   node: string;
   ratePerGatewayPerSecond: number;
   steadySeconds: number;
@@ -201,10 +203,14 @@ async function handshakes(gateways: readonly SimGateway[]): Promise<{ full: numb
   return total;
 }
 
-/** New TCP connections per second in the broker log (`<epoch>: New connection from …`), from `fromSecond` to `toSecond`. */
+/**
+ * Connection attempts per second in the broker log, from `fromSecond` to `toSecond`: Mosquitto logs
+ * `<epoch>: New connection from …` once it has a TLS connection and its CONNECT, and `Client
+ * connection from … failed: …` for a TLS handshake that did not complete.
+ */
 function connectionsPerSecond(log: string, fromSecond: number, toSecond: number): number[] {
   const series = new Array<number>(Math.max(0, toSecond - fromSecond + 1)).fill(0);
-  for (const match of log.matchAll(/^(\d+): New connection from /gm)) {
+  for (const match of log.matchAll(/^(\d+): (?:New connection from |Client connection from \S+ failed)/gm)) {
     const index = Number(match[1]) - fromSecond;
     if (index >= 0 && index < series.length) series[index] = (series[index] ?? 0) + 1;
   }
@@ -311,6 +317,7 @@ async function runStrategy(
 
 export async function runFleet(options: FleetOptions): Promise<FleetReport> {
   const started = performance.now();
+  const loadAverageAtStart = round(loadavg()[0] ?? Number.NaN);
   const pki = await createPki();
   let broker: Mosquitto | undefined;
   let ingest: Ingest | undefined;
@@ -327,23 +334,23 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     options.say(`fleet: ${options.gateways} gateways per strategy against mosquitto at ${broker.url}, ${cpus().length} CPUs`);
     const reports: StrategyReport[] = [];
     let memory: { rss: number; heapUsed: number } | undefined;
-    for (const strategy of STRATEGIES.filter((s) => !process.env.FLEET_ONLY || s.name === process.env.FLEET_ONLY)) {
+    for (const strategy of STRATEGIES) {
       const result = await runStrategy(strategy, { broker, pki, ingest, options, measureMemory: memory === undefined });
       reports.push(result.report);
       memory ??= result.memory;
     }
-    const [jitter, fixed] = reports;
+    const [jitter, fixed] = reports as [StrategyReport, StrategyReport];
     return {
       gateways: options.gateways,
       cpus: cpus().length,
+      loadAverageAtStart,
       node: process.version,
       ratePerGatewayPerSecond: options.rate,
       steadySeconds: options.steadyMs / 1000,
       outageSeconds: options.outageMs / 1000,
       memoryPerGatewayKb: { rss: round((memory?.rss ?? Number.NaN) / 1024, 1), heapUsed: round((memory?.heapUsed ?? Number.NaN) / 1024, 1) },
       strategies: reports,
-      // FLEETDEBUG
-      peakConnectionsRatioFixedToJitter: round((fixed?.peakConnectionsPerSecond ?? 0) / (jitter?.peakConnectionsPerSecond ?? 1)),
+      peakConnectionsRatioFixedToJitter: round(fixed.peakConnectionsPerSecond / jitter.peakConnectionsPerSecond),
       totalSeconds: round((performance.now() - started) / 1000, 1),
     };
   } finally {
