@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
+import { isTlsUrl } from '../shared/config/cloud.js';
 import type { Config } from '../shared/config/schema.js';
 import { namespaced } from '../log/logger.js';
 import type { IdentityAlertSink } from './alerts.js';
@@ -36,7 +37,7 @@ export interface DeviceIdentity {
  * managed identity, which the gateway uses as is and never rotates.
  */
 export function usesOnBoxIdentity(config: Config, store: IdentityStore): boolean {
-  if (!config.cloud || !/^(mqtts|wss):/.test(config.cloud.url)) return false;
+  if (!config.cloud || !isTlsUrl(config.cloud.url)) return false;
   const { certFile, keyFile } = config.cloud;
   if (!certFile && !keyFile) return true;
   return certFile !== undefined && keyFile !== undefined && resolve(certFile) === resolve(store.paths.cert) && resolve(keyFile) === resolve(store.paths.key);

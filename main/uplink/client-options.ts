@@ -2,7 +2,7 @@ import type { TcpSocketConnectOpts } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
 import type { Logger } from '../log/logger.js';
-import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
+import { isTlsUrl, withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
@@ -32,7 +32,7 @@ export class ClientOptionsBuilder {
 
   async build(will: { topic: string; payload: Buffer }): Promise<IClientOptions> {
     const { config } = this.deps;
-    const secure = /^(mqtts|wss):/.test(config.url);
+    const secure = isTlsUrl(config.url);
     const options: IClientOptions = {
       protocolVersion: config.protocolVersion,
       clientId: config.clientId ?? this.deps.gatewayId,

@@ -63,8 +63,6 @@ export class CommandHandler {
     const correlationData = request.properties?.correlationData;
     const topic = responseTopic !== undefined && this.deps.topics.isOwnTopicName(responseTopic) ? responseTopic : this.deps.topics.commandResult(name);
     const properties = this.deps.protocolVersion === 5 && correlationData ? { properties: { correlationData } } : {};
-    session.client.publish(topic, Buffer.from(JSON.stringify(body)), { qos: 1, ...properties }, (error) => {
-      if (error) this.deps.log.warn({ topic, err: error }, 'uplink: could not publish a command result');
-    });
+    session.publishAsync(topic, Buffer.from(JSON.stringify(body)), properties).catch((error: unknown) => this.deps.log.warn({ topic, err: error }, 'uplink: could not publish a command result'));
   }
 }

@@ -50,24 +50,72 @@ const CLIENT_CERT_ALERTS: Record<string, string> = {
   ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR: 'the key does not match the certificate',
 };
 
-const CONNACK_V5: Record<number, string> = {
-  0x80: 'unspecified error',
-  0x81: 'malformed packet',
-  0x82: 'protocol error',
-  0x83: 'implementation specific error',
-  0x84: 'unsupported protocol version',
-  0x85: 'client identifier not valid',
-  0x86: 'bad user name or password',
-  0x87: 'not authorized',
-  0x88: 'server unavailable',
-  0x89: 'server busy',
-  0x8a: 'banned',
-  0x8c: 'bad authentication method',
-  0x95: 'packet too large',
-  0x97: 'quota exceeded',
-  0x99: 'payload format invalid',
-  0x9f: 'connection rate exceeded',
+/**
+ * - `permanent`: about this message's content; sending it again gets the same answer.
+ * - `configuration`: about the gateway's setup (ACL, topic); every message would get it.
+ * - `transient`: the broker may take it later.
+ * Only `permanent` refusals count towards setting a reading aside (refusals.ts); the others keep
+ * the readings, end the connection and retry with backoff.
+ */
+export type RefusalClass = 'permanent' | 'configuration' | 'transient';
+
+type Packet = 'connack' | 'puback' | 'suback' | 'disconnect';
+
+/**
+ * Every MQTT 5 reason code >= 0x80 (§2.4) the gateway explains: what it means, in which packets
+ * (CONNACK and DISCONNECT: those an operator can act on) and, for a PUBACK, what it means for the
+ * readings in the refused message. Policy per packet: a CONNACK 0x86/0x87 is `not-authorized`,
+ * any other `protocol` (classifyConnack); a PUBACK 0x87 is `publish-not-authorized`, any other
+ * `publish-rejected` (classifyPubackRefusal); any SUBACK refusal fails the connect attempt as
+ * `not-authorized` (classifySubackRefusal); a DISCONNECT 0x95 is `packet-too-large`, any other
+ * `connection-lost` (classifyDisconnect).
+ */
+const REASON_CODES: Readonly<Record<number, { meaning: string; in: readonly Packet[]; puback?: RefusalClass }>> = {
+  0x80: { meaning: 'unspecified error', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'transient' },
+  0x81: { meaning: 'malformed packet', in: ['connack', 'disconnect'] },
+  0x82: { meaning: 'protocol error', in: ['connack', 'disconnect'] },
+  0x83: { meaning: 'implementation specific error', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'transient' },
+  0x84: { meaning: 'unsupported protocol version', in: ['connack'] },
+  0x85: { meaning: 'client identifier not valid', in: ['connack'] },
+  0x86: { meaning: 'bad user name or password', in: ['connack'] },
+  // In a PUBACK usually gateway.id differing from the certificate CN under the broker's ACL.
+  0x87: { meaning: 'not authorized', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'configuration' },
+  0x88: { meaning: 'server unavailable', in: ['connack'] },
+  0x89: { meaning: 'server busy', in: ['connack', 'disconnect'] },
+  0x8a: { meaning: 'banned', in: ['connack'] },
+  0x8b: { meaning: 'server shutting down', in: ['disconnect'] },
+  0x8c: { meaning: 'bad authentication method', in: ['connack'] },
+  0x8d: { meaning: 'keep alive timeout', in: ['disconnect'] },
+  0x8e: { meaning: 'session taken over (another client connected with the same client id)', in: ['disconnect'] },
+  0x8f: { meaning: 'topic filter invalid', in: ['suback'] },
+  0x90: { meaning: 'topic name invalid', in: ['puback'], puback: 'configuration' },
+  0x91: { meaning: 'packet identifier in use', in: ['puback', 'suback'], puback: 'transient' },
+  0x93: { meaning: 'receive maximum exceeded', in: ['disconnect'] },
+  // A DISCONNECT code, which some brokers also answer a PUBACK with.
+  0x95: { meaning: 'packet too large', in: ['connack', 'puback', 'disconnect'], puback: 'permanent' },
+  0x96: { meaning: 'message rate too high', in: ['disconnect'] },
+  0x97: { meaning: 'quota exceeded', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'transient' },
+  0x98: { meaning: 'administrative action', in: ['disconnect'] },
+  0x99: { meaning: 'payload format invalid', in: ['connack', 'puback', 'disconnect'], puback: 'permanent' },
+  0x9e: { meaning: 'shared subscriptions not supported', in: ['suback'] },
+  0x9f: { meaning: 'connection rate exceeded', in: ['connack'] },
+  0xa1: { meaning: 'subscription identifiers not supported', in: ['suback'] },
+  0xa2: { meaning: 'wildcard subscriptions not supported', in: ['suback'] },
 };
+
+function meaning(code: number, packet: Packet): string | undefined {
+  const row = REASON_CODES[code];
+  return row?.in.includes(packet) ? row.meaning : undefined;
+}
+
+/** What a PUBACK reason code means for the readings in the refused message (unknown codes: transient). */
+export function refusalClass(reasonCode: number): RefusalClass {
+  return REASON_CODES[reasonCode]?.puback ?? 'transient';
+}
+
+function hex(code: number): string {
+  return `0x${code.toString(16).padStart(2, '0')}`;
+}
 
 const CONNACK_V4: Record<number, string> = {
   1: 'unacceptable protocol version',
@@ -103,74 +151,62 @@ function clientCertValidity(ctx: ClassifyContext): UplinkError | undefined {
   return undefined;
 }
 
-function reasonCodeOf(error: unknown): number | undefined {
+/** The MQTT reason code an mqtt.js error carries (a refused CONNACK or PUBACK), if any. */
+export function reasonCodeOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
 }
 
 /** A CONNACK refusal, MQTT 5 reason code or MQTT 3.1.1 return code. */
 export function classifyConnack(code: number, protocolVersion: 4 | 5, ctx: ClassifyContext): UplinkError {
-  const text = (protocolVersion === 5 ? CONNACK_V5[code] : CONNACK_V4[code]) ?? `reason code ${code}`;
-  const hex = `0x${code.toString(16).padStart(2, '0')}`;
+  const text = (protocolVersion === 5 ? meaning(code, 'connack') : CONNACK_V4[code]) ?? `reason code ${code}`;
   const notAuthorized = protocolVersion === 5 ? code === 0x87 || code === 0x86 : code === 5 || code === 4;
   if (notAuthorized) {
     return new UplinkError(
       'not-authorized',
-      `${ctx.url} refused the connection: ${text} (${hex}). The broker maps the certificate's CN to the user name; ` +
+      `${ctx.url} refused the connection: ${text} (${hex(code)}). The broker maps the certificate's CN to the user name; ` +
         `check that the certificate (CN "${ctx.cert?.commonName ?? '?'}") is allowed on this broker and matches gateway.id "${ctx.gatewayId}"`,
       code,
     );
   }
-  return new UplinkError('protocol', `${ctx.url} refused the connection: ${text} (${hex})`, code);
+  return new UplinkError('protocol', `${ctx.url} refused the connection: ${text} (${hex(code)})`, code);
 }
 
 /** A PUBACK with a reason code >= 0x80: the broker received the message but did not take it. */
 export function classifyPubackRefusal(code: number, topic: string, ctx: ClassifyContext): UplinkError {
-  const hex = `0x${code.toString(16).padStart(2, '0')}`;
   if (code === 0x87) {
     return new UplinkError(
       'publish-not-authorized',
-      `the broker refused to accept a publish to "${topic}": not authorized (${hex}). Its ACL confines a gateway to topics ` +
+      `the broker refused to accept a publish to "${topic}": not authorized (${hex(code)}). Its ACL confines a gateway to topics ` +
         `under its certificate's CN (here "${ctx.cert?.commonName ?? '?'}"); set gateway.id to that CN ("${ctx.gatewayId}" now) or issue a certificate for it`,
       code,
     );
   }
-  const text = CONNACK_V5[code] ?? 'refused';
+  const text = meaning(code, 'puback') ?? 'refused';
   const hint = code === 0x95 ? '; lower cloud.batch.maxBytes' : '';
-  return new UplinkError('publish-rejected', `the broker refused a publish to "${topic}": ${text} (${hex})${hint}`, code);
+  return new UplinkError('publish-rejected', `the broker refused a publish to "${topic}": ${text} (${hex(code)})${hint}`, code);
 }
 
-/** Reason codes of a broker's DISCONNECT (MQTT 5 §3.14.2.1) that the operator can act on. */
-const DISCONNECT_V5: Record<number, string> = {
-  0x80: 'unspecified error',
-  0x81: 'malformed packet',
-  0x82: 'protocol error',
-  0x83: 'implementation specific error',
-  0x87: 'not authorized',
-  0x89: 'server busy',
-  0x8b: 'server shutting down',
-  0x8d: 'keep alive timeout',
-  0x8e: 'session taken over (another client connected with the same client id)',
-  0x93: 'receive maximum exceeded',
-  0x95: 'packet too large',
-  0x96: 'message rate too high',
-  0x97: 'quota exceeded',
-  0x98: 'administrative action',
-  0x99: 'payload format invalid',
-};
+/** A SUBACK that refused some of the gateway's subscriptions (granted QoS >= 0x80). */
+export function classifySubackRefusal(refused: readonly { topic: string; qos: number }[], ctx: ClassifyContext): UplinkError {
+  return new UplinkError(
+    'not-authorized',
+    `the broker refused the subscription to ${refused.map((g) => `"${g.topic}" (${meaning(g.qos, 'suback') ?? 'refused'}, ${hex(g.qos)})`).join(', ')}: check that gateway.id "${ctx.gatewayId}" equals the certificate's CN ("${ctx.cert?.commonName ?? '?'}")`,
+    refused[0]?.qos,
+  );
+}
 
 /** A DISCONNECT the broker sent (MQTT 5) before closing the connection. */
 export function classifyDisconnect(code: number, ctx: ClassifyContext): UplinkError {
-  const hex = `0x${code.toString(16).padStart(2, '0')}`;
   if (code === 0x95) {
     return new UplinkError(
       'packet-too-large',
-      `${ctx.url} closed the connection: a packet was larger than it accepts (${hex}). The broker did not announce its limit ` +
+      `${ctx.url} closed the connection: a packet was larger than it accepts (${hex(code)}). The broker did not announce its limit ` +
         '(MQTT 5 Maximum Packet Size), so lower cloud.batch.maxBytes below its max_packet_size, or raise that limit',
       code,
     );
   }
-  return new UplinkError('connection-lost', `${ctx.url} closed the connection: ${DISCONNECT_V5[code] ?? 'reason code'} (${hex})`, code);
+  return new UplinkError('connection-lost', `${ctx.url} closed the connection: ${meaning(code, 'disconnect') ?? 'reason code'} (${hex(code)})`, code);
 }
 
 /**

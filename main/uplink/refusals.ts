@@ -1,30 +1,7 @@
 /**
- * What a refused publish means for the readings in it, and when a reading the broker refuses
- * every time is set aside (drop reason `refused`) so that it stops blocking the queue.
+ * When a reading the broker refuses every time (a `permanent` refusal: errors.ts REASON_CODES) is
+ * set aside (drop reason `refused`) so that it stops blocking the queue.
  */
-
-/**
- * - `permanent`: about this message's content; sending it again gets the same answer.
- * - `configuration`: about the gateway's setup (ACL, topic); every message would get it.
- * - `transient`: the broker may take it later.
- * Only `permanent` refusals count towards setting a reading aside; the others keep the readings,
- * end the connection and retry with backoff.
- */
-export type RefusalClass = 'permanent' | 'configuration' | 'transient';
-
-/** PUBACK reason codes (MQTT 5 §3.4.2.1) by what they mean for the readings. */
-export function refusalClass(reasonCode: number): RefusalClass {
-  switch (reasonCode) {
-    case 0x99: // payload format invalid
-    case 0x95: // packet too large (DISCONNECT's code; some brokers answer a PUBACK with it)
-      return 'permanent';
-    case 0x87: // not authorized: gateway.id differs from the certificate CN under the ACL
-    case 0x90: // topic name invalid
-      return 'configuration';
-    default: // 0x80 unspecified, 0x83 implementation specific, 0x91 packet id in use, 0x97 quota exceeded, …
-      return 'transient';
-  }
-}
 
 /** Refusals of a reading sent alone before it is set aside. */
 export const MAX_REFUSALS = 3;

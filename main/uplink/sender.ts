@@ -4,13 +4,13 @@ import type { AlertOutbox } from '../alerts/alert-center.js';
 import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
-import { UplinkError, classifyConnectError, classifyPubackRefusal, type ClassifyContext } from './errors.js';
+import { UplinkError, reasonCodeOf, refusalClass } from './errors.js';
 import { dropAlert, packReadings, type ReadingsMessage } from './messages.js';
 import type { UplinkMetrics } from './metrics.js';
 import { maxPayloadBytes } from './packet-size.js';
-import { RateLimit } from './rate-limit.js';
-import { RefusalTracker, refusalClass, type HoldReason } from './refusals.js';
-import type { InFlight, Session } from './session.js';
+import { TokenBucket } from '../shared/token-bucket.js';
+import { RefusalTracker, type HoldReason } from './refusals.js';
+import type { PendingPublish, PublishCargo, Session } from './session.js';
 import type { Topics } from './topics.js';
 
 const IDLE_POLL_MS = 250;
@@ -36,8 +36,6 @@ export interface SenderDeps {
   /** The connected session to publish on, if any. */
   session: () => Session | undefined;
   stopping: () => boolean;
-  /** What the error classifier needs to explain a refused publish. */
-  context: () => ClassifyContext;
   /** Counts and logs a refusal that does not end the connection. */
   report: (error: UplinkError) => void;
   /** Raises an alert for the operator (readings set aside). */
@@ -52,11 +50,10 @@ export interface SenderDeps {
  * it, anything refused or unacknowledged goes back.
  */
 export class Sender {
-  private readonly limiter: RateLimit | undefined;
-  private readonly alertsInFlight = new Set<number>();
-  private readonly dropsInFlight = new Set<number>();
+  private readonly limiter: TokenBucket | undefined;
+  private readonly pendingAlertIds = new Set<number>();
+  private readonly pendingDropIds = new Set<number>();
   private readonly refusals = new RefusalTracker();
-  private publishKey = 0;
   private pendingAcks: number[] = [];
   /** Readings messages whose PUBACK is in pendingAcks. */
   private ackedMessages = 0;
@@ -70,7 +67,7 @@ export class Sender {
   private acknowledgedReadings = 0;
 
   constructor(private readonly deps: SenderDeps) {
-    this.limiter = deps.config.maxReadingsPerSecond ? new RateLimit(deps.config.maxReadingsPerSecond, deps.clock.now()) : undefined;
+    this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond, deps.clock.now()) : undefined;
   }
 
   /** Readings the broker acknowledged since start. */
@@ -78,14 +75,15 @@ export class Sender {
     return this.acknowledgedReadings;
   }
 
-  wake(): void {
+  /** Fills the window soon (once per event-loop turn however often it is called): readings were appended, alerts changed or PUBACKs came. */
+  readonly wake = (): void => {
     if (this.wakeScheduled || !this.deps.session()?.open) return;
     this.wakeScheduled = true;
     setImmediate(() => {
       this.wakeScheduled = false;
       this.pump();
     });
-  }
+  };
 
   /** Starts sending on a freshly connected session. */
   begin(): void {
@@ -112,15 +110,15 @@ export class Sender {
   release(session: Session): void {
     this.stopPolling();
     this.flushAcks();
+    const unacknowledged = session.release();
     // With an announced limit every readings message fitted it: then the culprit was something else.
     if (session.disconnectReason === PACKET_TOO_LARGE && session.maximumPacketSize === undefined) {
-      const largest = [...session.inFlight.values()].filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
+      const largest = unacknowledged.filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
       if (largest?.readingIds && this.refusals.refused(largest.readingIds) === 'set-aside') {
         this.setAside(largest.readingIds, largest.sensorId, 'the broker closed the connection for it alone: packet too large (0x95)');
       }
     }
-    for (const entry of session.inFlight.values()) this.returnToBuffer(entry);
-    session.inFlight.clear();
+    for (const entry of unacknowledged) this.returnToBuffer(entry);
     const held = this.refusals.connectionEnded();
     if (held.length > 0) this.safely('nack', () => this.deps.buffer.nack(held));
   }
@@ -132,14 +130,14 @@ export class Sender {
       this.stopPolling();
       return;
     }
-    const { window } = session;
-    if (session.inFlight.size < window) this.sendAlerts(session, window - session.inFlight.size);
-    if (session.inFlight.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.inFlight.size);
+    const window = session.inFlightWindow;
+    if (session.pending.size < window) this.sendAlerts(session, window - session.pending.size);
+    if (session.pending.size < window && this.deps.clock.now() >= this.nextDropCheck) this.sendDropRecords(session, window - session.pending.size);
     const { maxReadings, maxBytes } = this.deps.config.batch;
-    while (session.open && session.inFlight.size < window) {
+    while (session.open && session.pending.size < window) {
       // One lease fills the free part of the window (fewer buffer queries); packing may add at most
       // one extra message per sensor in the lease beyond the window.
-      const free = window - session.inFlight.size;
+      const free = window - session.pending.size;
       let max = Math.min(maxReadings * free, MAX_LEASE);
       if (this.limiter && !this.unthrottled) {
         max = this.limiter.available(this.deps.clock.now(), max);
@@ -248,7 +246,7 @@ export class Sender {
   private sendDropRecords(session: Session, room: number): void {
     let records;
     try {
-      records = this.deps.buffer.dropRecords(room + this.dropsInFlight.size).filter((r) => !this.dropsInFlight.has(r.id));
+      records = this.deps.buffer.dropRecords(room + this.pendingDropIds.size).filter((r) => !this.pendingDropIds.has(r.id));
     } catch (error) {
       this.deps.log.error({ err: error }, 'uplink: the buffer failed to list drop records');
       return;
@@ -256,7 +254,7 @@ export class Sender {
     // Drop records are rare: look again in a second unless this look filled the room.
     this.nextDropCheck = records.length >= room ? 0 : this.deps.clock.now() + DROP_CHECK_MS;
     for (const record of records.slice(0, room)) {
-      this.dropsInFlight.add(record.id);
+      this.pendingDropIds.add(record.id);
       this.publish(session, this.deps.topics.alerts, dropAlert(this.deps.gatewayId, record), { dropRecordId: record.id });
     }
   }
@@ -267,29 +265,24 @@ export class Sender {
     if (!outbox) return;
     let entries;
     try {
-      entries = outbox.pending(room + this.alertsInFlight.size).filter((entry) => !this.alertsInFlight.has(entry.id));
+      entries = outbox.pending(room + this.pendingAlertIds.size).filter((entry) => !this.pendingAlertIds.has(entry.id));
     } catch (error) {
       this.deps.log.error({ err: error }, 'uplink: the alerts outbox could not be read');
       return;
     }
     for (const entry of entries.slice(0, room)) {
-      this.alertsInFlight.add(entry.id);
+      this.pendingAlertIds.add(entry.id);
       this.publish(session, this.deps.topics.alerts, Buffer.from(entry.payload), { alertOutboxId: entry.id });
     }
   }
 
-  private publish(session: Session, topic: string, payload: Buffer, entry: InFlight): void {
-    const key = ++this.publishKey;
-    session.inFlight.set(key, { ...entry, publishedAt: this.deps.clock.now() });
-    session.client.publish(topic, payload, { qos: 1 }, (error) => this.onPublished(session, key, topic, error));
+  private publish(session: Session, topic: string, payload: Buffer, cargo: PublishCargo): void {
+    session.publish(topic, payload, cargo, (error, entry) => this.onPublished(session, entry, error));
   }
 
-  private onPublished(session: Session, key: number, topic: string, error: Error | undefined): void {
-    const entry = session.inFlight.get(key);
-    if (!entry) return; // already returned to the buffer when the connection closed
-    session.inFlight.delete(key);
+  private onPublished(session: Session, entry: PendingPublish, error: UplinkError | undefined): void {
     if (!error) {
-      if (entry.publishedAt !== undefined) this.deps.metrics.pubackSeconds.observe((this.deps.clock.now() - entry.publishedAt) / 1000);
+      this.deps.metrics.pubackSeconds.observe((this.deps.clock.now() - entry.publishedAt) / 1000);
       if (entry.readingIds) {
         const released = this.refusals.acceptedMessage(entry.readingIds);
         if (released.setAside.length > 0) this.setAside(released.setAside, undefined, `it alone exceeds ${maximumPacketSizeText(session)}`);
@@ -302,12 +295,12 @@ export class Sender {
       }
       if (entry.alertOutboxId !== undefined) {
         const id = entry.alertOutboxId;
-        this.alertsInFlight.delete(id);
+        this.pendingAlertIds.delete(id);
         this.safely('alerts outbox delivered', () => this.deps.alerts?.delivered(id));
         this.deps.metrics.messages.inc({ type: 'alert' });
       }
       if (entry.dropRecordId !== undefined) {
-        this.dropsInFlight.delete(entry.dropRecordId);
+        this.pendingDropIds.delete(entry.dropRecordId);
         this.safely('ack drop record', () => this.deps.buffer.ackDropRecords([entry.dropRecordId as number]));
         this.deps.metrics.messages.inc({ type: 'alert' });
       }
@@ -315,19 +308,19 @@ export class Sender {
       this.wake();
       return;
     }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'number' && entry.readingIds && refusalClass(code) === 'permanent') {
-      this.permanentlyRefused(session, entry, entry.readingIds, classifyPubackRefusal(code, topic, this.deps.context()));
+    const code = reasonCodeOf(error);
+    if (code !== undefined && entry.readingIds && refusalClass(code) === 'permanent') {
+      this.permanentlyRefused(session, entry, entry.readingIds, error);
       return;
     }
     this.returnToBuffer(entry);
     // A refused publish (e.g. 0x87 when gateway.id is not the certificate's CN) would repeat for
     // every message: drop the connection and let the backoff pace the retries.
-    session.end(typeof code === 'number' ? classifyPubackRefusal(code, topic, this.deps.context()) : classifyConnectError(error, this.deps.context()));
+    session.end(error);
   }
 
   /** A refusal about this message's content: the connection stays; its readings are retried alone, then set aside. */
-  private permanentlyRefused(session: Session, entry: InFlight, ids: number[], refusal: UplinkError): void {
+  private permanentlyRefused(session: Session, entry: PublishCargo, ids: number[], refusal: UplinkError): void {
     this.deps.report(refusal);
     const verdict = this.refusals.refused(ids);
     if (verdict === 'retry') this.returnToBuffer(entry);
@@ -336,13 +329,13 @@ export class Sender {
     this.wake();
   }
 
-  private returnToBuffer(entry: InFlight): void {
+  private returnToBuffer(entry: PublishCargo): void {
     if (entry.readingIds) {
       const ids = entry.readingIds;
       this.safely('nack', () => this.deps.buffer.nack(ids));
     }
-    if (entry.dropRecordId !== undefined) this.dropsInFlight.delete(entry.dropRecordId);
-    if (entry.alertOutboxId !== undefined) this.alertsInFlight.delete(entry.alertOutboxId);
+    if (entry.dropRecordId !== undefined) this.pendingDropIds.delete(entry.dropRecordId);
+    if (entry.alertOutboxId !== undefined) this.pendingAlertIds.delete(entry.alertOutboxId);
   }
 
   private scheduleAckFlush(): void {

@@ -1,11 +1,11 @@
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Clock } from '../shared/clock.js';
 import { InboundPacketLimit } from './inbound-limit.js';
 import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
-import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, type ClassifyContext } from './errors.js';
+import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, classifyPubackRefusal, reasonCodeOf, type ClassifyContext } from './errors.js';
 
-/** What one unacknowledged publish carries back to the buffer (or the alert queue) if it is never acked. */
-export interface InFlight {
+/** What a publish carries back to the buffer (or the alerts outbox) if it is never acknowledged. */
+export interface PublishCargo {
   readingIds?: number[];
   readings?: number;
   /** Sensor and payload size of a readings message, to log what is set aside and find a too-large one. */
@@ -14,26 +14,44 @@ export interface InFlight {
   dropRecordId?: number;
   /** Its entry in the alerts outbox. */
   alertOutboxId?: number;
-  /** clock.now() at publish, for the PUBACK round trip. */
-  publishedAt?: number;
 }
 
-/** One MQTT connection. Everything in flight on it is returned to the buffer when it closes. */
+/** One QoS 1 publish waiting for its PUBACK. */
+export interface PendingPublish extends PublishCargo {
+  topic: string;
+  /** clock.now() at publish, for the PUBACK round trip. */
+  publishedAt: number;
+  /** Called once: no error on a successful PUBACK, else why not (classified). Not called for what `release()` returned. */
+  settle: (error: UplinkError | undefined, entry: PendingPublish) => void;
+}
+
+export interface PublishOptions {
+  retain?: boolean;
+  properties?: IClientPublishOptions['properties'];
+  /** Give up waiting for the PUBACK after this long (settles with a `timeout` error). */
+  timeoutMs?: number;
+}
+
+/** One MQTT connection. Everything unacknowledged on it is returned to its owner when it closes. */
 export class Session {
   open = true;
-  readonly inFlight = new Map<number, InFlight>();
+  /** Publishes sent and not yet acknowledged, by an id of the session's own. */
+  readonly pending = new Map<number, PendingPublish>();
   /** cloud.inFlight, lowered to the broker's MQTT 5 Receive Maximum when it announces one. */
-  window = 1;
+  inFlightWindow = 1;
   /** The broker's MQTT 5 Maximum Packet Size (whole packets, bytes), when it announced one. */
   maximumPacketSize: number | undefined;
   /** The reason code of the DISCONNECT the broker sent, if it sent one (MQTT 5). */
   disconnectReason: number | undefined;
   readonly ended: Promise<UplinkError | undefined>;
   private finish!: (reason: UplinkError | undefined) => void;
+  private lastPublishId = 0;
+  private settledAll: (() => void) | undefined;
 
   constructor(
     readonly client: MqttClient,
     readonly since: number,
+    private readonly deps: { clock: Clock; context: () => ClassifyContext },
   ) {
     this.ended = new Promise((resolve) => (this.finish = resolve));
   }
@@ -43,6 +61,62 @@ export class Session {
     this.open = false;
     this.finish(reason);
   }
+
+  /**
+   * The one way to publish: QoS 1, tracked in `pending` until its PUBACK, then `settle`d with the
+   * classified refusal or failure, if any.
+   */
+  publish(topic: string, payload: Buffer, cargo: PublishCargo, settle: PendingPublish['settle'], options: PublishOptions = {}): void {
+    const id = ++this.lastPublishId;
+    this.pending.set(id, { ...cargo, topic, publishedAt: this.deps.clock.now(), settle });
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => this.settle(id, new UplinkError('timeout', `no PUBACK for the publish to "${topic}" within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const { retain = false, properties } = options;
+    this.client.publish(topic, payload, { qos: 1, retain, ...(properties && { properties }) }, (error) => {
+      clearTimeout(timer);
+      this.settle(id, error && this.classify(error, topic));
+    });
+  }
+
+  /** `publish` as a promise: resolves on a successful PUBACK, rejects with the classified error. */
+  publishAsync(topic: string, payload: Buffer, options: PublishOptions = {}): Promise<void> {
+    return new Promise((resolve, reject) => this.publish(topic, payload, {}, (error) => (error ? reject(error) : resolve()), options));
+  }
+
+  /** Resolves once nothing is pending, the connection ended, or `timeoutMs` passed. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.pending.size === 0 || !this.open) return;
+    let timer: NodeJS.Timeout | undefined;
+    const allSettled = new Promise<void>((resolve) => {
+      this.settledAll = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([allSettled, this.ended]);
+    clearTimeout(timer);
+    this.settledAll = undefined;
+  }
+
+  /**
+   * Stops tracking everything unacknowledged and returns it, for its owner to take back; their
+   * PUBACKs, should any still come, are ignored.
+   */
+  release(): PendingPublish[] {
+    const unacknowledged = [...this.pending.values()];
+    this.pending.clear();
+    return unacknowledged;
+  }
+
+  private settle(id: number, error: UplinkError | undefined): void {
+    const entry = this.pending.get(id);
+    if (!entry) return; // released, or timed out
+    this.pending.delete(id);
+    entry.settle(error, entry);
+    if (this.pending.size === 0) this.settledAll?.();
+  }
+
+  private classify(error: Error, topic: string): UplinkError {
+    const code = reasonCodeOf(error);
+    return code === undefined ? classifyConnectError(error, this.deps.context()) : classifyPubackRefusal(code, topic, this.deps.context());
+  }
 }
 
 export interface OpenSessionDeps {
@@ -50,8 +124,8 @@ export interface OpenSessionDeps {
   url: string;
   options: IClientOptions;
   protocolVersion: 4 | 5;
-  /** cloud.inFlight: the window before the broker's Receive Maximum is applied. */
-  inFlight: number;
+  /** cloud.inFlight: the in-flight window before the broker's Receive Maximum is applied. */
+  inFlightWindow: number;
   clock: Clock;
   context: () => ClassifyContext;
   onMessage: (session: Session, topic: string, payload: Buffer, packet: IPublishPacket) => void;
@@ -103,12 +177,12 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   } catch (error) {
     client.end(true);
     if (deps.signal.aborted) throw new UplinkError('connection-lost', 'the uplink stopped while connecting');
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'number') throw classifyConnack(code, deps.protocolVersion, deps.context());
+    const code = reasonCodeOf(error);
+    if (code !== undefined) throw classifyConnack(code, deps.protocolVersion, deps.context());
     throw classifyConnectError(error, deps.context());
   }
-  const session = new Session(client, deps.clock.now());
-  session.window = Math.max(1, Math.min(deps.inFlight, receiveMaximum ?? Number.POSITIVE_INFINITY));
+  const session = new Session(client, deps.clock.now(), deps);
+  session.inFlightWindow = Math.max(1, Math.min(deps.inFlightWindow, receiveMaximum ?? Number.POSITIVE_INFINITY));
   session.maximumPacketSize = maximumPacketSize;
   if (closedEarly) client.removeListener('close', closedEarly);
   client.on('disconnect', (packet) => {

@@ -73,7 +73,7 @@ export class CloudTester implements CloudBackend {
         url: settings.url,
         options: { ...options, clientId: `${settings.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
         protocolVersion: settings.protocolVersion,
-        inFlight: 1,
+        inFlightWindow: 1,
         clock: this.deps.clock,
         context: () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) }),
         onMessage: () => {},

@@ -8,11 +8,11 @@ import type { Clock } from '../shared/clock.js';
 import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../shared/backoff.js';
 import { ClientOptionsBuilder } from './client-options.js';
 import { CommandHandler } from './command-handler.js';
 import { ControlSubscriptions, type ControlHandler } from './control-subscriptions.js';
-import { UplinkError, classifyConnectError, classifyPubackRefusal, type ClassifyContext, type UplinkErrorKind } from './errors.js';
+import { UplinkError, classifyConnectError, classifySubackRefusal, type ClassifyContext, type UplinkErrorKind } from './errors.js';
 import { offlineStatus, onlineStatus } from './messages.js';
 import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
 import { ReconnectWaiters } from './reconnect-waiters.js';
@@ -99,7 +99,7 @@ export class Uplink implements Component {
     const { initialMs, maxMs, stableMs } = config.backoff;
     this.backoff = new Backoff({ initialMs, maxMs, stableMs, random: deps.random ?? Math.random });
     this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log, tlsSessions: new TlsSessionCache(deps.metrics) });
-    this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.inFlight.size ?? 0);
+    this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.pending.size ?? 0);
     const session = () => this.session;
     this.sender = new Sender({
       buffer: deps.buffer,
@@ -111,7 +111,6 @@ export class Uplink implements Component {
       metrics: this.metrics,
       session,
       stopping: () => this.stopping,
-      context: () => this.context(),
       report: (error) => this.recordError(error),
       alert: (alert) => deps.onAlert?.(alert),
       ...(deps.alerts && { alerts: deps.alerts }),
@@ -126,6 +125,7 @@ export class Uplink implements Component {
       flush: () => this.sender.flushBacklog(),
     });
     this.controls = new ControlSubscriptions({ log, session });
+    this.wake = this.sender.wake;
   }
 
   async start(): Promise<void> {
@@ -158,9 +158,7 @@ export class Uplink implements Component {
   }
 
   /** Wakes the sender: call after readings were appended (or alerts changed) so they go out without waiting for the idle poll. */
-  wake(): void {
-    this.sender.wake();
-  }
+  readonly wake: () => void;
 
   status(): UplinkStatus {
     const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -174,7 +172,7 @@ export class Uplink implements Component {
       nextAttemptAt: this.state === 'waiting' ? iso(this.nextAttemptAt) : null,
       lastError: this.lastError,
       errors: { ...this.errorCounts },
-      inFlightMessages: this.session?.inFlight.size ?? 0,
+      inFlightMessages: this.session?.pending.size ?? 0,
       readingsSent: this.sender.readingsSent,
       certificate: cert ? { commonName: cert.commonName ?? null, validTo: iso(cert.validTo) } : null,
     };
@@ -186,17 +184,7 @@ export class Uplink implements Component {
     const session = this.session;
     if (!session?.open) return Promise.reject(new UplinkError('connection-lost', `cannot publish to "${topic}": the uplink is not connected`));
     const body = typeof payload === 'string' || payload instanceof Uint8Array ? Buffer.from(payload) : Buffer.from(JSON.stringify(payload));
-    return new Promise((resolve, reject) => {
-      session.client.publish(topic, body, { qos: 1, retain: options.retain ?? false }, (error) => {
-        if (!error) {
-          this.metrics.messages.inc({ type: 'control' });
-          resolve();
-          return;
-        }
-        const code = (error as { code?: unknown }).code;
-        reject(typeof code === 'number' ? classifyPubackRefusal(code, topic, this.context()) : new UplinkError('connection-lost', `publish to "${topic}" failed: ${error.message}`));
-      });
-    });
+    return session.publishAsync(topic, body, { retain: options.retain ?? false }).then(() => this.metrics.messages.inc({ type: 'control' }));
   }
 
   /** Subscribes (QoS 1) to `<prefix>/<gatewayId>/<topicSuffix>` (wildcards allowed), now and after every reconnect. Returns an unsubscribe function. */
@@ -287,7 +275,7 @@ export class Uplink implements Component {
       url: this.deps.config.url,
       options: await this.clientOptions.build({ topic: this.topics.status, payload: offlineStatus(this.deps.version) }),
       protocolVersion: this.deps.config.protocolVersion,
-      inFlight: this.deps.config.inFlight,
+      inFlightWindow: this.deps.config.inFlight,
       clock: this.deps.clock,
       context: () => this.context(),
       onMessage: (session, topic, payload, packet) => this.onMessage(session, topic, payload, packet),
@@ -313,7 +301,7 @@ export class Uplink implements Component {
     this.backoff.connected(this.deps.clock.now());
     this.metrics.connects.inc();
     this.metrics.connected.set(1);
-    this.deps.log.info({ broker: this.broker, certificateCn: this.clientOptions.cert?.commonName, inFlight: session.window }, 'uplink connected');
+    this.deps.log.info({ broker: this.broker, certificateCn: this.clientOptions.cert?.commonName, inFlightWindow: session.inFlightWindow }, 'uplink connected');
     this.statusTimer = setInterval(() => void this.publishStatus(session).catch(() => undefined), this.deps.config.statusIntervalMs);
     this.sender.begin();
     return session;
@@ -325,32 +313,17 @@ export class Uplink implements Component {
       session.client.subscribe(filters, { qos: 1 }, (error, granted) => {
         if (error) return reject(error);
         const refused = (granted ?? []).filter((g) => g.qos >= 0x80);
-        if (refused.length > 0) {
-          return reject(
-            new UplinkError(
-              'not-authorized',
-              `the broker refused the subscription to ${refused.map((g) => `"${g.topic}"`).join(', ')}: check that gateway.id "${this.deps.gatewayId}" equals the certificate's CN ("${this.clientOptions.cert?.commonName ?? '?'}")`,
-              refused[0]?.qos,
-            ),
-          );
-        }
+        if (refused.length > 0) return reject(classifySubackRefusal(refused, this.context()));
         resolve();
       });
     });
   }
 
-  private publishStatus(session: Session): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!session.open) return resolve();
-      session.client.publish(this.topics.status, onlineStatus(this.deps.version, this.bufferDepth(), this.deps.alerts?.counts() ?? null, this.deps.clock.now()), { qos: 1, retain: true }, (error) => {
-        if (!error) {
-          this.metrics.messages.inc({ type: 'status' });
-          return resolve();
-        }
-        const code = (error as { code?: unknown }).code;
-        reject(typeof code === 'number' ? classifyPubackRefusal(code, this.topics.status, this.context()) : error);
-      });
-    });
+  private async publishStatus(session: Session): Promise<void> {
+    if (!session.open) return;
+    const status = onlineStatus(this.deps.version, this.bufferDepth(), this.deps.alerts?.counts() ?? null, this.deps.clock.now());
+    await session.publishAsync(this.topics.status, status, { retain: true });
+    this.metrics.messages.inc({ type: 'status' });
   }
 
   private onMessage(session: Session, topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -359,16 +332,11 @@ export class Uplink implements Component {
     else this.controls.dispatch(payload, topic);
   }
 
+  /** Waits for the PUBACK of everything pending (readings and control messages alike), then says offline. */
   private async closeGracefully(session: Session): Promise<void> {
     this.sender.stopPolling();
-    const deadline = Date.now() + STOP_DRAIN_MS;
-    while (session.open && session.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (session.open) {
-      await new Promise<void>((resolve) => {
-        session.client.publish(this.topics.status, offlineStatus(this.deps.version), { qos: 1, retain: true }, () => resolve());
-        setTimeout(resolve, STOP_DRAIN_MS).unref();
-      });
-    }
+    await session.settled(STOP_DRAIN_MS);
+    if (session.open) await session.publishAsync(this.topics.status, offlineStatus(this.deps.version), { retain: true, timeoutMs: STOP_DRAIN_MS }).catch(() => undefined);
     session.end(undefined);
   }
 

@@ -4,7 +4,7 @@ import { LineFramer } from './line-framer.js';
 import { LineInterpreter } from './line-interpreter.js';
 import type { PortLink } from './port-link.js';
 import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
-import { RateLimiter } from './rate-limit.js';
+import { TokenBucket } from '../../shared/token-bucket.js';
 import { RejectLog } from './rejects.js';
 
 /** Distinct sensor ids one port may introduce from its data, so a babbling device cannot grow memory without bound. */
@@ -22,14 +22,14 @@ export class LinePortReader implements PortWorker {
   private readonly interpreter: LineInterpreter;
   private readonly sensorIds = new Set<string>();
   private framer: LineFramer;
-  private limiter: RateLimiter;
+  private limiter: TokenBucket;
   private staleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: PortWorkerDeps & { config: LinePortConfig }) {
     const { config } = deps;
     this.interpreter = new LineInterpreter(config);
     this.framer = new LineFramer(config.maxLineBytes);
-    this.limiter = new RateLimiter(config.maxLinesPerSecond);
+    this.limiter = new TokenBucket(config.maxLinesPerSecond, deps.clock.now());
     this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
     this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
     this.link = linkFor(deps, {

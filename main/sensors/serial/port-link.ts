@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../log/logger.js';
 import type { SerialLink } from '../../shared/config/serial.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../shared/backoff.js';
 import { describeMatch, matchingPorts, type PortDiscovery } from './discovery.js';
 import type { SerialMetrics } from './metrics.js';
 
@@ -46,10 +46,8 @@ export interface PortLinkDeps {
   random?: () => number;
 }
 
-/** Reopen delays stay short so a replugged sensor is read again within about 2 s. */
-const BACKOFF = { baseMs: 250, capMs: 2000 };
-/** A connection that lasted this long resets the backoff. */
-const STABLE_MS = 10_000;
+/** Reopen delays stay short so a replugged sensor is read again within about 2 s; a port open for 10 s resets them. */
+const BACKOFF = { initialMs: 250, maxMs: 2000, stableMs: 10_000 };
 const CLOSE_TIMEOUT_MS = 2000;
 /**
  * How often an open port's device node is checked. The driver's hang-up is not always delivered
@@ -65,7 +63,6 @@ const PRESENCE_CHECK_MS = 1000;
 export class PortLink {
   private handle: PortHandle | undefined;
   private stopped = true;
-  private openedAt = 0;
   private failures = 0;
   private wakeSleep: (() => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
@@ -117,7 +114,7 @@ export class PortLink {
         // The first failure is worth a warning; a sensor left unplugged for days is not worth thousands.
         if (this.failures === 1) this.deps.log.warn({ port: this.deps.config.id, err: message }, 'cannot open serial port; retrying with backoff');
         else this.deps.log.debug({ port: this.deps.config.id, err: message, attempt: this.failures }, 'serial port still unavailable');
-        await this.sleep(this.backoff.nextDelayMs());
+        await this.sleep(this.backoff.nextDelay(performance.now()));
       }
     }
   }
@@ -138,7 +135,7 @@ export class PortLink {
       return;
     }
     this.handle = handle;
-    this.openedAt = performance.now();
+    this.backoff.connected(performance.now());
     if (device !== undefined) this.watchPresence(handle, path, device);
     handle.on('data', (chunk: Buffer) => this.deps.events.data(chunk));
     handle.on('close', (error?: Error) => this.onLost(handle, error?.message ?? 'closed'));
@@ -180,13 +177,12 @@ export class PortLink {
     handle.removeAllListeners();
     handle.on('error', () => {});
     void closeQuietly(handle);
-    if (performance.now() - this.openedAt >= STABLE_MS) this.backoff.reset();
     this.deps.metrics.portOpen.set({ port: this.deps.config.id }, 0);
     this.deps.metrics.reopens.inc({ port: this.deps.config.id });
     this.deps.log.warn({ port: this.deps.config.id, reason }, 'serial port lost; reopening');
     this.deps.events.lost(reason);
     if (this.stopped) return;
-    void this.sleep(this.backoff.nextDelayMs()).then(() => this.connectLoop());
+    void this.sleep(this.backoff.nextDelay(performance.now())).then(() => this.connectLoop());
   }
 
   private sleep(ms: number): Promise<void> {

@@ -11,7 +11,7 @@ import { describeMatch, matchingPorts, type DiscoveredPort, type PortDiscovery }
 import { LineFramer } from './line-framer.js';
 import { LineInterpreter } from './line-interpreter.js';
 import { closeQuietly, systemPortOpener, type PortHandle, type PortOpener } from './port-link.js';
-import { RateLimiter } from './rate-limit.js';
+import { TokenBucket } from '../../shared/token-bucket.js';
 
 /** Previews open at once, over all ports. */
 export const MAX_PREVIEWS = 4;
@@ -132,7 +132,7 @@ export class SerialSetup implements SerialBackend, Component {
   private listen(previewId: string, config: LinePortConfig, run: { path: string; device: string; handle: PortHandle; durationMs: number; pausedPort?: string }): void {
     const framer = new LineFramer(config.maxLineBytes);
     const interpreter = new LineInterpreter(config);
-    const limiter = new RateLimiter(config.maxLinesPerSecond);
+    const limiter = new TokenBucket(config.maxLinesPerSecond, this.deps.clock.now());
     let lines = 0;
     let dropped = 0;
     let finished: Promise<void> | undefined;

@@ -21,6 +21,11 @@ const backoffSchema = z
   .prefault({})
   .refine((b) => b.maxMs >= b.initialMs, { error: 'expected backoff.maxMs >= backoff.initialMs' });
 
+/** True for the URL schemes that use TLS (`mqtts://`, `wss://`). */
+export function isTlsUrl(url: string): boolean {
+  return /^(mqtts|wss):/.test(url);
+}
+
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i;
 
 /** The URL without `user:password@`, for logs, status and error messages. */
@@ -78,7 +83,7 @@ export const cloudSchema = z
         message: 'plaintext MQTT is refused: use mqtts:// with caFile, certFile and keyFile, or set cloud.allowInsecure: true',
       });
     }
-    if (/^(mqtts|wss):/.test(cloud.url)) {
+    if (isTlsUrl(cloud.url)) {
       if (!cloud.caFile) {
         ctx.addIssue({
           code: 'custom',

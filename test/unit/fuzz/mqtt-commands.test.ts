@@ -41,7 +41,7 @@ describe('fuzz: inbound MQTT commands', () => {
   it('CommandHandler: exactly one reply, JSON, on an own topic without wildcards, for any request', () => {
     const published: { topic: string; body: Buffer; options: unknown }[] = [];
     let flushes = 0;
-    const session = { open: true, client: { publish: (topic: string, body: Buffer, options: unknown) => published.push({ topic, body, options }) } } as unknown as Session;
+    const session = { open: true, publishAsync: async (topic: string, body: Buffer, options: unknown) => void published.push({ topic, body, options }) } as unknown as Session;
     const handler = new CommandHandler({ topics, protocolVersion: 5, version: '1.0.0', log: silentLogger, clock: { now: () => 0 } as never, bufferDepth: () => 3, flush: () => flushes++ });
     const correlation = fc.option(fc.uint8Array({ maxLength: 16 }).map((bytes) => Buffer.from(bytes)), { nil: undefined });
     fuzz(fc.tuple(name, payload, responseTopic, correlation), ([command, bytes, reply, correlationData]) => {

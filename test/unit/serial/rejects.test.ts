@@ -4,7 +4,6 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createMetricsRegistry } from '../../../main/metrics/registry.js';
 import { serialMetrics } from '../../../main/sensors/serial/metrics.js';
-import { RateLimiter } from '../../../main/sensors/serial/rate-limit.js';
 import { printable, RejectLog } from '../../../main/sensors/serial/rejects.js';
 
 function capturingLogger(): { log: pino.Logger; lines: Record<string, unknown>[] } {
@@ -51,15 +50,5 @@ describe('RejectLog', () => {
   it('escapes binary samples and clips long ones', () => {
     assert.equal(printable(Buffer.from('a\\b\n')), 'a\\x5cb\\x0a');
     assert.equal(printable(Buffer.alloc(100, 0x41)), `${'A'.repeat(64)}… (100 bytes)`);
-  });
-});
-
-describe('RateLimiter', () => {
-  it('allows a burst of one second, then the sustained rate', () => {
-    const limiter = new RateLimiter(10);
-    const taken = (at: number, tries: number): number => Array.from({ length: tries }, () => limiter.tryTake(at)).filter(Boolean).length;
-    assert.equal(taken(0, 50), 10);
-    assert.equal(taken(500, 50), 5);
-    assert.equal(taken(10_500, 50), 10);
   });
 });

@@ -4,13 +4,14 @@ export interface BackoffOptions {
   maxMs: number;
   /** A connection that stayed up this long counts as stable: the next failure starts over at `initialMs`. */
   stableMs: number;
-  /** Uniform in [0, 1); injected so tests are deterministic. */
-  random: () => number;
+  /** Uniform in [0, 1); injected so tests are deterministic. Default Math.random. */
+  random?: () => number;
 }
 
 /**
  * Exponential backoff with full jitter (delay = random × min(max, initial × 2^attempt)), so a
- * fleet that lost its broker at the same moment does not reconnect in lockstep.
+ * fleet that lost its broker (or a box that lost its sensors) at the same moment does not retry in
+ * lockstep. Time comes from the caller.
  */
 export class Backoff {
   private attempt = 0;
@@ -29,7 +30,7 @@ export class Backoff {
     this.connectedAt = undefined;
     const cap = this.currentCap();
     this.attempt++;
-    return Math.floor(this.options.random() * cap);
+    return Math.floor((this.options.random ?? Math.random)() * cap);
   }
 
   /** The upper bound the next delay will be drawn from. */

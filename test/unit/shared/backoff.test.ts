@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Backoff } from '../../../main/uplink/backoff.js';
+import { Backoff } from '../../../main/shared/backoff.js';
 
 function sequence(values: number[]): () => number {
   let i = 0;
@@ -39,5 +39,21 @@ describe('Backoff (exponential, full jitter, capped, reset when stable)', () => 
     const backoff = new Backoff({ initialMs: 1_000, maxMs: 60_000, stableMs: 1, random: () => 0.5 });
     for (let i = 0; i < 10_000; i++) backoff.nextDelay(0);
     assert.equal(backoff.nextDelay(0), 30_000);
+  });
+});
+
+describe('Backoff with the serial port options (no stable connection in between)', () => {
+  it('doubles the ceiling per attempt up to the cap, with full jitter below it', () => {
+    const top = new Backoff({ initialMs: 250, maxMs: 2000, stableMs: 10_000, random: () => 0.999999 });
+    assert.deepEqual(Array.from({ length: 6 }, () => top.nextDelay(0)), [249, 499, 999, 1999, 1999, 1999]);
+    const bottom = new Backoff({ initialMs: 250, maxMs: 2000, stableMs: 10_000, random: () => 0 });
+    assert.deepEqual(Array.from({ length: 3 }, () => bottom.nextDelay(0)), [0, 0, 0]);
+  });
+
+  it('starts over after reset', () => {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 10_000, stableMs: 10_000, random: () => 0.5 });
+    for (let i = 0; i < 5; i++) backoff.nextDelay(0);
+    backoff.reset();
+    assert.equal(backoff.nextDelay(0), 50);
   });
 });
