@@ -7,6 +7,7 @@ import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
 import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
+import { profileLimits } from './profiles/index.js';
 import type { TlsSessionCache, TlsSessionSlot } from './tls-session-cache.js';
 
 export interface ClientOptionsDeps {
@@ -58,7 +59,8 @@ export class ClientOptionsBuilder {
     });
     this.cert = certFacts(credentials.cert);
     const cn = this.cert.commonName;
-    if (cn !== undefined && cn !== this.deps.gatewayId) {
+    const profile = profileLimits(config);
+    if (cn !== undefined && cn !== this.deps.gatewayId && profile.cnIsIdentity) {
       const message = `the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`;
       // MQTT 3.1.1 cannot report refused publishes, so readings would be acked and lost: do not send.
       if (config.protocolVersion === 4) throw new UplinkError('identity-mismatch', `${message}; with protocolVersion 4 the uplink does not send at all`);
@@ -72,6 +74,7 @@ export class ClientOptionsBuilder {
       cert: credentials.cert,
       key: credentials.key,
       rejectUnauthorized: true,
+      ...profile.tls,
       ...(this.tlsSession && { secureContext: this.tlsSession.secureContext }),
       ...(this.tlsSession?.session && { session: this.tlsSession.session }),
     } satisfies ConnectionOptions;

@@ -42,6 +42,8 @@ export interface SenderDeps {
   alert: (alert: Alert<'uplink-alert'>) => void;
   /** Alert raises and clears to send, oldest first; each leaves the outbox after its PUBACK. Without it none are sent. */
   alerts?: AlertOutbox;
+  /** The cloud profile's cap on readings messages per second (e.g. AWS IoT Core's 100 per connection). */
+  maxPublishesPerSecond?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface SenderDeps {
  */
 export class Sender {
   private readonly limiter: TokenBucket | undefined;
+  private readonly publishLimiter: TokenBucket | undefined;
   private readonly pendingAlertIds = new Set<number>();
   private readonly pendingDropIds = new Set<number>();
   private readonly refusals = new RefusalTracker();
@@ -68,6 +71,7 @@ export class Sender {
 
   constructor(private readonly deps: SenderDeps) {
     this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond, deps.clock.now()) : undefined;
+    this.publishLimiter = deps.maxPublishesPerSecond ? new TokenBucket(deps.maxPublishesPerSecond, deps.clock.now()) : undefined;
   }
 
   /** Readings the broker acknowledged since start. */
@@ -137,7 +141,12 @@ export class Sender {
     while (session.open && session.pending.size < window) {
       // One lease fills the free part of the window (fewer buffer queries); packing may add at most
       // one extra message per sensor in the lease beyond the window.
-      const free = window - session.pending.size;
+      // The platform's publish cap holds even for `flush`: beyond it the platform throttles the connection.
+      const free = this.publishLimiter ? this.publishLimiter.available(this.deps.clock.now(), window - session.pending.size) : window - session.pending.size;
+      if (free === 0) {
+        this.pollIn(this.publishLimiter?.waitMs(this.deps.clock.now()) ?? IDLE_POLL_MS);
+        return;
+      }
       let max = Math.min(maxReadings * free, MAX_LEASE);
       if (this.limiter && !this.unthrottled) {
         max = this.limiter.available(this.deps.clock.now(), max);
@@ -170,6 +179,7 @@ export class Sender {
       let setAsideFailed = false;
       for (const reading of waiting) this.withhold(session, reading, 'refused');
       for (const reading of packed.unsendable) if (!this.withhold(session, reading, 'oversize')) setAsideFailed = true;
+      this.publishLimiter?.take(packed.messages.length, this.deps.clock.now());
       for (const message of packed.messages) this.publishReadings(session, message);
       // They are back in the buffer's queue: leasing again now would only fail again.
       if (setAsideFailed) break;

@@ -18,6 +18,7 @@ import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
 import { ReconnectWaiters } from './reconnect-waiters.js';
 import { Sender } from './sender.js';
 import { openSession, type Session } from './session.js';
+import { profileLimits, type ProfileLimits } from './profiles/index.js';
 import { TlsSessionCache } from './tls-session-cache.js';
 import { Topics } from './topics.js';
 
@@ -77,6 +78,7 @@ export class Uplink implements Component {
   private readonly errorCounts: Partial<Record<UplinkErrorKind, number>> = {};
   private readonly waiters = new ReconnectWaiters();
   private readonly metrics: UplinkMetrics;
+  private readonly limits: ProfileLimits;
   /** cloud.url as logged and shown: never with credentials. */
   private readonly broker: string;
 
@@ -96,6 +98,7 @@ export class Uplink implements Component {
     const { config, gatewayId, log, clock } = deps;
     this.broker = withoutUserinfo(config.url);
     this.topics = new Topics(config.topicPrefix, gatewayId);
+    this.limits = profileLimits(config);
     const { initialMs, maxMs, stableMs } = config.backoff;
     this.backoff = new Backoff({ initialMs, maxMs, stableMs, random: deps.random ?? Math.random });
     this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log, tlsSessions: new TlsSessionCache(deps.metrics) });
@@ -114,6 +117,7 @@ export class Uplink implements Component {
       report: (error) => this.recordError(error),
       alert: (alert) => deps.onAlert?.(alert),
       ...(deps.alerts && { alerts: deps.alerts }),
+      ...(this.limits.maxPublishesPerSecond && { maxPublishesPerSecond: this.limits.maxPublishesPerSecond }),
     });
     this.commands = new CommandHandler({
       topics: this.topics,
@@ -275,7 +279,8 @@ export class Uplink implements Component {
       url: this.deps.config.url,
       options: await this.clientOptions.build({ topic: this.topics.status, payload: offlineStatus(this.deps.version) }),
       protocolVersion: this.deps.config.protocolVersion,
-      inFlightWindow: this.deps.config.inFlight,
+      inFlightWindow: Math.min(this.deps.config.inFlight, this.limits.maxInFlight ?? Number.POSITIVE_INFINITY),
+      ...(this.limits.maxPacketBytes && { maximumPacketSize: this.limits.maxPacketBytes }),
       clock: this.deps.clock,
       context: () => this.context(),
       onMessage: (session, topic, payload, packet) => this.onMessage(session, topic, payload, packet),
