@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { Gauge } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
-import { otaRootFor } from '../ota/paths.js';
+import { otaRootFor } from '../config/location.js';
 import { OtaLayout, OtaStateStore } from '../ota/state.js';
 import type { Registry } from '../metrics/registry.js';
 import type { AlertCondition } from '../shared/alert.js';

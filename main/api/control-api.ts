@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { UiConfig } from '../shared/config/gateway.js';
@@ -9,14 +8,10 @@ import { createDispatch, type Dispatch } from './dispatch.js';
 import { EventHub } from './events.js';
 import { createApiHandlers } from './handlers.js';
 import type { ThrottlePolicy } from './login-throttle.js';
+import { apiDataDir } from '../config/location.js';
 
 /** How often a changed status is pushed to event listeners (the UI no longer polls). */
 export const STATUS_EVENT_INTERVAL_MS = 2000;
-
-/** `<gateway.dataDir>/api`: accounts, setup code, status token, the self-signed HTTPS pair. */
-export function apiDataDir(dataDir: string): string {
-  return join(dataDir, 'api');
-}
 
 export interface ControlApiDeps {
   backends: ApiBackends;

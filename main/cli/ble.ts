@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
@@ -13,6 +12,7 @@ import { systemClock } from '../shared/clock.js';
 import type { BleConfig } from '../shared/config/ble.js';
 import { UserError } from '../shared/errors.js';
 import { printJson } from './output.js';
+import { bleStateDir } from '../config/location.js';
 
 const POLL_MS = 250;
 
@@ -81,7 +81,7 @@ function bleContext(file: string): BleContext {
   const config = loadConfig(file);
   const ble = config.sensors.ble;
   if (!ble) throw new UserError(`${file} has no sensors.ble section; add "sensors: { ble: {} }" to enable BLE`);
-  return { config: ble, stateDir: ble.stateDir ?? join(config.gateway.dataDir, 'ble'), logLevel: config.log.level };
+  return { config: ble, stateDir: bleStateDir(config), logLevel: config.log.level };
 }
 
 function openStore(context: BleContext): AllowlistStore {

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { IdentityCredentials } from '../identity/credentials.js';
 import { identityStoreFromConfig } from '../identity/from-config.js';
 import { createLogger, stderrDestination } from '../log/logger.js';
-import { otaRootFor } from '../ota/paths.js';
+import { otaRootFor } from '../config/location.js';
 import { parseKeyset } from '../ota/documents.js';
 import { fetchBundle } from '../ota/fetch.js';
 import { Installer } from '../ota/installer.js';
@@ -15,10 +15,11 @@ import { EntrypointLauncher, ENV_OTA_ROOT, ENV_OTA_VERSION, RestartCommandLaunch
 import { markGood } from '../ota/mark-good.js';
 import { scanPayload, signKeyset, signManifest, writeBundle, type SignedKeyset } from '../ota/publish.js';
 import { OtaError } from '../ota/reasons.js';
-import { OtaLayout, OtaStateStore } from '../ota/state.js';
 import { loadKeysetFile, SHIPPED_KEYS_FILE } from '../ota/trusted-keys.js';
+import { OtaVersions } from '../ota/versions.js';
 import type { ProgressEvent } from '../ota/verify.js';
 import { systemClock } from '../shared/clock.js';
+import { OTA_DEFAULTS } from '../shared/config/ota.js';
 import type { Config } from '../shared/config/schema.js';
 import { UserError } from '../shared/errors.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
@@ -98,7 +99,7 @@ export function registerOtaCommands(program: Command): void {
     .requiredOption('--entrypoint <path>', 'payload file that starts the version')
     .requiredOption('--key <file>', 'publisher secret key (repeat for k-of-n)', collect)
     .requiredOption('--out <file>', 'bundle to write')
-    .option('--app-id <id>', 'application id', 'fieldgate')
+    .option('--app-id <id>', 'application id', OTA_DEFAULTS.appId)
     .option('--expires-in-days <d>', 'validity of the metadata', '90')
     .option('--rotation <file>', 'key set rotation (from `ota rotate`) to carry')
     .option('--gzip', 'compress the archive')
@@ -155,7 +156,7 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const outcome = await refuse('recover', () => stateInstaller(options).recover());
+      const outcome = await refuse('recover', () => stateOf(options).recover());
       printJson({ ok: true, outcome });
     });
 
@@ -165,7 +166,7 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const version = await refuse('rollback', () => stateInstaller(options).rollbackToPrevious());
+      const version = await refuse('rollback', () => stateOf(options).rollbackToPrevious());
       printJson({ ok: true, current: version });
     });
 
@@ -175,13 +176,12 @@ export function registerOtaCommands(program: Command): void {
     .option('--config <file>', 'fieldgate config')
     .option('--root <dir>', 'OTA root')
     .action(async (options: DeviceOptions) => {
-      const root = resolveRoot(options);
-      const store = new OtaStateStore(new OtaLayout(root));
-      const installer = stateInstaller(options);
+      const versions = stateOf(options);
+      const store = versions.store;
       printJson({
-        root,
+        root: versions.layout.root,
         current: (await store.currentVersion()) ?? null,
-        installed: await installer.installedVersions(),
+        installed: await versions.installed(),
         floor: await store.readFloor(),
         time: await store.readEvidence(),
         pending: (await store.readJournal()) ?? null,
@@ -236,20 +236,15 @@ async function sign(options: SignOptions): Promise<void> {
   printJson({ bundle: options.out, version: envelope.signed.version, files: files.length, signedBy: envelope.signatures.map((s) => s.keyId) });
 }
 
-function resolveRoot(options: DeviceOptions): string {
-  if (options.root) return options.root;
-  if (options.config) {
-    return otaRootFor(loadConfig(options.config));
-  }
-  throw new UserError('give --config FILE or --root DIR');
+/** recover, rollback and status only touch the versions on disk: no bundle, so no model or keys. */
+function stateOf(options: DeviceOptions): OtaVersions {
+  const config = options.config && !options.root ? loadConfig(options.config) : undefined;
+  const root = options.root ?? (config ? otaRootFor(config) : undefined);
+  if (!root) throw new UserError('give --config FILE or --root DIR');
+  return new OtaVersions(root, createLogger({ level: config?.log.level ?? 'warn', destination: stderrDestination() }));
 }
 
-/** An installer for commands that only touch state on disk (recover, rollback, status): no bundle, so no model or keys needed. */
-function stateInstaller(options: DeviceOptions): Installer {
-  return buildInstaller({ ...options, model: options.model ?? 'any' }, true);
-}
-
-function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
+function buildInstaller(options: DeviceOptions): Installer {
   const config = options.config ? loadConfig(options.config) : undefined;
   if (config && !config.ota) throw new UserError(`"${options.config}" has no "ota" section`);
   const ota = config?.ota;
@@ -259,11 +254,11 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
   if (!model) throw new UserError('give --model (or set ota.model in the config)');
   const keysFile = options.keys ?? ota?.trustedKeysFile ?? SHIPPED_KEYS_FILE;
   const log = createLogger({ level: config?.log.level ?? 'warn', destination: stderrDestination() });
-  const timeout = options.timeoutMs ? positiveInt(options.timeoutMs, '--timeout-ms') : (ota?.markGoodTimeoutMs ?? 120_000);
+  const timeout = options.timeoutMs ? positiveInt(options.timeoutMs, '--timeout-ms') : (ota?.markGoodTimeoutMs ?? OTA_DEFAULTS.markGoodTimeoutMs);
   return new Installer({
     root,
-    shippedKeyset: stateOnly ? TRUSTS_NOTHING : guard(() => loadKeysetFile(keysFile)),
-    device: { appId: ota?.appId ?? 'fieldgate', model, arch: options.arch ?? ota?.arch ?? process.arch },
+    shippedKeyset: guard(() => loadKeysetFile(keysFile)),
+    device: { appId: ota?.appId ?? OTA_DEFAULTS.appId, model, arch: options.arch ?? ota?.arch ?? process.arch },
     clock: systemClock,
     launcher: ota?.restartCommand ? new RestartCommandLauncher(ota.restartCommand) : new EntrypointLauncher(),
     log,
@@ -272,9 +267,6 @@ function buildInstaller(options: DeviceOptions, stateOnly = false): Installer {
     ...(options.progress ? { onProgress: progressPrinter() } : {}),
   });
 }
-
-/** recover, rollback and status never verify a bundle: they get a key set that trusts nothing. */
-const TRUSTS_NOTHING = { type: 'fieldgate-ota-keyset' as const, version: 1, threshold: 1, keys: [] };
 
 function progressPrinter(): (event: ProgressEvent) => void {
   let lastPhase = '';
@@ -290,7 +282,7 @@ function progressPrinter(): (event: ProgressEvent) => void {
 async function openBundle(path: string, options: DeviceOptions): Promise<Readable> {
   if (/^[a-z]+:\/\//i.test(path)) {
     const config = options.config ? loadConfig(options.config) : undefined;
-    return fetchBundle(path, { credentials: tlsCredentials(options, config), maxBundleBytes: config?.ota?.maxBundleBytes ?? 1024 * 1024 * 1024 });
+    return fetchBundle(path, { credentials: tlsCredentials(options, config), maxBundleBytes: config?.ota?.maxBundleBytes ?? OTA_DEFAULTS.maxBundleBytes });
   }
   try {
     const stats = statSync(path);

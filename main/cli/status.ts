@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { Command } from 'commander';
 import { STATUS_TOKEN_FILE } from '../api/auth.js';
-import { apiDataDir } from '../api/control-api.js';
+import { apiDataDir } from '../config/location.js';
 import { readHttpsFingerprint } from '../api/https-cert.js';
 import { readSetupCode, type IssuedSetupCode } from '../api/setup-code.js';
 import { readTokenFile } from '../api/token.js';

@@ -1,6 +1,6 @@
 import type { Config } from '../shared/config/schema.js';
 import { subjectFromConfig } from './csr.js';
-import { identityDir } from './paths.js';
+import { identityDir } from '../config/location.js';
 import { IdentityStore } from './store.js';
 
 export function identityStoreFromConfig(config: Pick<Config, 'gateway' | 'identity' | 'cloud'>): IdentityStore {

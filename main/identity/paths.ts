@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Config } from '../shared/config/schema.js';
 
 /** Where each identity file lives. `next/` holds a rotation in progress until it is promoted. */
 export interface IdentityPaths {
@@ -17,10 +16,6 @@ export interface IdentityPaths {
   retiredKey: string;
   /** Present from the start of a promotion until it is complete: `recover()` finishes it. */
   promotionJournal: string;
-}
-
-export function identityDir(config: Pick<Config, 'gateway' | 'identity'>): string {
-  return config.identity.dir ?? join(config.gateway.dataDir, 'identity');
 }
 
 export function identityPaths(dir: string): IdentityPaths {

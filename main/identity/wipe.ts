@@ -1,9 +1,7 @@
 import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../shared/config/schema.js';
-import { apiDataDir } from '../api/control-api.js';
-import { otaRootFor } from '../ota/paths.js';
-import { identityDir } from './paths.js';
+import { apiDataDir, bleStateDir, bufferFile, identityDir, otaRootFor } from '../config/location.js';
 import { destroyFile } from './secure-files.js';
 
 export interface WipeReport {
@@ -63,7 +61,7 @@ export function wipeDevice(config: Pick<Config, 'gateway' | 'identity' | 'buffer
   const file = (path: string) => attempt(path, report, () => (destroyFile(path) ? report.destroyed.push(path) : undefined));
   tree(identityDir(config));
   // The BLE allowlist with its encrypted bind keys, the key that seals them, and replay counters.
-  tree(config.sensors.ble?.stateDir ?? join(config.gateway.dataDir, 'ble'));
+  tree(bleStateDir(config));
   tree(apiDataDir(config.gateway.dataDir));
   if (config.cloud?.keyFile !== undefined) file(config.cloud.keyFile);
   if (config.ui.tokenFile !== undefined) file(config.ui.tokenFile);
@@ -71,7 +69,7 @@ export function wipeDevice(config: Pick<Config, 'gateway' | 'identity' | 'buffer
   tree(join(otaState, 'logs'));
   if (existsSync(otaState)) report.kept.push(otaState);
   for (const kept of [config.cloud?.caFile, config.cloud?.certFile]) if (kept !== undefined && existsSync(kept)) report.kept.push(kept);
-  const buffer = config.buffer.path ?? join(config.gateway.dataDir, 'buffer.db');
+  const buffer = bufferFile(config);
   // The database, its -wal/-shm/-journal files and any quarantined copies all start with its name.
   const folder = dirname(buffer);
   if (existsSync(folder)) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { canonicalBytes } from './canonical-json.js';
 import { isUsablePublicKey, keyIdOf } from './keys.js';
 import { isSafeRelativePath } from './paths.js';
+import { IDENTIFIER_PATTERN } from '../shared/config/common.js';
 import { OtaError } from './reasons.js';
 
 export const MAX_MANIFEST_BYTES = 256 * 1024;
@@ -12,7 +13,7 @@ export const MAX_SIGNATURES = 32;
 
 const hex = (length: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), { error: `expected ${length} lowercase hex characters` });
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+const name = z.string().regex(IDENTIFIER_PATTERN, {
   error: 'expected 1-64 letters, digits, ".", "_" or "-"',
 });
 const safeInt = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
@@ -7,12 +7,13 @@ import type { Clock } from '../shared/clock.js';
 import { canonicalize } from './canonical-json.js';
 import type { FileEntry, Keyset, Manifest } from './documents.js';
 import { failpoint } from './failpoint.js';
-import { fsyncDir, switchSymlink, TEMP_LINK_MARK } from './fs-atomic.js';
+import { fsyncDir, switchSymlink } from './fs-atomic.js';
 import type { RunningVersion, VersionLauncher } from './launcher.js';
 import { trustedTime, type DeviceIdentity } from './policy.js';
 import { OtaError, type OtaReason } from './reasons.js';
-import { acquireInstallLock, OtaLayout, OtaStateStore, type InstallJournal } from './state.js';
+import { acquireInstallLock, type InstallJournal, type OtaLayout, type OtaStateStore } from './state.js';
 import { verifyBundle, type PayloadSink, type ProgressEvent, type VerifiedBundle, type VerifyLimits } from './verify.js';
+import { OtaVersions } from './versions.js';
 
 export interface InstallerDeps {
   root: string;
@@ -35,18 +36,18 @@ export interface InstallResult {
   previous: number | null;
 }
 
-export type RecoveryOutcome = 'clean' | 'committed' | 'rolled-back';
-
 const MARK_POLL_MS = 200;
 
 /** Verify → extract to staging → atomic switch → trial → mark-good (raise floor) or roll back. */
 export class Installer {
-  readonly layout: OtaLayout;
-  readonly store: OtaStateStore;
+  private readonly versions: OtaVersions;
+  private readonly layout: OtaLayout;
+  private readonly store: OtaStateStore;
 
   constructor(private readonly deps: InstallerDeps) {
-    this.layout = new OtaLayout(deps.root);
-    this.store = new OtaStateStore(this.layout);
+    this.versions = new OtaVersions(deps.root, deps.log);
+    this.layout = this.versions.layout;
+    this.store = this.versions.store;
   }
 
   /** Verifies without installing; reads state but writes nothing. */
@@ -57,43 +58,12 @@ export class Installer {
   async install(input: Readable): Promise<InstallResult> {
     const release = await acquireInstallLock(this.layout);
     try {
-      await this.recoverLocked();
+      await this.versions.recoverHeld();
       const { verified, staged } = await this.verifyIntoStaging(input);
       return await this.switchAndTrial(verified, staged);
     } finally {
       await release();
     }
-  }
-
-  /** Finishes or undoes whatever a crash interrupted. Safe to run at every boot (`fieldgate ota recover`). */
-  async recover(): Promise<RecoveryOutcome> {
-    const release = await acquireInstallLock(this.layout);
-    try {
-      return await this.recoverLocked();
-    } finally {
-      await release();
-    }
-  }
-
-  /** Operator-initiated: go back to the previous version kept on disk. */
-  async rollbackToPrevious(): Promise<number> {
-    const release = await acquireInstallLock(this.layout);
-    try {
-      await this.recoverLocked();
-      const current = await this.store.currentVersion();
-      const older = (await this.installedVersions()).filter((v) => current === undefined || v < current);
-      const target = older.at(-1);
-      if (target === undefined) throw new OtaError('no-previous-version', 'there is no previous version on disk to roll back to');
-      await switchSymlink(this.layout.currentLink, this.layout.linkTarget(target));
-      return target;
-    } finally {
-      await release();
-    }
-  }
-
-  async installedVersions(): Promise<number[]> {
-    const names = await readdir(this.layout.versionsDir).catch(() => [] as string[]);
-    return names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
   }
 
   private async verifyContext() {
@@ -203,13 +173,13 @@ export class Installer {
     if (failure === undefined) {
       await this.store.commitGood(journal);
       await this.store.clearJournal();
-      await this.prune([manifest.version, ...(previous === null ? [] : [previous])]);
+      await this.versions.pruneHeld([manifest.version, ...(previous === null ? [] : [previous])]);
       this.deps.log.info({ version: manifest.version, previous }, 'OTA update marked good; floor raised');
       this.deps.onProgress?.({ phase: 'done', bytesHashed: verified.totalBytes, totalBytes: verified.totalBytes, version: manifest.version });
       return { version: manifest.version, label: manifest.label, previous };
     }
     this.deps.onProgress?.({ phase: 'rollback', bytesHashed: verified.totalBytes, totalBytes: verified.totalBytes, version: manifest.version });
-    await this.rollbackLocked(journal);
+    await this.versions.rollBackHeld(journal);
     await this.startPrevious(previous);
     const back = previous === null ? 'no version is current now' : `rolled back to version ${previous}`;
     this.deps.log.warn({ version: manifest.version, previous, reason: failure.code }, 'OTA update failed its trial; rolled back');
@@ -267,48 +237,6 @@ export class Installer {
     }
   }
 
-  /** Points `current` back at the previous version (or removes it) and discards the failed slot. */
-  private async rollbackLocked(journal: InstallJournal): Promise<void> {
-    if (journal.previous === null) {
-      await unlink(this.layout.currentLink).catch(() => undefined);
-      await fsyncDir(this.layout.root);
-    } else {
-      await switchSymlink(this.layout.currentLink, this.layout.linkTarget(journal.previous));
-    }
-    await rm(this.layout.versionDir(journal.version), { recursive: true, force: true });
-    await rm(`${this.layout.versionDir(journal.version)}.manifest.json`, { force: true });
-    await this.store.clearJournal();
-  }
-
-  private async recoverLocked(): Promise<RecoveryOutcome> {
-    const layout = this.layout;
-    for (const name of await readdir(layout.stagingDir).catch(() => [] as string[])) {
-      await rm(join(layout.stagingDir, name), { recursive: true, force: true });
-    }
-    for (const name of await readdir(layout.root).catch(() => [] as string[])) {
-      if (name.startsWith(`current${TEMP_LINK_MARK}`)) await rm(join(layout.root, name), { force: true });
-    }
-    const journal = await this.store.readJournal();
-    if (journal === undefined) return 'clean';
-    if (journal.phase === 'trial' && (await this.store.markedGood()) === journal.version && (await this.store.currentVersion()) === journal.version) {
-      await this.store.commitGood(journal);
-      await this.store.clearJournal();
-      this.deps.log.info({ version: journal.version }, 'OTA recovery: interrupted install had marked good; floor raised');
-      return 'committed';
-    }
-    // An interrupted switch, or a trial whose supervisor died before mark-good: never trust it.
-    await this.rollbackLocked(journal);
-    this.deps.log.warn({ version: journal.version, previous: journal.previous }, 'OTA recovery: rolled back an unfinished install');
-    return 'rolled-back';
-  }
-
-  /** Keeps the current and the previous good version; anything else in versions/ goes. */
-  private async prune(keep: number[]): Promise<void> {
-    for (const name of await readdir(this.layout.versionsDir)) {
-      const version = Number(name.replace(/\.manifest\.json$/, ''));
-      if (!keep.includes(version)) await rm(join(this.layout.versionsDir, name), { recursive: true, force: true });
-    }
-  }
 }
 
 async function closeSynced(handle: FileHandle): Promise<void> {

@@ -14,6 +14,7 @@ import { OtaError } from './reasons.js';
 import { OtaLayout } from './state.js';
 import { loadKeysetFile, SHIPPED_KEYS_FILE } from './trusted-keys.js';
 import type { ProgressEvent } from './verify.js';
+import { OtaVersions } from './versions.js';
 
 type BundleInfo = MethodResult<'uploadBundle'>;
 type Phase = (typeof OTA_PHASES)[number];
@@ -44,7 +45,6 @@ interface Installing {
 }
 
 const BUNDLE_ID = /^[0-9a-f]{16}$/;
-const TRUSTS_NOTHING: Keyset = { type: 'fieldgate-ota-keyset', version: 1, threshold: 1, keys: [] };
 
 /**
  * OTA for the control API: one uploaded bundle at a time, streamed to disk and capped at
@@ -61,10 +61,10 @@ export class OtaService implements OtaBackend {
   }
 
   async status(): Promise<MethodResult<'otaStatus'>> {
-    const installer = this.installer({ stateOnly: true });
-    const current = await installer.store.currentVersion();
-    const previous = (await installer.installedVersions()).filter((v) => current === undefined || v < current).at(-1);
-    const installedAt = current === undefined ? null : await lstat(installer.layout.currentLink).then((s) => s.mtime.toISOString(), () => null);
+    const versions = this.versions();
+    const current = await versions.store.currentVersion();
+    const previous = await versions.previous();
+    const installedAt = current === undefined ? null : await lstat(versions.layout.currentLink).then((s) => s.mtime.toISOString(), () => null);
     return {
       current: { version: current === undefined ? this.deps.runningVersion : await this.labelOf(current), installedAt },
       previous: previous === undefined ? null : { version: await this.labelOf(previous) },
@@ -146,7 +146,7 @@ export class OtaService implements OtaBackend {
       this.progress(installing, phase, bytes.bytesDone, bytes.bytesTotal, reason);
     };
     void Promise.resolve()
-      .then(() => this.installer({ onProgress }).install(createReadStream(path)))
+      .then(() => this.installer(onProgress).install(createReadStream(path)))
       .then(async (result) => {
         this.deps.log.info({ bundleId: input.bundleId, ...result }, 'OTA bundle installed from the control API');
         await rm(path, { force: true });
@@ -164,7 +164,7 @@ export class OtaService implements OtaBackend {
   async rollback(): Promise<MethodResult<'rollback'>> {
     if (this.installing) throw new ApiError('conflict', 'an install is running; roll back after it has finished (a failed trial rolls back by itself)');
     try {
-      const version = await this.installer({ stateOnly: true }).rollbackToPrevious();
+      const version = await this.versions().rollbackToPrevious();
       this.deps.log.warn({ version }, 'OTA rolled back from the control API');
       return { version: await this.labelOf(version) };
     } catch (error) {
@@ -198,13 +198,15 @@ export class OtaService implements OtaBackend {
     return typeof label === 'string' ? label : String(version);
   }
 
-  /** `stateOnly`: status and rollback read and switch state on disk but never verify, so they need no trusted keys. */
-  private installer(options: { onProgress?: (event: ProgressEvent) => void; stateOnly?: boolean } = {}): Installer {
+  private versions(): OtaVersions {
+    return new OtaVersions(this.deps.root, this.deps.log);
+  }
+
+  private installer(onProgress?: (event: ProgressEvent) => void): Installer {
     const { config } = this.deps;
-    const { onProgress, stateOnly } = options;
     return new Installer({
       root: this.deps.root,
-      shippedKeyset: stateOnly ? TRUSTS_NOTHING : (this.deps.shippedKeyset ?? loadKeysetFile(config.trustedKeysFile ?? SHIPPED_KEYS_FILE)),
+      shippedKeyset: this.deps.shippedKeyset ?? loadKeysetFile(config.trustedKeysFile ?? SHIPPED_KEYS_FILE),
       device: { appId: config.appId, model: config.model, arch: config.arch ?? process.arch },
       clock: this.deps.clock,
       launcher: this.deps.launcher ?? (config.restartCommand ? new RestartCommandLauncher(config.restartCommand) : new EntrypointLauncher()),

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import type { Config } from '../shared/config/schema.js';
 import { OtaError } from './reasons.js';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -36,9 +34,4 @@ export function payloadPathOf(entryName: string): string {
     );
   }
   return path;
-}
-
-/** `ota.rootDir`, or `<gateway.dataDir>/ota` by default. */
-export function otaRootFor(config: Pick<Config, 'ota' | 'gateway'>): string {
-  return config.ota?.rootDir ?? join(config.gateway.dataDir, 'ota');
 }

@@ -21,8 +21,6 @@ export interface DeviceIdentity {
   arch: string;
 }
 
-export const DEFAULT_SKEW_SECONDS = 300;
-
 /**
  * A box without an RTC may boot at 1970. Its clock can only move trusted time forward: trusted
  * time is the largest of the system clock, the last persisted trusted time and the newest issue

@@ -19,7 +19,8 @@ import {
   type Manifest,
 } from './documents.js';
 import { MANIFEST_ENTRY, payloadPathOf } from './paths.js';
-import { checkPolicy, DEFAULT_SKEW_SECONDS, type DeviceIdentity, type Floor, type TimeEvidence } from './policy.js';
+import { checkPolicy, type DeviceIdentity, type Floor, type TimeEvidence } from './policy.js';
+import { OTA_DEFAULTS } from '../shared/config/ota.js';
 import { OtaError } from './reasons.js';
 import { MANIFEST_SIGNATURE_REASONS, ROTATION_SIGNATURE_REASONS, verifyThreshold } from './signatures.js';
 
@@ -30,7 +31,7 @@ export interface VerifyLimits {
 }
 
 /** The manifest plus at most {@link MAX_MANIFEST_FILES} payload files. */
-export const DEFAULT_LIMITS: VerifyLimits = { maxBundleBytes: 1024 * 1024 * 1024, maxEntries: MAX_MANIFEST_FILES + 1 };
+export const DEFAULT_LIMITS: VerifyLimits = { maxBundleBytes: OTA_DEFAULTS.maxBundleBytes, maxEntries: MAX_MANIFEST_FILES + 1 };
 
 export interface TrustState {
   keyset: Keyset;
@@ -186,7 +187,7 @@ function verifyManifest(bytes: Uint8Array, context: VerifyContext): VerifiedBund
     floor: context.trust.floor,
     evidence: context.trust.evidence,
     systemSeconds: Math.floor(context.now() / 1000),
-    skewSeconds: context.skewSeconds ?? DEFAULT_SKEW_SECONDS,
+    skewSeconds: context.skewSeconds ?? OTA_DEFAULTS.clockSkewSeconds,
   });
   const totalBytes = manifest.files.reduce((sum, file) => sum + file.size, 0);
   return { manifest, keyset, ...(rotatedKeyset ? { rotatedKeyset } : {}), totalBytes };

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigDocument } from '../config/document.js';
 import type { Logger } from '../log/logger.js';
@@ -23,7 +22,6 @@ import { IdentityService } from '../identity/identity-service.js';
 import type { CertificateRotation } from '../identity/rotation.js';
 import type { IdentityStore } from '../identity/store.js';
 import { OtaService } from '../ota/ota-service.js';
-import { otaRootFor } from '../ota/paths.js';
 import { otaSchema } from '../shared/config/ota.js';
 import { SqliteBuffer } from '../buffer/sqlite-buffer.js';
 import { createDeviceIdentity, usesOnBoxIdentity } from '../identity/device-identity.js';
@@ -46,6 +44,7 @@ import { LiveConfig } from './live-config.js';
 import { Attached, createSource, withOwnMetrics } from './parts.js';
 import { liveParts, planReconcile } from './reconcile-plan.js';
 import { Supervisor } from './supervisor.js';
+import { alertsFile, bufferFile, cloudCaDir, otaRootFor } from '../config/location.js';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
@@ -137,7 +136,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const log = namespaced(deps.log, 'service');
   const bus = new EventBus<GatewayEvents>({ log });
   const buffer = new SqliteBuffer({
-    file: current.buffer.path ?? join(current.gateway.dataDir, 'buffer.db'),
+    file: bufferFile(current),
     options: current.buffer,
     log: namespaced(deps.log, 'buffer'),
     clock,
@@ -157,7 +156,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   bus.on('sampleAccepted', (sample) => values.observe(sample));
   bus.on('sampleAccepted', (sample) => history.count(sample.sensorId));
   const alerts = new AlertCenter({
-    file: join(current.gateway.dataDir, 'alerts.db'),
+    file: alertsFile(current),
     gatewayId: current.gateway.id,
     keepRecent: () => current.alerts.keepRecent,
     log: namespaced(deps.log, 'alerts'),
@@ -353,7 +352,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     const cloud = new CloudTester({
       gatewayId: current.gateway.id,
       onBoxIdentity: { certFile: store.paths.cert, keyFile: store.paths.key },
-      caDir: join(current.gateway.dataDir, 'cloud-ca'),
+      caDir: cloudCaDir(current),
       log: namespaced(deps.log, 'uplink'),
       clock,
     });

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
@@ -9,6 +8,7 @@ import { namespaced } from '../log/logger.js';
 import { BleSource, type BleAlert } from '../sensors/ble/ble-source.js';
 import { SerialSource } from '../sensors/serial/serial-source.js';
 import { SimSource } from '../sensors/sim/sim-source.js';
+import { bleStateDir } from '../config/location.js';
 
 /** A source under the name of its live part (`sim:t1`, `serial:p1`), so each config entry is supervised on its own. */
 export class NamedSource implements Source {
@@ -90,7 +90,7 @@ export function createSource(part: string, config: Config, deps: SourceDeps): { 
   }
   if (family === 'ble' && sensors.ble) {
     const ble = sensors.ble;
-    const stateDir = ble.stateDir ?? join(config.gateway.dataDir, 'ble');
+    const stateDir = bleStateDir(config);
     const { built, release } = withOwnMetrics(deps.metrics, () =>
       new BleSource({
         config: ble,

@@ -6,7 +6,7 @@ import { ConfigError } from '../shared/errors.js';
 import { refuseExposedKeys } from '../identity/preflight.js';
 import { namespaced } from '../log/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
-import { otaRootFor } from '../ota/paths.js';
+import { otaRootFor } from '../config/location.js';
 import { systemClock } from '../shared/clock.js';
 import { buildGateway, type Gateway } from './gateway.js';
 import { SystemdNotifier } from './systemd-notify.js';

@@ -38,9 +38,4 @@ export class Backoff {
     const exponent = Math.min(this.attempt, 30);
     return Math.min(this.options.maxMs, this.options.initialMs * 2 ** exponent);
   }
-
-  reset(): void {
-    this.attempt = 0;
-    this.connectedAt = undefined;
-  }
 }

@@ -2,11 +2,10 @@ import type { TcpSocketConnectOpts } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
 import type { Logger } from '../log/logger.js';
-import { isTlsUrl, withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
+import { OWN_MAXIMUM_PACKET_SIZE, isTlsUrl, withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
-import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 import { profileLimits } from './profiles/index.js';
 import type { TlsSessionCache, TlsSessionSlot } from './tls-session-cache.js';
 

@@ -1,11 +1,11 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
+import { MAX_COMMAND_BYTES } from '../shared/config/cloud.js';
 import { parseCommand, type Command } from './commands.js';
 import type { Session } from './session.js';
 import type { Topics } from './topics.js';
 
-const MAX_COMMAND_BYTES = 16 * 1024;
 
 export interface CommandHandlerDeps {
   topics: Topics;

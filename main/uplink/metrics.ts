@@ -11,8 +11,8 @@ export interface UplinkMetrics {
   pubackSeconds: Histogram;
 }
 
-/** Registers the uplink's metrics; the in-flight gauge reads `inFlightMessages` at scrape time. */
-export function createUplinkMetrics(registry: Registry, inFlightMessages: () => number): UplinkMetrics {
+/** Registers the uplink's metrics; the in-flight gauge reads `pendingPublishes` at scrape time. */
+export function createUplinkMetrics(registry: Registry, pendingPublishes: () => number): UplinkMetrics {
   const registers = [registry];
   const metrics: UplinkMetrics = {
     errors: new Counter({ name: 'fieldgate_uplink_errors_total', help: 'Uplink connect and publish failures by kind', labelNames: ['kind'], registers }),
@@ -32,7 +32,7 @@ export function createUplinkMetrics(registry: Registry, inFlightMessages: () => 
     help: 'Messages published and not yet acknowledged',
     registers,
     collect() {
-      this.set(inFlightMessages());
+      this.set(pendingPublishes());
     },
   });
   return metrics;

@@ -6,13 +6,6 @@
 /** The largest Remaining Length a packet can have (four varint bytes). */
 const MAX_REMAINING_LENGTH = 268_435_455;
 
-/**
- * Our own MQTT 5 Maximum Packet Size, announced in CONNECT: the broker must not send us anything
- * larger (inbound commands are at most 16 KiB, certificate messages a few KiB). The session drops
- * the connection as soon as a larger packet's header arrives (InboundPacketLimit), with MQTT 3.1.1 too.
- */
-export const OWN_MAXIMUM_PACKET_SIZE = 65_536;
-
 function varintBytes(value: number): number {
   if (value < 128) return 1;
   if (value < 16_384) return 2;

@@ -2,11 +2,7 @@
  * When a reading the broker refuses every time (a `permanent` refusal: errors.ts REASON_CODES) is
  * set aside (drop reason `refused`) so that it stops blocking the queue.
  */
-
-/** Refusals of a reading sent alone before it is set aside. */
-export const MAX_REFUSALS = 3;
-/** Readings remembered at most; the oldest are forgotten first (they start over at 0 refusals). */
-const MAX_TRACKED = 10_000;
+import { MAX_REFUSALS, MAX_TRACKED_REFUSALS } from '../shared/config/cloud.js';
 
 /**
  * - `retry`: return the readings to the buffer; suspects go out alone next time.
@@ -138,7 +134,7 @@ export class RefusalTracker {
     if (!suspect) {
       suspect = { refusals: 0, acceptedAtFirst: this.accepted, acceptedAtLast: this.accepted };
       this.suspects.set(id, suspect);
-      if (this.suspects.size > MAX_TRACKED) {
+      if (this.suspects.size > MAX_TRACKED_REFUSALS) {
         const oldest = this.suspects.keys().next().value as number;
         if (!this.held.has(oldest)) this.suspects.delete(oldest);
       }

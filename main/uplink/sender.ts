@@ -3,26 +3,16 @@ import type { Logger } from '../log/logger.js';
 import type { AlertOutbox } from '../alerts/alert-center.js';
 import type { Alert } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
-import type { CloudConfig } from '../shared/config/cloud.js';
+import { DROP_CHECK_MS, IDLE_POLL_MS, MAX_HELD_READINGS, MAX_LEASE_READINGS, type CloudConfig } from '../shared/config/cloud.js';
+import { TokenBucket } from '../shared/token-bucket.js';
 import { UplinkError, reasonCodeOf, refusalClass } from './errors.js';
-import { dropAlert, packReadings, type ReadingsMessage } from './messages.js';
+import { dropAlert, packReadings } from './messages.js';
 import type { UplinkMetrics } from './metrics.js';
 import { maxPayloadBytes } from './packet-size.js';
-import { TokenBucket } from '../shared/token-bucket.js';
 import { RefusalTracker, type HoldReason } from './refusals.js';
 import type { PendingPublish, PublishCargo, Session } from './session.js';
 import type { Topics } from './topics.js';
 
-const IDLE_POLL_MS = 250;
-const DROP_CHECK_MS = 1_000;
-/** Readings per buffer lease, bounding memory while a large backlog drains. */
-const MAX_LEASE = 5_000;
-/**
- * Readings held back (refused every time, or larger than the broker's Maximum Packet Size) while
- * the broker accepts no other readings; beyond this the broker seems to refuse everything: their
- * counts are dropped, the connection ends with an error and all of them stay in the buffer.
- */
-const MAX_HELD = 16;
 const PACKET_TOO_LARGE = 0x95;
 
 export interface SenderDeps {
@@ -109,20 +99,20 @@ export class Sender {
   /**
    * Settles a finished session: flushes pending acks, returns everything unacknowledged (and held)
    * to the buffer. When the broker closed it with DISCONNECT 0x95 (packet too large) without having
-   * announced its limit, the largest readings message in flight counts as refused.
+   * announced its limit, the largest readings message pending counts as refused.
    */
   release(session: Session): void {
     this.stopPolling();
     this.flushAcks();
-    const unacknowledged = session.release();
     // With an announced limit every readings message fitted it: then the culprit was something else.
     if (session.disconnectReason === PACKET_TOO_LARGE && session.maximumPacketSize === undefined) {
-      const largest = unacknowledged.filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
+      const largest = [...session.pending.values()].filter((e) => e.readingIds).sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))[0];
       if (largest?.readingIds && this.refusals.refused(largest.readingIds) === 'set-aside') {
         this.setAside(largest.readingIds, largest.sensorId, 'the broker closed the connection for it alone: packet too large (0x95)');
       }
     }
-    for (const entry of unacknowledged) this.returnToBuffer(entry);
+    // Everything pending comes back through onPublished, as lost: to the buffer (or the alerts outbox).
+    session.release();
     const held = this.refusals.connectionEnded();
     if (held.length > 0) this.safely('nack', () => this.deps.buffer.nack(held));
   }
@@ -147,7 +137,7 @@ export class Sender {
         this.pollIn(this.publishLimiter?.waitMs(this.deps.clock.now()) ?? IDLE_POLL_MS);
         return;
       }
-      let max = Math.min(maxReadings * free, MAX_LEASE);
+      let max = Math.min(maxReadings * free, MAX_LEASE_READINGS);
       if (this.limiter && !this.unthrottled) {
         max = this.limiter.available(this.deps.clock.now(), max);
         if (max === 0) {
@@ -180,7 +170,9 @@ export class Sender {
       for (const reading of waiting) this.withhold(session, reading, 'refused');
       for (const reading of packed.unsendable) if (!this.withhold(session, reading, 'oversize')) setAsideFailed = true;
       this.publishLimiter?.take(packed.messages.length, this.deps.clock.now());
-      for (const message of packed.messages) this.publishReadings(session, message);
+      for (const { sensorId, ids, payload } of packed.messages) {
+        this.publish(session, this.deps.topics.readings(sensorId), payload, { readingIds: ids, sensorId, bytes: payload.length });
+      }
       // They are back in the buffer's queue: leasing again now would only fail again.
       if (setAsideFailed) break;
     }
@@ -193,15 +185,6 @@ export class Sender {
     if (limit === undefined) return {};
     const protocolVersion = this.deps.config.protocolVersion;
     return { payloadLimit: (sensorId) => maxPayloadBytes({ topicBytes: Buffer.byteLength(this.deps.topics.readings(sensorId)), protocolVersion }, limit) };
-  }
-
-  private publishReadings(session: Session, message: ReadingsMessage): void {
-    this.publish(session, this.deps.topics.readings(message.sensorId), message.payload, {
-      readingIds: message.ids,
-      readings: message.ids.length,
-      sensorId: message.sensorId,
-      bytes: message.payload.length,
-    });
   }
 
   /**
@@ -221,7 +204,7 @@ export class Sender {
 
   /** Too many held readings and the broker accepts none: it refuses everything, so end the connection and keep them all. */
   private giveUpIfTooManyHeld(session: Session, error: () => UplinkError): void {
-    if (this.refusals.heldCount <= MAX_HELD) return;
+    if (this.refusals.heldCount <= MAX_HELD_READINGS) return;
     const held = this.refusals.giveUpHeld();
     this.safely('nack', () => this.deps.buffer.nack(held));
     session.end(error());
@@ -269,7 +252,7 @@ export class Sender {
     }
   }
 
-  /** Outbox entries not yet in flight, oldest first (a raise before its clear: one publish order on one session). */
+  /** Outbox entries not yet pending, oldest first (a raise before its clear: one publish order on one session). */
   private sendAlerts(session: Session, room: number): void {
     const outbox = this.deps.alerts;
     if (!outbox) return;
@@ -301,7 +284,7 @@ export class Sender {
         this.pendingAcks.push(...entry.readingIds);
         this.ackedMessages++;
         this.scheduleAckFlush();
-        this.acknowledgedReadings += entry.readings ?? 0;
+        this.acknowledgedReadings += entry.readingIds.length;
       }
       if (entry.alertOutboxId !== undefined) {
         const id = entry.alertOutboxId;

@@ -1,13 +1,12 @@
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Clock } from '../shared/clock.js';
+import { OWN_MAXIMUM_PACKET_SIZE } from '../shared/config/cloud.js';
 import { InboundPacketLimit } from './inbound-limit.js';
-import { OWN_MAXIMUM_PACKET_SIZE } from './packet-size.js';
 import { UplinkError, classifyConnack, classifyConnectError, classifyDisconnect, classifyPubackRefusal, reasonCodeOf, type ClassifyContext } from './errors.js';
 
 /** What a publish carries back to the buffer (or the alerts outbox) if it is never acknowledged. */
 export interface PublishCargo {
   readingIds?: number[];
-  readings?: number;
   /** Sensor and payload size of a readings message, to log what is set aside and find a too-large one. */
   sensorId?: string;
   bytes?: number;
@@ -21,7 +20,7 @@ export interface PendingPublish extends PublishCargo {
   topic: string;
   /** clock.now() at publish, for the PUBACK round trip. */
   publishedAt: number;
-  /** Called once: no error on a successful PUBACK, else why not (classified). Not called for what `release()` returned. */
+  /** Called once: no error on a successful PUBACK, else why not (classified; `connection-lost` from `release()`). */
   settle: (error: UplinkError | undefined, entry: PendingPublish) => void;
 }
 
@@ -32,7 +31,7 @@ export interface PublishOptions {
   timeoutMs?: number;
 }
 
-/** One MQTT connection. Everything unacknowledged on it is returned to its owner when it closes. */
+/** One MQTT connection. Everything unacknowledged on it is settled as lost when it is released. */
 export class Session {
   open = true;
   /** Publishes sent and not yet acknowledged, by an id of the session's own. */
@@ -69,10 +68,12 @@ export class Session {
   publish(topic: string, payload: Buffer, cargo: PublishCargo, settle: PendingPublish['settle'], options: PublishOptions = {}): void {
     const id = ++this.lastPublishId;
     this.pending.set(id, { ...cargo, topic, publishedAt: this.deps.clock.now(), settle });
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => this.settle(id, new UplinkError('timeout', `no PUBACK for the publish to "${topic}" within ${options.timeoutMs} ms`)), options.timeoutMs);
-    const { retain = false, properties } = options;
-    this.client.publish(topic, payload, { qos: 1, retain, ...(properties && { properties }) }, (error) => {
-      clearTimeout(timer);
+    const { timeoutMs } = options;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.settle(id, new UplinkError('timeout', `no PUBACK for the publish to "${topic}" within ${timeoutMs} ms`)), timeoutMs);
+    const publishOptions: IClientPublishOptions = { qos: 1, retain: options.retain ?? false };
+    if (options.properties) publishOptions.properties = options.properties;
+    this.client.publish(topic, payload, publishOptions, (error) => {
+      if (timer) clearTimeout(timer);
       this.settle(id, error && this.classify(error, topic));
     });
   }
@@ -95,14 +96,11 @@ export class Session {
     this.settledAll = undefined;
   }
 
-  /**
-   * Stops tracking everything unacknowledged and returns it, for its owner to take back; their
-   * PUBACKs, should any still come, are ignored.
-   */
-  release(): PendingPublish[] {
-    const unacknowledged = [...this.pending.values()];
-    this.pending.clear();
-    return unacknowledged;
+  /** The connection ended: settles everything still pending as lost; PUBACKs that come after are ignored. */
+  release(): void {
+    for (const [id, entry] of [...this.pending]) {
+      this.settle(id, new UplinkError('connection-lost', `the connection ended before the broker acknowledged the publish to "${entry.topic}"`));
+    }
   }
 
   private settle(id: number, error: UplinkError | undefined): void {

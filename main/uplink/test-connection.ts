@@ -65,6 +65,7 @@ export class CloudTester implements CloudBackend {
       return { ok: false, kind: error.kind, message: error.message, hint: UPLINK_ERROR_HINTS[error.kind] };
     };
     const builder = new ClientOptionsBuilder({ config: settings, gatewayId: this.deps.gatewayId, credentials: this.credentials(settings), log: this.deps.log });
+    const context = () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) });
     let session: Session;
     try {
       // No will: an unclean end of this test must not mark the gateway offline.
@@ -76,12 +77,12 @@ export class CloudTester implements CloudBackend {
         protocolVersion: settings.protocolVersion,
         inFlightWindow: 1,
         clock: this.deps.clock,
-        context: () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) }),
+        context,
         onMessage: () => {},
         signal: new AbortController().signal,
       });
     } catch (error) {
-      return failure(classifyConnectError(error, { url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) }));
+      return failure(classifyConnectError(error, context()));
     }
     await new Promise<void>((resolve) => session.client.end(false, {}, () => resolve()));
     const cn = builder.cert?.commonName;

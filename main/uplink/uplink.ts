@@ -5,7 +5,7 @@ import type { Alert } from '../shared/alert.js';
 import type { Logger } from '../log/logger.js';
 import type { Registry } from '../metrics/registry.js';
 import type { Clock } from '../shared/clock.js';
-import { withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
+import { STOP_DRAIN_MS, withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { Component } from '../shared/lifecycle.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { Backoff } from '../shared/backoff.js';
@@ -59,8 +59,6 @@ export interface UplinkStatus {
   certificate: { commonName: string | null; validTo: string | null } | null;
 }
 
-const STOP_DRAIN_MS = 2_000;
-
 /**
  * Sends buffered readings to the cloud broker over MQTT with mutual TLS, QoS 1. A reading leaves
  * the buffer only when the broker acknowledged it (PUBACK with a success reason); everything
@@ -99,8 +97,7 @@ export class Uplink implements Component {
     this.broker = withoutUserinfo(config.url);
     this.topics = new Topics(config.topicPrefix, gatewayId);
     this.limits = profileLimits(config);
-    const { initialMs, maxMs, stableMs } = config.backoff;
-    this.backoff = new Backoff({ initialMs, maxMs, stableMs, random: deps.random ?? Math.random });
+    this.backoff = new Backoff({ ...config.backoff, ...(deps.random && { random: deps.random }) });
     this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log, tlsSessions: new TlsSessionCache(deps.metrics) });
     this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.pending.size ?? 0);
     const session = () => this.session;

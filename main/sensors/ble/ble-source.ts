@@ -10,14 +10,13 @@ import { SensorActivity } from '../activity.js';
 import { AllowlistStore } from './allowlist.js';
 import type { Advertisement } from './bluez.js';
 import type { DbusConnector } from './bus.js';
-import { connectSystemBus } from './dbus-next-bus.js';
 import { bytesToHex, macToBytes } from './decoders/bytes.js';
 import { BTHOME_UUID, RUUVI_COMPANY_ID, decodePayloads, hasKnownPayload } from './decoders/index.js';
 import { DecodeError, type DecodedAdvertisement } from './decoders/types.js';
 import { counterFileText, readCounterFile, type CounterRecord } from './counter-file.js';
 import { FreshnessGate } from './freshness.js';
 import { BlePairing } from './pairing.js';
-import { BleScanner, type ScannerStatus } from './scanner.js';
+import { scannerFor, type BleScanner, type ScannerStatus } from './scanner.js';
 
 const HOUSEKEEPING_MS = 2_000;
 const WARN_EVERY_MS = 60_000;
@@ -95,14 +94,12 @@ export class BleSource implements Source {
         this.set(adapters());
       },
     });
-    this.scanner = new BleScanner({
-      connect: deps.connect ?? connectSystemBus,
+    this.scanner = scannerFor(deps.config, {
       log: deps.log,
       clock: deps.clock,
-      noDataTimeoutMs: deps.config.noDataTimeoutSeconds * 1000,
       onAdvertisement: (advertisement) => this.handle(advertisement),
       onRearm: (reason) => rearms.inc({ reason }),
-      ...(deps.config.adapter ? { adapter: deps.config.adapter } : {}),
+      ...(deps.connect ? { connect: deps.connect } : {}),
     });
   }
 

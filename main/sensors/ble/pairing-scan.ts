@@ -3,9 +3,8 @@ import type { Clock } from '../../shared/clock.js';
 import type { BleConfig } from '../../shared/config/ble.js';
 import { AllowlistStore } from './allowlist.js';
 import type { DbusConnector } from './bus.js';
-import { connectSystemBus } from './dbus-next-bus.js';
 import { BlePairing } from './pairing.js';
-import { BleScanner } from './scanner.js';
+import { scannerFor } from './scanner.js';
 
 export interface PairingScanOptions {
   config: BleConfig;
@@ -26,13 +25,11 @@ export async function withPairingScan<T>(options: PairingScanOptions, work: (pai
   const store = new AllowlistStore({ dir: options.stateDir });
   store.load();
   const pairing = new BlePairing({ store, clock: options.clock, log: options.log, maxSessionMs: options.seconds * 1000 });
-  const scanner = new BleScanner({
-    connect: options.connect ?? connectSystemBus,
+  const scanner = scannerFor(options.config, {
     log: options.log,
     clock: options.clock,
-    noDataTimeoutMs: options.config.noDataTimeoutSeconds * 1000,
     onAdvertisement: (advertisement) => pairing.observe(advertisement),
-    ...(options.config.adapter ? { adapter: options.config.adapter } : {}),
+    ...(options.connect ? { connect: options.connect } : {}),
   });
   pairing.startSession();
   await scanner.start();

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log/logger.js';
 import type { Clock } from '../../shared/clock.js';
+import type { BleConfig } from '../../shared/config/ble.js';
 import {
   ADAPTER_IFACE,
   BLUEZ,
@@ -14,6 +15,7 @@ import {
   type DeviceProperties,
 } from './bluez.js';
 import { DbusCallError, DbusVariant, type DbusConnection, type DbusConnector, type DbusSignal } from './bus.js';
+import { connectSystemBus } from './dbus-next-bus.js';
 
 const DBUS = 'org.freedesktop.DBus';
 const RETRY_BASE_MS = 500;
@@ -57,6 +59,19 @@ interface AdapterState {
  * bluetoothd restart, adapters coming and going, discovery being stopped by someone else,
  * and the bus connection itself dropping.
  */
+/** The scanner the `sensors.ble` config asks for: its adapter and no-data timeout, on the system bus unless `connect` says otherwise. */
+export function scannerFor(
+  config: BleConfig,
+  deps: Pick<BleScannerDeps, 'log' | 'clock' | 'onAdvertisement' | 'onRearm'> & { connect?: DbusConnector },
+): BleScanner {
+  return new BleScanner({
+    ...deps,
+    connect: deps.connect ?? connectSystemBus,
+    noDataTimeoutMs: config.noDataTimeoutSeconds * 1000,
+    ...(config.adapter ? { adapter: config.adapter } : {}),
+  });
+}
+
 export class BleScanner {
   private connection: DbusConnection | undefined;
   private running = false;

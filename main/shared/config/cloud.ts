@@ -110,3 +110,42 @@ export const cloudSchema = z
   });
 
 export type CloudConfig = z.infer<typeof cloudSchema>;
+
+// ---- Internal tunables of the uplink ----
+// Not configurable (no key in the YAML), listed here beside the user-facing defaults above so each
+// has one home. The user-facing ones: cloud.inFlight (the in-flight window: publishes awaiting
+// their PUBACK, lowered to the broker's Receive Maximum), cloud.batch.maxReadings and maxBytes (one
+// MQTT message), cloud.maxReadingsPerSecond, cloud.backoff (reconnect delays), statusIntervalMs.
+// `npm run bench` is the check after changing one.
+
+// Sending (main/uplink/sender.ts)
+/** Readings per buffer lease at most, bounding memory while a large backlog drains (a lease fills the free window: `batch.maxReadings` × free slots). */
+export const MAX_LEASE_READINGS = 5_000;
+/** With nothing to send (or the rate cap reached), the buffer is looked at again this often, besides every wake. */
+export const IDLE_POLL_MS = 250;
+/** Drop records are rare: the buffer is asked for them at most this often unless the last look filled the window. */
+export const DROP_CHECK_MS = 1_000;
+
+// Refused readings (main/uplink/refusals.ts, main/uplink/sender.ts)
+/** Refusals of a reading sent alone before it is set aside (drop reason `refused`). */
+export const MAX_REFUSALS = 3;
+/** Readings whose refusals are remembered at most; the oldest are forgotten first (they start over at 0 refusals). */
+export const MAX_TRACKED_REFUSALS = 10_000;
+/**
+ * Readings held back (refused every time, or larger than the broker's Maximum Packet Size) while
+ * the broker accepts no other readings; beyond this the broker seems to refuse everything: their
+ * counts are dropped, the connection ends with an error and all of them stay in the buffer.
+ */
+export const MAX_HELD_READINGS = 16;
+
+// Connection (main/uplink/uplink.ts, main/uplink/session.ts)
+/** A graceful stop waits this long for the PUBACKs of everything pending, then as long again for the offline status's. */
+export const STOP_DRAIN_MS = 2_000;
+/**
+ * Our own MQTT 5 Maximum Packet Size, announced in CONNECT: the broker must not send us anything
+ * larger (inbound commands are at most MAX_COMMAND_BYTES, certificate messages a few KiB). The
+ * session drops the connection as soon as a larger packet's header arrives, with MQTT 3.1.1 too.
+ */
+export const OWN_MAXIMUM_PACKET_SIZE = 65_536;
+/** Payload of an inbound `…/cmd/<name>` command at most; a larger one is rejected with an error reply. */
+export const MAX_COMMAND_BYTES = 16 * 1024;

@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { durationMs, filePath, identifier } from './common.js';
+import { durationMs, filePath, identifier, MAX_UNIT_LENGTH, QUANTITY_PATTERN, QUANTITY_RULE } from './common.js';
 
 /** Quantity names become metric labels and JSON keys upstream. */
-const QUANTITY_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-const QUANTITY_RULE = 'expected 1-64 characters of letters, digits, "_", "." or "-", starting with a letter';
-const quantityName = z.string().regex(QUANTITY_NAME, { error: QUANTITY_RULE });
-const unit = z.string().max(32, { error: 'expected a unit of at most 32 characters, e.g. "°C"' });
+const quantityName = z.string().regex(QUANTITY_PATTERN, { error: QUANTITY_RULE });
+const unit = z.string().max(MAX_UNIT_LENGTH, { error: `expected a unit of at most ${MAX_UNIT_LENGTH} characters, e.g. "°C"` });
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
 
 /** How one raw field becomes a measurement: `value * scale + offset`, named `quantity` (default: the field name). */
@@ -201,7 +199,7 @@ function checkFormatKeys(port: PortFields, ctx: z.RefinementCtx): void {
   flagRepeatedQuantities(fieldEntries.map(([name, mapping]) => mapping.quantity ?? name), ctx, (index) => ['fields', fieldEntries[index]?.[0] ?? index, 'quantity']);
   flagRepeatedQuantities(port.columns?.map((column) => (typeof column === 'object' ? column.quantity : undefined)) ?? [], ctx, (index) => ['columns', index, 'quantity']);
   for (const [name, mapping] of fieldEntries) {
-    if (mapping.quantity === undefined && !QUANTITY_NAME.test(name)) {
+    if (mapping.quantity === undefined && !QUANTITY_PATTERN.test(name)) {
       ctx.addIssue({ code: 'custom', path: ['fields', name, 'quantity'], input: undefined, message: `field "${name}" is not a valid quantity name: give quantity (${QUANTITY_RULE})` });
     }
   }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import { validateConfig } from '../../../main/config/validate.js';
 import { silentLogger } from '../../../main/log/logger.js';

@@ -6,7 +6,7 @@ import type { ApiEvent } from '../../../main/shared/api.js';
 import { freePort } from '../../helpers/net.js';
 import { ADMIN_PASSWORD } from './fixture.js';
 import { startFakeServer } from './server-fixture.js';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { readSetupCode } from '../../../main/api/setup-code.js';
 
 /** What a browser adds by itself: cookies, and Origin on every request and on the WebSocket upgrade. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { readSetupCode } from '../../../main/api/setup-code.js';
 import { validateConfig } from '../../../main/config/validate.js';
 import { silentLogger } from '../../../main/log/logger.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { readSetupCode } from '../../../main/api/setup-code.js';
 import { CliProcess } from '../../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';

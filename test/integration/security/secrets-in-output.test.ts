@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiDataDir } from '../../../main/api/control-api.js';
+import { apiDataDir } from '../../../main/config/location.js';
 import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import { CSRF_COOKIE, CSRF_HEADER, httpRoute, type MethodName } from '../../../main/shared/api.js';
 import { CliProcess, runCli } from '../../helpers/cli.js';

@@ -42,7 +42,7 @@ describe('Backoff (exponential, full jitter, capped, reset when stable)', () => 
   });
 });
 
-describe('Backoff with the serial port options (no stable connection in between)', () => {
+describe('Backoff with the serial port options', () => {
   it('doubles the ceiling per attempt up to the cap, with full jitter below it', () => {
     const top = new Backoff({ initialMs: 250, maxMs: 2000, stableMs: 10_000, random: () => 0.999999 });
     assert.deepEqual(Array.from({ length: 6 }, () => top.nextDelay(0)), [249, 499, 999, 1999, 1999, 1999]);
@@ -50,10 +50,10 @@ describe('Backoff with the serial port options (no stable connection in between)
     assert.deepEqual(Array.from({ length: 3 }, () => bottom.nextDelay(0)), [0, 0, 0]);
   });
 
-  it('starts over after reset', () => {
+  it('starts over after a port stayed open for stableMs', () => {
     const backoff = new Backoff({ initialMs: 100, maxMs: 10_000, stableMs: 10_000, random: () => 0.5 });
     for (let i = 0; i < 5; i++) backoff.nextDelay(0);
-    backoff.reset();
-    assert.equal(backoff.nextDelay(0), 50);
+    backoff.connected(0);
+    assert.equal(backoff.nextDelay(10_000), 50);
   });
 });

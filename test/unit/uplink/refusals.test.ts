@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { refusalClass } from '../../../main/uplink/errors.js';
-import { MAX_REFUSALS, RefusalTracker } from '../../../main/uplink/refusals.js';
+import { MAX_REFUSALS } from '../../../main/shared/config/cloud.js';
+import { RefusalTracker } from '../../../main/uplink/refusals.js';
 
 describe('refusalClass', () => {
   it('counts only content refusals as permanent; ACL and topic refusals are configuration; the rest transient', () => {

@@ -1,8 +1,6 @@
+import { MAX_UNIT_LENGTH } from '../../../shared/config/common.js';
 import type { FieldMapping, SensorIdRule } from '../../../shared/config/serial.js';
 import { clip, mapValues, rejected, resolveSensorId, type LineParser } from './line-result.js';
-
-/** As in the config schema: a unit is a short symbol, not free text. */
-const MAX_UNIT_LENGTH = 32;
 
 export interface JsonlOptions {
   sensor: SensorIdRule;

@@ -1,3 +1,4 @@
+import { IDENTIFIER_PATTERN, QUANTITY_PATTERN } from '../../../shared/config/common.js';
 import type { FieldMapping, SensorIdRule } from '../../../shared/config/serial.js';
 import type { Values } from '../../../shared/reading.js';
 import type { RejectReason } from '../rejects.js';
@@ -18,8 +19,6 @@ export function rejected(reason: RejectReason, detail: string): Rejection {
   return { ok: false, reason, detail };
 }
 
-const SENSOR_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const QUANTITY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A decimal number as sensors print it; hex, `Infinity` and empty strings are not numbers. */
@@ -37,7 +36,7 @@ export function isOverflowingNumber(text: string): boolean {
 }
 
 export function isQuantityName(name: string): boolean {
-  return QUANTITY.test(name);
+  return QUANTITY_PATTERN.test(name);
 }
 
 /** The gateway sensor id for a line: fixed by config, or read from the line and mapped. */
@@ -48,7 +47,7 @@ export function resolveSensorId(rule: SensorIdRule, raw: string | undefined): { 
     const mapped = Object.hasOwn(rule.map, raw) ? rule.map[raw] : undefined;
     return mapped !== undefined ? { ok: true, sensorId: mapped } : rejected('unknown-sensor', `sensor "${clip(raw)}" is not listed in sensorIds`);
   }
-  return SENSOR_ID.test(raw) ? { ok: true, sensorId: raw } : rejected('bad-sensor-id', `sensor id "${clip(raw)}" is not a valid identifier`);
+  return IDENTIFIER_PATTERN.test(raw) ? { ok: true, sensorId: raw } : rejected('bad-sensor-id', `sensor id "${clip(raw)}" is not a valid identifier`);
 }
 
 /**
