@@ -131,11 +131,14 @@ export class Sender {
     while (session.open && session.pending.size < window) {
       // One lease fills the free part of the window (fewer buffer queries); packing may add at most
       // one extra message per sensor in the lease beyond the window.
+      let free = window - session.pending.size;
       // The platform's publish cap holds even for `flush`: beyond it the platform throttles the connection.
-      const free = this.publishLimiter ? this.publishLimiter.available(this.deps.clock.now(), window - session.pending.size) : window - session.pending.size;
-      if (free === 0) {
-        this.pollIn(this.publishLimiter?.waitMs(this.deps.clock.now()) ?? IDLE_POLL_MS);
-        return;
+      if (this.publishLimiter) {
+        free = this.publishLimiter.available(this.deps.clock.now(), free);
+        if (free === 0) {
+          this.pollIn(this.publishLimiter.waitMs(this.deps.clock.now()));
+          return;
+        }
       }
       let max = Math.min(maxReadings * free, MAX_LEASE_READINGS);
       if (this.limiter && !this.unthrottled) {
