@@ -257,7 +257,9 @@ async function runStrategy(
   await sleep(options.steadyMs);
   const memory = context.measureMemory ? heapSnapshot() : undefined;
 
-  const failures = () => gateways.reduce((sum, g) => sum + Object.values(g.uplink.status().errors).reduce((a, b) => a + b, 0), 0);
+  // Failed attempts, not the loss of the connection itself (`connection-lost`, once per gateway at the stop).
+  const failures = () =>
+    gateways.reduce((sum, g) => sum + Object.entries(g.uplink.status().errors).reduce((count, [kind, n]) => (kind === 'connection-lost' ? count : count + n), 0), 0);
   say('stopping the broker');
   await broker.stop();
   const failuresAtStop = failures();
