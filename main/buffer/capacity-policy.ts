@@ -1,37 +1,36 @@
-import type { BufferConfig } from '../shared/config/buffer.js';
-import { SCAN_CHUNK, type Store, type StoredRow } from './store.js';
-
-/** Rows a commit may evict beyond its own batch, to get back under a lowered capacity. */
-const MAX_CATCH_UP_EVICTIONS = 10_000;
+import type { Store, StoredRow } from './store.js';
+import { MAX_CATCH_UP_EVICTIONS, SCAN_CHUNK, type BufferConfig } from '../shared/config/buffer.js';
 
 export interface CapacityInput<T extends { size: number }> {
-  batch: readonly T[];
+  /** The new readings of one group commit, oldest first. */
+  appends: readonly T[];
   /** Rows and bytes held once the acknowledged rows are deleted. */
   rows: number;
   bytes: number;
   limits: Pick<BufferConfig, 'maxRows' | 'maxBytes' | 'fullPolicy'>;
-  /** Rows to evict even when the batch fits (drop-oldest making room on a full disk). */
+  /** Rows to evict even when the new readings fit (drop-oldest making room on a full disk). */
   extraEvictions: number;
   store: Store;
-  inFlight: { has(id: number): boolean };
+  /** Rows never evicted: those in flight, and those the group commit deletes anyway. */
+  keep: { has(id: number): boolean };
 }
 
 export interface CapacityOutcome<T> {
   accepted: T[];
-  /** Batch items dropped: the newest with drop-newest, or with drop-oldest when every stored row is in flight. */
+  /** New readings dropped: the newest with drop-newest, or with drop-oldest when every stored row is in flight. */
   refused: T[];
   /** Stored rows dropped to make room (drop-oldest). */
   evicted: StoredRow[];
 }
 
-/** Applies maxRows, maxBytes and the full policy to a batch of new readings. */
-export function fitBatch<T extends { size: number }>(input: CapacityInput<T>): CapacityOutcome<T> {
-  const { batch, limits, extraEvictions } = input;
+/** Applies maxRows, maxBytes and the full policy to the new readings of a group commit. */
+export function fitAppends<T extends { size: number }>(input: CapacityInput<T>): CapacityOutcome<T> {
+  const { appends, limits, extraEvictions } = input;
   let { rows, bytes } = input;
   const refused: T[] = [];
   if (limits.fullPolicy === 'drop-newest') {
     const accepted: T[] = [];
-    for (const item of batch) {
+    for (const item of appends) {
       if (rows + 1 > limits.maxRows || bytes + item.size > limits.maxBytes) {
         refused.push(item);
       } else {
@@ -42,33 +41,33 @@ export function fitBatch<T extends { size: number }>(input: CapacityInput<T>): C
     }
     return { accepted, refused, evicted: [] };
   }
-  let batchBytes = 0;
-  for (const item of batch) batchBytes += item.size;
-  const needRows = Math.max(rows + batch.length - limits.maxRows, extraEvictions);
-  const needBytes = bytes + batchBytes - limits.maxBytes;
+  let appendBytes = 0;
+  for (const item of appends) appendBytes += item.size;
+  const needRows = Math.max(rows + appends.length - limits.maxRows, extraEvictions);
+  const needBytes = bytes + appendBytes - limits.maxBytes;
   // Bounded, so a lowered maxRows is reached over several commits instead of one huge one.
-  const quota = batch.length + extraEvictions + MAX_CATCH_UP_EVICTIONS;
+  const quota = appends.length + extraEvictions + MAX_CATCH_UP_EVICTIONS;
   let evicted: StoredRow[] = [];
   let exhausted = false;
-  if (needRows > 0 || needBytes > 0) ({ rows: evicted, exhausted } = oldestEvictable(input.store, input.inFlight, needRows, needBytes, quota));
+  if (needRows > 0 || needBytes > 0) ({ rows: evicted, exhausted } = oldestEvictable(input.store, input.keep, needRows, needBytes, quota));
   for (const row of evicted) {
     rows--;
     bytes -= row.size;
   }
-  const accepted = batch.slice();
+  const accepted = appends.slice();
   // Only when nothing more can be evicted (the rest is in flight) do new readings give way.
-  while (exhausted && accepted.length > 0 && (rows + accepted.length > limits.maxRows || bytes + batchBytes > limits.maxBytes)) {
+  while (exhausted && accepted.length > 0 && (rows + accepted.length > limits.maxRows || bytes + appendBytes > limits.maxBytes)) {
     const oldest = accepted.shift() as T;
-    batchBytes -= oldest.size;
+    appendBytes -= oldest.size;
     refused.push(oldest);
   }
   return { accepted, refused, evicted };
 }
 
-/** Oldest rows not in flight, until `needRows` rows and `needBytes` bytes are covered or `quota` rows are chosen; `exhausted` when none were left. */
+/** Oldest rows not kept, until `needRows` rows and `needBytes` bytes are covered or `quota` rows are chosen; `exhausted` when none were left. */
 function oldestEvictable(
   store: Store,
-  inFlight: CapacityInput<never>['inFlight'],
+  keep: CapacityInput<never>['keep'],
   needRows: number,
   needBytes: number,
   quota: number,
@@ -80,7 +79,7 @@ function oldestEvictable(
     const rows = store.scanUp(after, SCAN_CHUNK);
     for (const row of rows) {
       after = row.id;
-      if (inFlight.has(row.id)) continue;
+      if (keep.has(row.id)) continue;
       chosen.push(row);
       bytes += row.size;
       if ((chosen.length >= needRows && bytes >= needBytes) || chosen.length >= quota) return { rows: chosen, exhausted: false };

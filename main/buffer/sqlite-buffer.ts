@@ -8,12 +8,16 @@ import { BufferEngine, type BufferDeps } from './engine.js';
 import { errorMessage, isCorruption, sqliteCode } from './errors.js';
 import { assertKnownSchema, migrate } from './migrations.js';
 import { currentBootId, guardSeqs, markCleanStop, type SeqJump } from './seq-guard.js';
-import { RecentRows } from './recent-rows.js';
+import { ScanCache } from './scan-cache.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
-
-/** With synchronous=normal, a checkpoint this often fsyncs the WAL: power loss loses at most this much (or 1000 WAL pages). */
-const NORMAL_SYNC_INTERVAL_MS = 1_000;
+import {
+  NORMAL_SYNC_INTERVAL_MS,
+  OPEN_BUSY_TIMEOUT_MS,
+  SEQ_RESERVE_AHEAD,
+  SQLITE_CACHE_KIB,
+  WAL_SIZE_LIMIT_BYTES,
+} from '../shared/config/buffer.js';
 
 export interface SqliteBufferDeps extends BufferDeps {
   /** The database file; `-wal` sits next to it. */
@@ -22,9 +26,6 @@ export interface SqliteBufferDeps extends BufferDeps {
   /** Tells a reboot (possible power cut) from a process crash; defaults to Linux's boot_id. */
   bootId?: () => string | undefined;
 }
-
-/** With synchronous=normal, seqs reserved durably ahead of use (see seq-guard.ts). */
-const RESERVE_AHEAD = 1_000;
 
 /** quick_check found damage that SQLite did not report as an error code. */
 class DamagedFileError extends Error {
@@ -101,9 +102,9 @@ export class SqliteBuffer extends BufferEngine implements Component {
     }
   }
 
-  /** Live readings are leased from memory (RecentRows); a backlog from the file. */
+  /** Live readings are leased from memory (ScanCache); a backlog from the file. */
   private storeFor(db: SqliteDb): Store {
-    return new RecentRows(new SqliteStore(db, this.deps.options.synchronous === 'normal' ? { reserveAhead: RESERVE_AHEAD } : {}));
+    return new ScanCache(new SqliteStore(db, this.deps.options.synchronous === 'normal' ? { reserveAhead: SEQ_RESERVE_AHEAD } : {}));
   }
 
   private checkpoint(): void {
@@ -135,15 +136,15 @@ export class SqliteBuffer extends BufferEngine implements Component {
   }
 
   private open(file: string): SqliteDb {
-    const db = new Database(file, { timeout: 1_000 });
+    const db = new Database(file, { timeout: OPEN_BUSY_TIMEOUT_MS });
     try {
       db.pragma('locking_mode = EXCLUSIVE');
       assertKnownSchema(db, file);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`could not switch to WAL mode (got ${String(mode)})`);
       db.pragma(`synchronous = ${this.deps.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma('journal_size_limit = 67108864');
-      db.pragma('cache_size = -8000');
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+      db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
       const { maxFileBytes } = this.deps.options;
       if (maxFileBytes !== undefined) {
         const pageSize = db.pragma('page_size', { simple: true }) as number;

@@ -1,11 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ChangeSet, Store, StoreSnapshot, StoredRow } from './store.js';
 import type { DropReason, DropRecord } from './types.js';
-
-/** Rows per multi-row INSERT/DELETE: one statement call per chunk instead of per row. */
-const CHUNK = 64;
-/** Consecutive ids deleted with one range statement from this many on. */
-const MIN_RANGE = 4;
+import { MIN_RANGE_DELETE as MIN_RANGE, SQL_CHUNK_ROWS as CHUNK } from '../shared/config/buffer.js';
 const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?)';
 const ROW_COLUMNS = 'id, sensor_id AS sensorId, seq, ts, at, size, vals AS valuesJson';
 const DROP_COLUMNS = 'id, sensor_id AS sensorId, reason, count, first_seq AS firstSeq, last_seq AS lastSeq, ts';

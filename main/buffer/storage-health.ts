@@ -1,13 +1,8 @@
 import type { Clock } from '../shared/clock.js';
-import type { BufferConfig } from '../shared/config/buffer.js';
 import type { BufferMetrics } from './metrics.js';
 import type { BufferAlert } from './types.js';
+import { CAPACITY_REARM, RECOVERY_QUIET_MS, type BufferConfig } from '../shared/config/buffer.js';
 import { classifyStorageError, errorMessage, type StorageFailure } from './errors.js';
-
-/** Storage counts as recovered after this long without a failed write (no alert flapping while drop-oldest works at the limit). */
-const RECOVERY_QUIET_MS = 30_000;
-/** The capacity alert is raised again only after the buffer got below this share of both limits. */
-const CAPACITY_REARM = 0.95;
 
 export interface StorageHealthDeps {
   options: Pick<BufferConfig, 'maxRows' | 'maxBytes' | 'fullPolicy'>;

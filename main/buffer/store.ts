@@ -53,9 +53,6 @@ export interface Store {
   close(): void;
 }
 
-/** Rows read per scan when walking the store. */
-export const SCAN_CHUNK = 1_024;
-
 export function emptyChangeSet(): ChangeSet {
   return { inserts: [], deletes: [], seqs: [], dropRecords: [] };
 }

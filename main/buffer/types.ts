@@ -13,10 +13,10 @@ export type DropReason = 'capacity' | 'ttl' | 'io-error' | 'refused';
 export interface LeasedReading extends Reading {
   id: number;
   /**
-   * The reading's wire JSON, byte-identical to `JSON.stringify(toWire(reading))`, encoded once at
-   * append so the uplink can splice it into `{"readings":[...]}` without re-encoding.
+   * The reading's wire JSON (a `WireReading`, see wire.ts), encoded once at append so the uplink
+   * can splice it into `{"readings":[...]}` without re-encoding.
    */
-  wire?: string;
+  wire: string;
 }
 
 export type DrainOrder = 'fifo' | 'live-first';

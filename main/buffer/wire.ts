@@ -1,6 +1,7 @@
 /**
- * The wire JSON of one reading, byte-identical to `JSON.stringify(toWire(reading))` (same key
- * order), built from the already encoded values so nothing is encoded twice.
+ * The wire JSON of one reading (a `WireReading`, main/shared/reading.ts), built from the already
+ * encoded values so nothing is encoded twice. The only encoder of readings: the uplink splices
+ * these into its messages.
  */
 export function encodeWire(sensorId: string, seq: number, ts: number, valuesJson: string): string {
   return `{"sensor":${JSON.stringify(sensorId)},"seq":${seq},"ts":"${isoTime(ts)}","values":${valuesJson}}`;

@@ -20,19 +20,13 @@ export interface Reading extends Sample {
   seq: number;
 }
 
-/** The wire form inside `{"readings":[...]}` on `<prefix>/<gatewayId>/readings/<sensorId>`. */
+/**
+ * The wire form inside `{"readings":[...]}` on `<prefix>/<gatewayId>/readings/<sensorId>`, keys in
+ * this order; `ts` is ISO-8601 UTC. The buffer encodes it once per reading (main/buffer/wire.ts).
+ */
 export interface WireReading {
   sensor: string;
   seq: number;
   ts: string;
   values: Values;
-}
-
-export function toWire(reading: Reading): WireReading {
-  return {
-    sensor: reading.sensorId,
-    seq: reading.seq,
-    ts: new Date(reading.ts).toISOString(),
-    values: reading.values,
-  };
 }

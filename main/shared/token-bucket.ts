@@ -4,16 +4,13 @@
  */
 export class TokenBucket {
   private tokens: number;
-  private last: number;
+  /** When tokens were last counted; a bucket starts full, so before its first use any time will do. */
+  private last: number | undefined;
   private readonly capacity: number;
 
-  constructor(
-    private readonly ratePerSecond: number,
-    now: number,
-  ) {
+  constructor(private readonly ratePerSecond: number) {
     this.capacity = Math.max(1, ratePerSecond);
     this.tokens = this.capacity;
-    this.last = now;
   }
 
   /** Whole tokens available now, at most `max`. */
@@ -41,7 +38,7 @@ export class TokenBucket {
   }
 
   private refill(now: number): void {
-    const elapsed = Math.max(0, now - this.last);
+    const elapsed = Math.max(0, now - (this.last ?? now));
     this.last = now;
     this.tokens = Math.min(this.capacity, this.tokens + (elapsed / 1000) * this.ratePerSecond);
   }

@@ -6,7 +6,6 @@ import { parseCommand, type Command } from './commands.js';
 import type { Session } from './session.js';
 import type { Topics } from './topics.js';
 
-
 export interface CommandHandlerDeps {
   topics: Topics;
   protocolVersion: 4 | 5;

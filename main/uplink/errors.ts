@@ -61,25 +61,35 @@ export type RefusalClass = 'permanent' | 'configuration' | 'transient';
 
 type Packet = 'connack' | 'puback' | 'suback' | 'disconnect';
 
-/**
- * Every MQTT 5 reason code >= 0x80 (§2.4) the gateway explains: what it means, in which packets
- * (CONNACK and DISCONNECT: those an operator can act on) and, for a PUBACK, what it means for the
- * readings in the refused message. Policy per packet: a CONNACK 0x86/0x87 is `not-authorized`,
- * any other `protocol` (classifyConnack); a PUBACK 0x87 is `publish-not-authorized`, any other
- * `publish-rejected` (classifyPubackRefusal); any SUBACK refusal fails the connect attempt as
- * `not-authorized` (classifySubackRefusal); a DISCONNECT 0x95 is `packet-too-large`, any other
- * `connection-lost` (classifyDisconnect).
- */
-const REASON_CODES: Readonly<Record<number, { meaning: string; in: readonly Packet[]; puback?: RefusalClass }>> = {
+/** The error kind of a refusal in each packet, unless the code's row names another. A SUBACK refusal fails the connect attempt. */
+const DEFAULT_KIND: Readonly<Record<Packet, UplinkErrorKind>> = {
+  connack: 'protocol',
+  puback: 'publish-rejected',
+  suback: 'not-authorized',
+  disconnect: 'connection-lost',
+};
+
+interface ReasonCode {
+  meaning: string;
+  /** The packets it is explained in (CONNACK and DISCONNECT: the codes an operator can act on). */
+  in: readonly Packet[];
+  /** The error kind where it differs from DEFAULT_KIND. */
+  kind?: Partial<Record<Packet, UplinkErrorKind>>;
+  /** What a PUBACK with it means for the readings in the refused message. */
+  puback?: RefusalClass;
+}
+
+/** Every MQTT 5 reason code >= 0x80 (§2.4) the gateway explains, with its policy. */
+const REASON_CODES: Readonly<Record<number, ReasonCode>> = {
   0x80: { meaning: 'unspecified error', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'transient' },
   0x81: { meaning: 'malformed packet', in: ['connack', 'disconnect'] },
   0x82: { meaning: 'protocol error', in: ['connack', 'disconnect'] },
   0x83: { meaning: 'implementation specific error', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'transient' },
   0x84: { meaning: 'unsupported protocol version', in: ['connack'] },
   0x85: { meaning: 'client identifier not valid', in: ['connack'] },
-  0x86: { meaning: 'bad user name or password', in: ['connack'] },
+  0x86: { meaning: 'bad user name or password', in: ['connack'], kind: { connack: 'not-authorized' } },
   // In a PUBACK usually gateway.id differing from the certificate CN under the broker's ACL.
-  0x87: { meaning: 'not authorized', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'configuration' },
+  0x87: { meaning: 'not authorized', in: ['connack', 'puback', 'suback', 'disconnect'], kind: { connack: 'not-authorized', puback: 'publish-not-authorized' }, puback: 'configuration' },
   0x88: { meaning: 'server unavailable', in: ['connack'] },
   0x89: { meaning: 'server busy', in: ['connack', 'disconnect'] },
   0x8a: { meaning: 'banned', in: ['connack'] },
@@ -92,7 +102,7 @@ const REASON_CODES: Readonly<Record<number, { meaning: string; in: readonly Pack
   0x91: { meaning: 'packet identifier in use', in: ['puback', 'suback'], puback: 'transient' },
   0x93: { meaning: 'receive maximum exceeded', in: ['disconnect'] },
   // A DISCONNECT code, which some brokers also answer a PUBACK with.
-  0x95: { meaning: 'packet too large', in: ['connack', 'puback', 'disconnect'], puback: 'permanent' },
+  0x95: { meaning: 'packet too large', in: ['connack', 'puback', 'disconnect'], kind: { disconnect: 'packet-too-large' }, puback: 'permanent' },
   0x96: { meaning: 'message rate too high', in: ['disconnect'] },
   0x97: { meaning: 'quota exceeded', in: ['connack', 'puback', 'suback', 'disconnect'], puback: 'transient' },
   0x98: { meaning: 'administrative action', in: ['disconnect'] },
@@ -108,6 +118,10 @@ function meaning(code: number, packet: Packet): string | undefined {
   return row?.in.includes(packet) ? row.meaning : undefined;
 }
 
+function kindOf(code: number, packet: Packet): UplinkErrorKind {
+  return REASON_CODES[code]?.kind?.[packet] ?? DEFAULT_KIND[packet];
+}
+
 /** What a PUBACK reason code means for the readings in the refused message (unknown codes: transient). */
 export function refusalClass(reasonCode: number): RefusalClass {
   return REASON_CODES[reasonCode]?.puback ?? 'transient';
@@ -117,12 +131,13 @@ function hex(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
 }
 
-const CONNACK_V4: Record<number, string> = {
-  1: 'unacceptable protocol version',
-  2: 'identifier rejected',
-  3: 'server unavailable',
-  4: 'bad user name or password',
-  5: 'not authorized',
+/** MQTT 3.1.1 CONNACK return codes (§3.2.2.3). */
+const CONNACK_V4: Readonly<Record<number, { meaning: string; kind: UplinkErrorKind }>> = {
+  1: { meaning: 'unacceptable protocol version', kind: 'protocol' },
+  2: { meaning: 'identifier rejected', kind: 'protocol' },
+  3: { meaning: 'server unavailable', kind: 'protocol' },
+  4: { meaning: 'bad user name or password', kind: 'not-authorized' },
+  5: { meaning: 'not authorized', kind: 'not-authorized' },
 };
 
 function isoDay(ms: number): string {
@@ -159,24 +174,25 @@ export function reasonCodeOf(error: unknown): number | undefined {
 
 /** A CONNACK refusal, MQTT 5 reason code or MQTT 3.1.1 return code. */
 export function classifyConnack(code: number, protocolVersion: 4 | 5, ctx: ClassifyContext): UplinkError {
-  const text = (protocolVersion === 5 ? meaning(code, 'connack') : CONNACK_V4[code]) ?? `reason code ${code}`;
-  const notAuthorized = protocolVersion === 5 ? code === 0x87 || code === 0x86 : code === 5 || code === 4;
-  if (notAuthorized) {
+  const text = (protocolVersion === 5 ? meaning(code, 'connack') : CONNACK_V4[code]?.meaning) ?? `reason code ${code}`;
+  const kind = protocolVersion === 5 ? kindOf(code, 'connack') : (CONNACK_V4[code]?.kind ?? 'protocol');
+  if (kind === 'not-authorized') {
     return new UplinkError(
-      'not-authorized',
+      kind,
       `${ctx.url} refused the connection: ${text} (${hex(code)}). The broker maps the certificate's CN to the user name; ` +
         `check that the certificate (CN "${ctx.cert?.commonName ?? '?'}") is allowed on this broker and matches gateway.id "${ctx.gatewayId}"`,
       code,
     );
   }
-  return new UplinkError('protocol', `${ctx.url} refused the connection: ${text} (${hex(code)})`, code);
+  return new UplinkError(kind, `${ctx.url} refused the connection: ${text} (${hex(code)})`, code);
 }
 
 /** A PUBACK with a reason code >= 0x80: the broker received the message but did not take it. */
 export function classifyPubackRefusal(code: number, topic: string, ctx: ClassifyContext): UplinkError {
-  if (code === 0x87) {
+  const kind = kindOf(code, 'puback');
+  if (kind === 'publish-not-authorized') {
     return new UplinkError(
-      'publish-not-authorized',
+      kind,
       `the broker refused to accept a publish to "${topic}": not authorized (${hex(code)}). Its ACL confines a gateway to topics ` +
         `under its certificate's CN (here "${ctx.cert?.commonName ?? '?'}"); set gateway.id to that CN ("${ctx.gatewayId}" now) or issue a certificate for it`,
       code,
@@ -184,13 +200,13 @@ export function classifyPubackRefusal(code: number, topic: string, ctx: Classify
   }
   const text = meaning(code, 'puback') ?? 'refused';
   const hint = code === 0x95 ? '; lower cloud.batch.maxBytes' : '';
-  return new UplinkError('publish-rejected', `the broker refused a publish to "${topic}": ${text} (${hex(code)})${hint}`, code);
+  return new UplinkError(kind, `the broker refused a publish to "${topic}": ${text} (${hex(code)})${hint}`, code);
 }
 
 /** A SUBACK that refused some of the gateway's subscriptions (granted QoS >= 0x80). */
 export function classifySubackRefusal(refused: readonly { topic: string; qos: number }[], ctx: ClassifyContext): UplinkError {
   return new UplinkError(
-    'not-authorized',
+    kindOf(refused[0]?.qos ?? 0x80, 'suback'),
     `the broker refused the subscription to ${refused.map((g) => `"${g.topic}" (${meaning(g.qos, 'suback') ?? 'refused'}, ${hex(g.qos)})`).join(', ')}: check that gateway.id "${ctx.gatewayId}" equals the certificate's CN ("${ctx.cert?.commonName ?? '?'}")`,
     refused[0]?.qos,
   );
@@ -198,15 +214,16 @@ export function classifySubackRefusal(refused: readonly { topic: string; qos: nu
 
 /** A DISCONNECT the broker sent (MQTT 5) before closing the connection. */
 export function classifyDisconnect(code: number, ctx: ClassifyContext): UplinkError {
-  if (code === 0x95) {
+  const kind = kindOf(code, 'disconnect');
+  if (kind === 'packet-too-large') {
     return new UplinkError(
-      'packet-too-large',
+      kind,
       `${ctx.url} closed the connection: a packet was larger than it accepts (${hex(code)}). The broker did not announce its limit ` +
         '(MQTT 5 Maximum Packet Size), so lower cloud.batch.maxBytes below its max_packet_size, or raise that limit',
       code,
     );
   }
-  return new UplinkError('connection-lost', `${ctx.url} closed the connection: ${meaning(code, 'disconnect') ?? 'reason code'} (${hex(code)})`, code);
+  return new UplinkError(kind, `${ctx.url} closed the connection: ${meaning(code, 'disconnect') ?? 'reason code'} (${hex(code)})`, code);
 }
 
 /**

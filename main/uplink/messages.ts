@@ -1,6 +1,5 @@
 import type { DropRecord, LeasedReading } from '../buffer/types.js';
 import type { AlertSeverity } from '../shared/alert.js';
-import { toWire } from '../shared/reading.js';
 
 /** One MQTT message worth of readings of one sensor, with the buffer row ids to ack on PUBACK. */
 export interface ReadingsMessage {
@@ -9,9 +8,9 @@ export interface ReadingsMessage {
   payload: Buffer;
 }
 
-/** `{"readings":[...]}`, splicing the buffer's pre-encoded wire JSON where it has it. */
+/** `{"readings":[...]}`, splicing the buffer's pre-encoded wire JSON. */
 function encode(readings: readonly LeasedReading[]): Buffer {
-  const parts = readings.map((r) => r.wire ?? JSON.stringify(toWire(r)));
+  const parts = readings.map((r) => r.wire);
   return Buffer.from(`{"readings":[${parts.join(',')}]}`);
 }
 

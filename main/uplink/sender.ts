@@ -60,8 +60,8 @@ export class Sender {
   private acknowledgedReadings = 0;
 
   constructor(private readonly deps: SenderDeps) {
-    this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond, deps.clock.now()) : undefined;
-    this.publishLimiter = deps.maxPublishesPerSecond ? new TokenBucket(deps.maxPublishesPerSecond, deps.clock.now()) : undefined;
+    this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond) : undefined;
+    this.publishLimiter = deps.maxPublishesPerSecond ? new TokenBucket(deps.maxPublishesPerSecond) : undefined;
   }
 
   /** Readings the broker acknowledged since start. */

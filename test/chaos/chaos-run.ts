@@ -14,7 +14,7 @@ import { Database } from '../../main/sqlite/driver.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { createPki, type Pki } from '../helpers/pki.js';
 import { SocatPair } from '../helpers/socat.js';
-import { cloudSubscriber, waitFor, type Received } from '../integration/uplink/support.js';
+import { cloudSubscriber, waitFor, type Received } from '../integration/uplink/fixture.js';
 
 const CLI = fileURLToPath(new URL('../../main/cli.js', import.meta.url));
 const GATEWAY = 'gw-chaos';

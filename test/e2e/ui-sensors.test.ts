@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SocatPair } from '../helpers/socat.js';
-import { closePort, openDeviceEnd, send, waitFor } from '../integration/serial/harness.js';
+import { closePort, openDeviceEnd, send, waitFor } from '../integration/serial/fixture.js';
 import { captureScreen, completeFirstRun, goTo, launchBrowser, openUi, startGateway } from './ui-harness.js';
 
 test('a serial sensor added from the UI on a pty shows its values on Sensors and in the Overview sparkline; logs filter; config errors sit next to their field', async (t) => {

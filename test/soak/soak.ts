@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { createPki } from '../helpers/pki.js';
-import { cloudSubscriber } from '../integration/uplink/support.js';
+import { cloudSubscriber } from '../integration/uplink/fixture.js';
 
 const CLI = fileURLToPath(new URL('../../main/cli.js', import.meta.url));
 const SAMPLE_MS = 5_000;

@@ -1,10 +1,8 @@
 import type { LinePortConfig } from '../../shared/config/serial.js';
 import { configuredSensorIds } from '../../shared/config/serial.js';
-import { LineFramer } from './line-framer.js';
-import { LineInterpreter } from './line-interpreter.js';
+import { LinePipeline, type LineEvent } from './line-pipeline.js';
 import type { PortLink } from './port-link.js';
 import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
-import { TokenBucket } from '../../shared/token-bucket.js';
 import { RejectLog } from './rejects.js';
 
 /** Distinct sensor ids one port may introduce from its data, so a babbling device cannot grow memory without bound. */
@@ -19,24 +17,17 @@ export class LinePortReader implements PortWorker {
   private readonly link: PortLink;
   private readonly rejects: RejectLog;
   private readonly forwarder: SampleForwarder;
-  private readonly interpreter: LineInterpreter;
   private readonly sensorIds = new Set<string>();
-  private framer: LineFramer;
-  private limiter: TokenBucket;
+  private readonly pipeline: LinePipeline;
   private staleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: PortWorkerDeps & { config: LinePortConfig }) {
     const { config } = deps;
-    this.interpreter = new LineInterpreter(config);
-    this.framer = new LineFramer(config.maxLineBytes);
-    this.limiter = new TokenBucket(config.maxLinesPerSecond, deps.clock.now());
+    this.pipeline = new LinePipeline(config);
     this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
     this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
     this.link = linkFor(deps, {
-      opened: () => {
-        // A fresh connection starts mid-line at worst: drop what was half-read before.
-        this.framer = new LineFramer(config.maxLineBytes);
-      },
+      opened: () => this.pipeline.restart(),
       data: (chunk) => this.onData(chunk),
       lost: () => this.markOffline(),
     });
@@ -63,33 +54,22 @@ export class LinePortReader implements PortWorker {
 
   private onData(chunk: Buffer): void {
     try {
-      for (const event of this.framer.push(chunk)) {
-        if (event.kind === 'too-long') {
-          this.rejects.reject('line-too-long', `line longer than ${this.deps.config.maxLineBytes} bytes; discarded up to its end`, event.head);
-        } else {
-          this.onLine(event.bytes);
-        }
-      }
+      const now = this.deps.clock.now();
+      for (const event of this.pipeline.push(chunk, now)) this.onLine(event, now);
     } catch (error) {
       this.rejects.reject('internal', (error as Error).message);
     }
   }
 
-  private onLine(bytes: Buffer): void {
-    const now = this.deps.clock.now();
-    if (!this.limiter.tryTake(now)) {
-      this.rejects.reject('rate-limited', `more than ${this.deps.config.maxLinesPerSecond} lines per second`, bytes);
-      return;
-    }
-    const result = this.interpreter.interpret(bytes);
+  private onLine(result: LineEvent, now: number): void {
     if (result.kind === 'ignored') return;
     if (result.kind === 'rejected') {
-      this.rejects.reject(result.reason, result.detail, bytes);
+      this.rejects.reject(result.reason, result.detail, result.bytes);
       return;
     }
     if (!this.sensorIds.has(result.sensorId)) {
       if (this.sensorIds.size >= MAX_SENSORS_PER_PORT) {
-        this.rejects.reject('unknown-sensor', `more than ${MAX_SENSORS_PER_PORT} sensor ids on this port; list the real ones in sensorIds`, bytes);
+        this.rejects.reject('unknown-sensor', `more than ${MAX_SENSORS_PER_PORT} sensor ids on this port; list the real ones in sensorIds`, result.bytes);
         return;
       }
       this.sensorIds.add(result.sensorId);

@@ -7,11 +7,11 @@ import type { Clock } from '../../shared/clock.js';
 import type { Component } from '../../shared/lifecycle.js';
 import { configuredSensorIds, serialPortSchema, type LinePortConfig, type SerialPortConfig } from '../../shared/config/serial.js';
 import type { Values } from '../../shared/reading.js';
+import { TokenBucket } from '../../shared/token-bucket.js';
 import { describeMatch, matchingPorts, type DiscoveredPort, type PortDiscovery } from './discovery.js';
 import { LineFramer } from './line-framer.js';
 import { LineInterpreter } from './line-interpreter.js';
 import { closeQuietly, systemPortOpener, type PortHandle, type PortOpener } from './port-link.js';
-import { TokenBucket } from '../../shared/token-bucket.js';
 
 /** Previews open at once, over all ports. */
 export const MAX_PREVIEWS = 4;
@@ -132,7 +132,7 @@ export class SerialSetup implements SerialBackend, Component {
   private listen(previewId: string, config: LinePortConfig, run: { path: string; device: string; handle: PortHandle; durationMs: number; pausedPort?: string }): void {
     const framer = new LineFramer(config.maxLineBytes);
     const interpreter = new LineInterpreter(config);
-    const limiter = new TokenBucket(config.maxLinesPerSecond, this.deps.clock.now());
+    const limiter = new TokenBucket(config.maxLinesPerSecond);
     let lines = 0;
     let dropped = 0;
     let finished: Promise<void> | undefined;

@@ -121,7 +121,7 @@ export type CloudConfig = z.infer<typeof cloudSchema>;
 // Sending (main/uplink/sender.ts)
 /** Readings per buffer lease at most, bounding memory while a large backlog drains (a lease fills the free window: `batch.maxReadings` × free slots). */
 export const MAX_LEASE_READINGS = 5_000;
-/** With nothing to send (or the rate cap reached), the buffer is looked at again this often, besides every wake. */
+/** With nothing to send, the buffer is looked at again this often, besides every wake. */
 export const IDLE_POLL_MS = 250;
 /** Drop records are rare: the buffer is asked for them at most this often unless the last look filled the window. */
 export const DROP_CHECK_MS = 1_000;

@@ -20,8 +20,8 @@ import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { parsePrometheusText } from '../../helpers/prom-text.js';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, send } from '../serial/harness.js';
-import { cloudSubscriber, waitFor } from '../uplink/support.js';
+import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
+import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
 
 const GATEWAY_ID = 'gw-alerts';
 

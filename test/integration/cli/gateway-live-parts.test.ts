@@ -14,8 +14,8 @@ import { buildGateway, type Gateway } from '../../../main/service/gateway.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import type { Config } from '../../../main/shared/config/schema.js';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, send } from '../serial/harness.js';
-import { waitFor } from '../uplink/support.js';
+import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
+import { waitFor } from '../uplink/fixture.js';
 
 describe('the gateway follows a new config part by part', () => {
   const pair = new SocatPair();

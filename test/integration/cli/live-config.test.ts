@@ -16,8 +16,8 @@ import { freePort } from '../../helpers/net.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { SocatPair } from '../../helpers/socat.js';
 import { ADMIN_PASSWORD, BrowserClient, type Answer } from '../api/fixture.js';
-import { closePort, openDeviceEnd, send } from '../serial/harness.js';
-import { cloudSubscriber, waitFor } from '../uplink/support.js';
+import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
+import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
 
 const GATEWAY = 'gw-live';
 

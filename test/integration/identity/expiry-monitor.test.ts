@@ -6,7 +6,7 @@ import { identityStoreFromConfig } from '../../../main/identity/from-config.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry, type Registry } from '../../../main/metrics/registry.js';
 import { createPki, daysFromNow, type Pki } from '../../helpers/pki.js';
-import { GATEWAY_ID, installIdentity, workspace } from './fixtures.js';
+import { GATEWAY_ID, installIdentity, workspace } from './fixture.js';
 
 const DAY = 86_400_000;
 let pki: Pki;

@@ -12,7 +12,7 @@ import { ApiError, identityViewSchema } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { runCli } from '../../helpers/cli.js';
-import { GATEWAY_ID, workspace, type Workspace } from './fixtures.js';
+import { GATEWAY_ID, workspace, type Workspace } from './fixture.js';
 
 describe('IdentityService', () => {
   let pki: Pki;

@@ -15,7 +15,7 @@ import type { Config } from '../../../main/shared/config/schema.js';
 import { Uplink } from '../../../main/uplink/uplink.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, daysFromNow, type Pki } from '../../helpers/pki.js';
-import { GATEWAY_ID, installIdentity, opensslText, publicKeyOf, waitFor, workspace, type Workspace } from './fixtures.js';
+import { GATEWAY_ID, installIdentity, opensslText, publicKeyOf, waitFor, workspace, type Workspace } from './fixture.js';
 
 const PREFIX = 'fieldgate';
 

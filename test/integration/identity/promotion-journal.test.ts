@@ -5,7 +5,7 @@ import { existsSync, linkSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { identityStoreFromConfig } from '../../../main/identity/from-config.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
-import { workspace } from './fixtures.js';
+import { workspace } from './fixture.js';
 
 let pki: Pki;
 before(async () => {

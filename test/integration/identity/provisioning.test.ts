@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { identityStoreFromConfig } from '../../../main/identity/from-config.js';
 import { runCli } from '../../helpers/cli.js';
 import { createPki, daysFromNow, type Pki } from '../../helpers/pki.js';
-import { GATEWAY_ID, installIdentity, opensslCsr, opensslText, publicKeyOf, read, serialOf, workspace } from './fixtures.js';
+import { GATEWAY_ID, installIdentity, opensslCsr, opensslText, publicKeyOf, read, serialOf, workspace } from './fixture.js';
 
 let pki: Pki;
 let otherPki: Pki;

@@ -11,7 +11,7 @@ import { identityStoreFromConfig } from '../../../main/identity/from-config.js';
 import { CertificateRotation, ROTATION_TOPICS, type RotationChannel } from '../../../main/identity/rotation.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
-import { GATEWAY_ID, waitFor, workspace, type Workspace } from './fixtures.js';
+import { GATEWAY_ID, waitFor, workspace, type Workspace } from './fixture.js';
 
 const DAY = 86_400_000;
 const RETRY_MS = 60_000;

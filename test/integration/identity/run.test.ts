@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CliProcess, runCli } from '../../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
-import { workspace, type Workspace } from './fixtures.js';
+import { workspace, type Workspace } from './fixture.js';
 
 let pki: Pki;
 let broker: Mosquitto;

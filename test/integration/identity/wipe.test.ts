@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { wipeDevice } from '../../../main/identity/wipe.js';
 import { runCli } from '../../helpers/cli.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
-import { workspace, type Workspace } from './fixtures.js';
+import { workspace, type Workspace } from './fixture.js';
 
 let pki: Pki;
 before(async () => {

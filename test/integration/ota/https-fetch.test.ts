@@ -10,7 +10,7 @@ import { OtaError, type OtaReason } from '../../../main/ota/reasons.js';
 import type { TlsCredentials } from '../../../main/shared/tls.js';
 import { createPki, type IssuedCert, type Pki } from '../../helpers/pki.js';
 import { bundleBytes, offsetOf } from '../../unit/ota/bundle-factory.js';
-import { OtaBox, runCli, SCRIPTS } from './ota-harness.js';
+import { OtaBox, runCli, SCRIPTS } from './fixture.js';
 
 let pki: Pki;
 let otherPki: Pki;

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { signKeyset } from '../../../main/ota/publish.js';
 import { OtaError, type OtaReason } from '../../../main/ota/reasons.js';
 import { bundleBytes, makePublisher, offsetOf, packEntries, releaseEntries } from '../../unit/ota/bundle-factory.js';
-import { OtaBox, SCRIPTS } from './ota-harness.js';
+import { OtaBox, SCRIPTS } from './fixture.js';
 
 let box: OtaBox;
 

@@ -12,7 +12,7 @@ import { ApiError, apiEventSchema, apiMethods, type ApiEvent } from '../../../ma
 import { systemClock } from '../../../main/shared/clock.js';
 import { otaSchema } from '../../../main/shared/config/ota.js';
 import { ARCH, bundleBytes, MODEL, offsetOf, streamOf } from '../../unit/ota/bundle-factory.js';
-import { CLI, OtaBox, SCRIPTS } from './ota-harness.js';
+import { CLI, OtaBox, SCRIPTS } from './fixture.js';
 
 type Progress = Extract<ApiEvent, { type: 'ota-progress' }>;
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { markGoodAfterHealthChecks } from '../../../main/ota/mark-good.js';
 import { systemClock } from '../../../main/shared/clock.js';
-import { CLI, OtaBox, SCRIPTS, installAndKillAt, runCli } from './ota-harness.js';
+import { CLI, OtaBox, SCRIPTS, installAndKillAt, runCli } from './fixture.js';
 import { ARCH, MODEL } from '../../unit/ota/bundle-factory.js';
 
 let box: OtaBox;

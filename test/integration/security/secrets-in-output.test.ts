@@ -18,7 +18,7 @@ import { startMosquitto } from '../../helpers/mosquitto.js';
 import { freePort } from '../../helpers/net.js';
 import { createPki } from '../../helpers/pki.js';
 import { VECTORS } from '../../fixtures/ble/bthome-seal.js';
-import { cloudSubscriber, waitFor } from '../uplink/support.js';
+import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
 
 const ADMIN_PASSWORD = `boss-${randomBytes(9).toString('base64url')}`;
 const TECH_PASSWORD = `field-${randomBytes(9).toString('base64url')}`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, send, SerialRig, waitFor } from './harness.js';
+import { closePort, openDeviceEnd, send, SerialRig, waitFor } from './fixture.js';
 
 describe('serial hot-plug over a real pty pair', () => {
   const pair = new SocatPair();

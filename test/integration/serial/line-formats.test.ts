@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, send, SerialRig } from './harness.js';
+import { closePort, openDeviceEnd, send, SerialRig } from './fixture.js';
 
 describe('serial line formats end-to-end over pty pairs into the SQLite buffer', () => {
   const pairs = { jsonl: new SocatPair(), csv: new SocatPair(), kv: new SocatPair() };

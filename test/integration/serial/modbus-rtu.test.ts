@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
 import { hasValidCrc, withCrc } from '../../../main/sensors/serial/modbus/crc16.js';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, SerialRig, waitFor } from './harness.js';
+import { closePort, openDeviceEnd, SerialRig, waitFor } from './fixture.js';
 
 type Behaviour = 'good' | 'bad-crc' | 'exception' | 'silence';
 

@@ -10,7 +10,7 @@ import { ApiError, apiEventSchema, apiMethods, type ApiEvent, type ApiErrorKind 
 import { systemClock } from '../../../main/shared/clock.js';
 import { serialPortSchema, type SerialPortConfig } from '../../../main/shared/config/serial.js';
 import { SocatPair } from '../../helpers/socat.js';
-import { closePort, openDeviceEnd, send, SerialRig, waitFor } from './harness.js';
+import { closePort, openDeviceEnd, send, SerialRig, waitFor } from './fixture.js';
 
 const CSV_SETTINGS = {
   baudRate: 115200,

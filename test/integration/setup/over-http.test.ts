@@ -40,9 +40,9 @@ import { SocatPair } from '../../helpers/socat.js';
 import { fakeBackends } from '../../unit/api/fake-backends.js';
 import { ARCH, bundleBytes, MODEL, offsetOf } from '../../unit/ota/bundle-factory.js';
 import { ADMIN_PASSWORD, BrowserClient, type Answer } from '../api/fixture.js';
-import { GATEWAY_ID, workspace, type Workspace } from '../identity/fixtures.js';
-import { CLI, OtaBox, SCRIPTS } from '../ota/ota-harness.js';
-import { closePort, openDeviceEnd, send, waitFor } from '../serial/harness.js';
+import { GATEWAY_ID, workspace, type Workspace } from '../identity/fixture.js';
+import { CLI, OtaBox, SCRIPTS } from '../ota/fixture.js';
+import { closePort, openDeviceEnd, send, waitFor } from '../serial/fixture.js';
 
 const RENDERER = fileURLToPath(new URL('../../../renderer/', import.meta.url));
 

@@ -14,7 +14,7 @@ import { configuredCredentialProvider } from '../../../main/uplink/credentials.j
 import { Uplink } from '../../../main/uplink/uplink.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, daysFromNow, type IssuedCert, type Pki } from '../../helpers/pki.js';
-import { waitFor } from './support.js';
+import { waitFor } from './fixture.js';
 
 const GATEWAY_ID = 'gw-validity';
 

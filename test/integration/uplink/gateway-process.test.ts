@@ -11,7 +11,7 @@ import { createMetricsRegistry } from '../../../main/metrics/registry.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
-import { bufferConfig, cloudSubscriber, readingsOf, waitFor } from './support.js';
+import { bufferConfig, cloudSubscriber, readingsOf, waitFor } from './fixture.js';
 
 const CLI = fileURLToPath(new URL('../../../main/cli.js', import.meta.url));
 const GATEWAY = 'gw-proc';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
-import { cloudSubscriber, readingsOf, startRig, waitFor } from './support.js';
+import { cloudSubscriber, readingsOf, startRig, waitFor } from './fixture.js';
 
 const values = (t: number) => ({ temperature: { value: t, unit: '°C' } });
 const CLI = fileURLToPath(new URL('../../../main/cli.js', import.meta.url));

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Measurement } from '../../../main/shared/reading.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
-import { cloudSubscriber, readingsOf, startRig, waitFor } from './support.js';
+import { cloudSubscriber, readingsOf, startRig, waitFor } from './fixture.js';
 
 /** A reading of about `bytes` wire bytes: `quantities` values with a long unit each. */
 function bulkyValues(n: number, quantities: number): Record<string, Measurement> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { IPublishPacket } from 'mqtt-packet';
 import { startWireBroker, type WireBroker } from '../../helpers/wire-broker.js';
-import { startRig, waitFor, type Rig } from './support.js';
+import { startRig, waitFor, type Rig } from './fixture.js';
 
 const PAYLOAD_FORMAT_INVALID = 0x99;
 const values = (n: number, unit = '°C') => ({ temperature: { value: n, unit } });

@@ -10,7 +10,7 @@ import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry } from '../../../main/metrics/registry.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { Uplink } from '../../../main/uplink/uplink.js';
-import { bufferConfig, cloudConfig, startRig, waitFor } from './support.js';
+import { bufferConfig, cloudConfig, startRig, waitFor } from './fixture.js';
 
 describe('uplink connect failures: each with its own kind, message and counter', () => {
   let pki: Pki;

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createPki, type Pki, type IssuedCert } from '../../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
-import { cloudSubscriber, readingsOf, startRig, waitFor, type Received } from './support.js';
+import { cloudSubscriber, readingsOf, startRig, waitFor, type Received } from './fixture.js';
 
 const values = (t: number) => ({ temperature: { value: t, unit: '°C' } });
 

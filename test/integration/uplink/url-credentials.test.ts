@@ -10,7 +10,7 @@ import { freePort } from '../../helpers/net.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bufferConfig, cloudConfig, waitFor } from './support.js';
+import { bufferConfig, cloudConfig, waitFor } from './fixture.js';
 
 describe('cloud.url credentials', () => {
   it('never appear in the status, error messages or logs, even if a URL with userinfo got past the schema', async () => {

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createPki, type IssuedCert, type Pki } from '../../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
-import { cloudSubscriber, readingsOf, startRig, waitFor } from './support.js';
+import { cloudSubscriber, readingsOf, startRig, waitFor } from './fixture.js';
 
 describe('uplink over wss:// (MQTT over WebSockets with mutual TLS)', () => {
   let pki: Pki;

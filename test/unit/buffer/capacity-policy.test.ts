@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitBatch } from '../../../main/buffer/capacity-policy.js';
-import { InFlight } from '../../../main/buffer/in-flight.js';
+import { fitAppends } from '../../../main/buffer/capacity-policy.js';
+import { Leases } from '../../../main/buffer/leases.js';
 import { MemoryStore } from '../../../main/buffer/memory-store.js';
 import type { StoredRow } from '../../../main/buffer/store.js';
 
@@ -14,17 +14,17 @@ function storeWith(count: number): MemoryStore {
   return store;
 }
 
-describe('fitBatch', () => {
+describe('fitAppends', () => {
   it('drop-newest refuses what does not fit and evicts nothing', () => {
     const store = storeWith(3);
-    const outcome = fitBatch({
-      batch: items(10, 10, 10),
+    const outcome = fitAppends({
+      appends: items(10, 10, 10),
       rows: 3,
       bytes: 30,
       limits: { maxRows: 5, maxBytes: 1_000, fullPolicy: 'drop-newest' },
       extraEvictions: 0,
       store,
-      inFlight: new InFlight(),
+      keep: new Leases(),
     });
     assert.deepEqual(
       outcome.accepted.map((item) => item.name),
@@ -38,14 +38,14 @@ describe('fitBatch', () => {
   });
 
   it('drop-newest also refuses by bytes, letting a later smaller reading in', () => {
-    const outcome = fitBatch({
-      batch: items(50, 200, 50),
+    const outcome = fitAppends({
+      appends: items(50, 200, 50),
       rows: 0,
       bytes: 0,
       limits: { maxRows: 10, maxBytes: 120, fullPolicy: 'drop-newest' },
       extraEvictions: 0,
       store: new MemoryStore(),
-      inFlight: new InFlight(),
+      keep: new Leases(),
     });
     assert.deepEqual(
       outcome.accepted.map((item) => item.name),
@@ -59,16 +59,16 @@ describe('fitBatch', () => {
 
   it('drop-oldest evicts the oldest rows that are not in flight, by rows and by bytes', () => {
     const store = storeWith(6);
-    const inFlight = new InFlight();
-    inFlight.lease(store, { max: 1 });
-    const byRows = fitBatch({
-      batch: items(10, 10),
+    const leases = new Leases();
+    leases.lease(store, { max: 1 });
+    const byRows = fitAppends({
+      appends: items(10, 10),
       rows: 6,
       bytes: 60,
       limits: { maxRows: 6, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
       extraEvictions: 0,
       store,
-      inFlight,
+      keep: leases,
     });
     assert.deepEqual(
       byRows.evicted.map((r) => r.id),
@@ -77,14 +77,14 @@ describe('fitBatch', () => {
     assert.equal(byRows.accepted.length, 2);
     assert.deepEqual(byRows.refused, []);
 
-    const byBytes = fitBatch({
-      batch: items(25),
+    const byBytes = fitAppends({
+      appends: items(25),
       rows: 6,
       bytes: 60,
       limits: { maxRows: 100, maxBytes: 70, fullPolicy: 'drop-oldest' },
       extraEvictions: 0,
       store,
-      inFlight,
+      keep: leases,
     });
     assert.deepEqual(
       byBytes.evicted.map((r) => r.id),
@@ -92,15 +92,15 @@ describe('fitBatch', () => {
     );
   });
 
-  it('drop-oldest evicts extra rows on request even when the batch fits', () => {
-    const outcome = fitBatch({
-      batch: [],
+  it('drop-oldest evicts extra rows on request even when the new readings fit', () => {
+    const outcome = fitAppends({
+      appends: [],
       rows: 5,
       bytes: 50,
       limits: { maxRows: 100, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
       extraEvictions: 3,
       store: storeWith(5),
-      inFlight: new InFlight(),
+      keep: new Leases(),
     });
     assert.deepEqual(
       outcome.evicted.map((r) => r.id),
@@ -110,16 +110,16 @@ describe('fitBatch', () => {
 
   it('drop-oldest refuses the oldest new readings only when every stored row is in flight', () => {
     const store = storeWith(2);
-    const inFlight = new InFlight();
-    inFlight.lease(store, { max: 2 });
-    const outcome = fitBatch({
-      batch: items(10, 10, 10),
+    const leases = new Leases();
+    leases.lease(store, { max: 2 });
+    const outcome = fitAppends({
+      appends: items(10, 10, 10),
       rows: 2,
       bytes: 20,
       limits: { maxRows: 3, maxBytes: 1_000, fullPolicy: 'drop-oldest' },
       extraEvictions: 0,
       store,
-      inFlight,
+      keep: leases,
     });
     assert.deepEqual(outcome.evicted, []);
     assert.deepEqual(

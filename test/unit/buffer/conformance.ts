@@ -4,7 +4,7 @@ import type { BufferAlert, LeasedReading, ReadingBuffer } from '../../../main/bu
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { bufferSchema, type BufferConfig } from '../../../main/shared/config/buffer.js';
-import { toWire } from '../../../main/shared/reading.js';
+import { expectedWire } from '../../helpers/wire.js';
 import { ReadingDroppedError } from '../../../main/buffer/errors.js';
 
 export type TestBuffer = ReadingBuffer & Component & { flush(): Promise<void> };
@@ -111,12 +111,12 @@ export function bufferConformance(name: string, factory: BufferFactory): void {
       assert.equal(buffer.stats(clock.now()).inFlight, 6);
     });
 
-    it('gives each leased reading its wire JSON, identical to toWire', async () => {
+    it('gives each leased reading its wire JSON, identical to its documented wire form', async () => {
       const { buffer, clock } = await setup();
       await buffer.append({ sensorId: 'ü-1', ts: clock.now(), values: { humidity: { value: 40.25, unit: '%' }, t: { value: -3, unit: '°C' } } });
       const [leased] = buffer.lease({ max: 1 });
       assert.ok(leased);
-      assert.equal(leased.wire, JSON.stringify(toWire(leased)));
+      assert.equal(leased.wire, JSON.stringify(expectedWire(leased)));
       assert.deepEqual(JSON.parse(leased.wire ?? ''), {
         sensor: 'ü-1',
         seq: 1,

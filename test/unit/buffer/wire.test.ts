@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeWire, isoTime } from '../../../main/buffer/wire.js';
-import { toWire } from '../../../main/shared/reading.js';
+import { expectedWire } from '../../helpers/wire.js';
 
 describe('wire encoding', () => {
   it('formats timestamps exactly like Date#toISOString, in any order', () => {
@@ -21,11 +21,11 @@ describe('wire encoding', () => {
     for (const ts of [...samples, ...samples.slice().reverse()]) assert.equal(isoTime(ts), new Date(ts).toISOString(), `ts ${ts}`);
   });
 
-  it('encodes a reading byte-identically to JSON.stringify(toWire(reading))', () => {
+  it('encodes a reading byte-identically to JSON.stringify of its documented wire form', () => {
     const values = { temperature: { value: -3.25, unit: '°C' }, 'odd "key"': { value: 1e21, unit: 'µ\u2028' } };
     for (const ts of [Date.UTC(2026, 5, 1, 12, 0, 0, 7), Date.UTC(2026, 5, 1, 12, 0, 59, 999), -86_400_001]) {
       const reading = { sensorId: 'probe "7"\n', seq: 42, ts, values };
-      assert.equal(encodeWire(reading.sensorId, reading.seq, reading.ts, JSON.stringify(values)), JSON.stringify(toWire(reading)));
+      assert.equal(encodeWire(reading.sensorId, reading.seq, reading.ts, JSON.stringify(values)), JSON.stringify(expectedWire(reading)));
     }
   });
 });

@@ -4,7 +4,7 @@ import { TokenBucket } from '../../../main/shared/token-bucket.js';
 
 describe('TokenBucket (the backlog drain cap)', () => {
   it('allows one second of burst, then refills at the rate', () => {
-    const limit = new TokenBucket(100, 0);
+    const limit = new TokenBucket(100);
     assert.equal(limit.available(0, 1_000), 100);
     limit.take(100, 0);
     assert.equal(limit.available(0, 1_000), 0);
@@ -17,7 +17,7 @@ describe('TokenBucket (the backlog drain cap)', () => {
 
 describe('TokenBucket (the serial lines-per-second cap)', () => {
   it('allows a burst of one second, then the sustained rate', () => {
-    const limiter = new TokenBucket(10, 0);
+    const limiter = new TokenBucket(10);
     const taken = (at: number, tries: number): number => Array.from({ length: tries }, () => limiter.tryTake(at)).filter(Boolean).length;
     assert.equal(taken(0, 50), 10);
     assert.equal(taken(500, 50), 5);
