@@ -281,15 +281,16 @@ async function runStrategy(
   const backAt = gateways.map(backSince).filter((t) => !Number.isNaN(t)).map((t) => Math.max(0, t - restartedAt) / 1000).sort((a, b) => a - b);
   const cpu = process.cpuUsage(cpuBefore);
   say(`${backAt.length}/${gateways.length} back after the restart, the last after ${round(backAt.at(-1) ?? Number.NaN)} s`);
-  const lastBackSecond = Math.floor((restartedAt + (backAt.at(-1) ?? 0) * 1000) / 1000);
-  const series = connectionsPerSecond(broker.log().slice(logOffset), Math.floor(restartedAt / 1000), lastBackSecond + 1);
-  const peak = Math.max(...series);
 
   await sleep(1_000);
   for (const g of gateways) await g.sim.stop();
   const accepted = gateways.reduce((sum, g) => sum + g.accepted, 0);
   const drained = () => gateways.every((g) => ingest.delivered(g.id) >= g.accepted);
   if (!(await until(drained, options.timeoutMs, 100))) say('not every accepted reading reached the ingest before the timeout');
+  // Read the broker's log only now: on a busy machine its lines reach this process late.
+  const lastBackSecond = Math.floor((restartedAt + (backAt.at(-1) ?? 0) * 1000) / 1000);
+  const series = connectionsPerSecond(broker.log().slice(logOffset), Math.floor(restartedAt / 1000), lastBackSecond + 1);
+  const peak = Math.max(...series);
   const tls = await handshakes(gateways);
   await Promise.all(gateways.map((g) => g.uplink.stop()));
   await Promise.all(gateways.map((g) => g.buffer.stop()));

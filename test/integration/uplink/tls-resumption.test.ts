@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Registry } from '../../../main/metrics/registry.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { createPki, type Pki } from '../../helpers/pki.js';
-import { cloudSubscriber, readingsOf, startRig, waitFor, type Rig } from './support.js';
+import { cloudSubscriber, readingsOf, startRig, waitFor, type Rig } from './fixture.js';
 
 const GATEWAY_ID = 'gw-resume';
 

@@ -12,7 +12,7 @@ import { cloudSchema } from '../../../../main/shared/config/cloud.js';
 import { Uplink } from '../../../../main/uplink/uplink.js';
 import { startMosquitto, type Mosquitto } from '../../../helpers/mosquitto.js';
 import { createPki, type IssuedCert, type Pki } from '../../../helpers/pki.js';
-import { cloudSubscriber, waitFor } from '../support.js';
+import { cloudSubscriber, waitFor } from '../fixture.js';
 
 const THING = 'plant3-line2_gw-7';
 const PREFIX = 'fieldgate';
