@@ -18,8 +18,8 @@ export interface TlsSessionSlot {
  * Remembers the last TLS session ticket, in memory only, so a reconnect to the same broker skips
  * the full (certificate-verifying) handshake, and the secure context, so a reconnect does not
  * parse the PEM files again. Both are keyed by the broker URL and a fingerprint of the CA, the
- * client certificate and its key: after a certificate rotation or a CA change the next connect builds a new
- * context and does a full handshake.
+ * client certificate and its key: after a certificate rotation or a CA change the next connect
+ * builds a new context and does a full handshake.
  */
 export class TlsSessionCache {
   private key: string | undefined;

@@ -15,10 +15,10 @@ import { ControlSubscriptions, type ControlHandler } from './control-subscriptio
 import { UplinkError, classifyConnectError, classifySubackRefusal, type ClassifyContext, type UplinkErrorKind } from './errors.js';
 import { offlineStatus, onlineStatus } from './messages.js';
 import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
+import { profileLimits, type ProfileLimits } from './profiles/index.js';
 import { ReconnectWaiters } from './reconnect-waiters.js';
 import { Sender } from './sender.js';
 import { openSession, type Session } from './session.js';
-import { profileLimits, type ProfileLimits } from './profiles/index.js';
 import { TlsSessionCache } from './tls-session-cache.js';
 import { Topics } from './topics.js';
 
