@@ -61,7 +61,7 @@ export const STRATEGIES: readonly Strategy[] = [
 export interface StrategyReport {
   strategy: Strategy['name'];
   description: string;
-  /** Connection attempts the broker logged, per second from its restart (index 0 = the second it came back; it includes the harness's one readiness probe). */
+  /** Connection attempts the broker logged, per second from its restart (index 0 = the second it logged "running"; it includes the harness's one readiness probe). */
   brokerConnectionsPerSecond: number[];
   peakConnectionsPerSecond: number;
   /** Second (after the restart) in which the peak fell. */
@@ -288,8 +288,11 @@ async function runStrategy(
   const drained = () => gateways.every((g) => ingest.delivered(g.id) >= g.accepted);
   if (!(await until(drained, options.timeoutMs, 100))) say('not every accepted reading reached the ingest before the timeout');
   // Read the broker's log only now: on a busy machine its lines reach this process late.
+  // Second 0 is when the broker said it runs: gateways may connect before the harness's probe gets through.
+  const restartLog = broker.log().slice(logOffset);
+  const runningSecond = Number(/^(\d+): mosquitto version \S+ running/m.exec(restartLog)?.[1] ?? Math.floor(restartedAt / 1000));
   const lastBackSecond = Math.floor((restartedAt + (backAt.at(-1) ?? 0) * 1000) / 1000);
-  const series = connectionsPerSecond(broker.log().slice(logOffset), Math.floor(restartedAt / 1000), lastBackSecond + 1);
+  const series = connectionsPerSecond(restartLog, runningSecond, lastBackSecond + 1);
   const peak = Math.max(...series);
   const tls = await handshakes(gateways);
   await Promise.all(gateways.map((g) => g.uplink.stop()));
