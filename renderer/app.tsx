@@ -57,6 +57,18 @@ function NotAllowed() {
   );
 }
 
+/** On every screen: how many alerts are active, linking to the overview that lists them. */
+function AlertsLink() {
+  const counts = status.value?.alerts.counts;
+  const total = counts ? counts.critical + counts.warning + counts.info : 0;
+  if (!counts || total === 0) return null;
+  return (
+    <a class={`topbar-alerts ${counts.critical > 0 ? 'critical' : counts.warning > 0 ? 'warning' : 'info'}`} href={href('overview')} id="topbar-alerts">
+      {total} active alert{total === 1 ? '' : 's'}
+    </a>
+  );
+}
+
 function Shell() {
   useEffect(() => startLive(), []);
   const screen = SCREENS[route.value];
@@ -70,6 +82,7 @@ function Shell() {
       <header class="topbar">
         <span class="brand">fieldgate</span>
         <span class="gateway">{status.value ? `${status.value.gatewayId} · v${status.value.version}` : ''}</span>
+        <AlertsLink />
         {user && (
           <span class="user">
             <span>

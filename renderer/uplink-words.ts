@@ -12,6 +12,7 @@ export const UPLINK_ERROR_WORDS: Record<UplinkErrorKind, string> = {
   'client-cert-expired': "This gateway's certificate has expired.",
   'client-cert-not-yet-valid': "This gateway's certificate is not valid yet (check the clock).",
   'bad-credentials': "This gateway's certificate or key file cannot be read, or they do not belong together.",
+  'hardware-key-unavailable': 'The hardware token holding this gateway\'s key cannot be used (PIN, token or its library); the gateway waits before trying it again.',
   'not-authorized': 'The broker does not allow this gateway to connect.',
   'publish-not-authorized': 'The broker does not allow this gateway to publish on its topics.',
   'publish-rejected': 'The broker rejected a publish.',

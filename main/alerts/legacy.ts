@@ -27,6 +27,7 @@ const NOTICES = new Set(['corrupt-quarantined', 'capacity', 'counters-unreadable
 export function legacyOutcome(alert: Alert): LegacyOutcome {
   const subject = SUBJECT[alert.type];
   if (alert.kind === 'recovered') return { notice: false, clears: [alertKey('disk-full', subject), alertKey('io-error', subject)] };
+  if (alert.kind === 'hardware-key-restored') return { notice: false, clears: [alertKey('hardware-key-unavailable', subject)] };
   if (alert.kind === 'rotated') return { notice: false, clears: ['cert-expiring', 'cert-expired', 'rotation-failed'].map((kind) => alertKey(kind, subject)) };
   const condition: AlertCondition = { type: alert.type, kind: alert.kind, subject, severity: alert.severity, message: alert.message };
   // An expired certificate supersedes the expiring one.

@@ -1,9 +1,10 @@
 import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Gauge } from 'prom-client';
 import type { BufferStats } from '../buffer/types.js';
 import type { Logger } from '../log/logger.js';
 import { otaRootFor } from '../config/location.js';
-import { OtaLayout, OtaStateStore } from '../ota/state.js';
+import { OtaLayout, OtaStateStore, type RollbackMarker } from '../ota/state.js';
 import type { Registry } from '../metrics/registry.js';
 import type { AlertCondition } from '../shared/alert.js';
 import type { Clock } from '../shared/clock.js';
@@ -15,6 +16,14 @@ import { UPLINK_ERROR_HINTS } from '../uplink/test-connection.js';
 import type { AlertCenter } from './alert-center.js';
 import { FailureWindow } from './failure-window.js';
 import { SensorIntervals } from './sensor-intervals.js';
+import { ShareWindow } from './share-window.js';
+
+/** Totals since start for one line-oriented serial port entry. */
+export interface PortLineTotals {
+  port: string;
+  lines: number;
+  rejected: number;
+}
 
 export interface AlertRulesDeps {
   alerts: Pick<AlertCenter, 'reconcile' | 'isActive'>;
@@ -25,6 +34,10 @@ export interface AlertRulesDeps {
   uplink: () => UplinkStatus | undefined;
   /** Failed local API sign-ins since start (fieldgate_api_auth_failures_total). */
   loginFailures: () => Promise<number>;
+  /** Lines and rejects since start per serial port entry (fieldgate_serial_lines_total, fieldgate_serial_rejects_total). */
+  serialLines: () => Promise<PortLineTotals[]>;
+  /** The start of the client certificate's validity, when there is a certificate. */
+  certificateNotBefore: () => Date | undefined;
   log: Logger;
   clock: Clock;
   metrics: Registry;
@@ -43,6 +56,7 @@ export class AlertRules implements Component {
   readonly intervals = new SensorIntervals();
   private readonly cloudFailures = new FailureWindow();
   private readonly logins = new FailureWindow();
+  private readonly portLines = new ShareWindow();
   private readonly diskFree: Gauge;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -87,6 +101,7 @@ export class AlertRules implements Component {
     const now = this.deps.clock.now();
     const rules: [string, () => Promise<void> | void][] = [
       ['sensors', () => this.checkSensors(now)],
+      ['clock', () => this.checkClock(now)],
       ['buffer', () => this.checkBuffer(now)],
       ['disk', () => this.checkDisk()],
       ['cloud', () => this.checkCloud(now)],
@@ -102,7 +117,7 @@ export class AlertRules implements Component {
     }
   }
 
-  private checkSensors(now: number): void {
+  private async checkSensors(now: number): Promise<void> {
     const config = this.deps.config();
     const { sensorSilent, sensorFlooding } = config.alerts;
     const staleAfter = staleAfterBySensor(config);
@@ -129,9 +144,8 @@ export class AlertRules implements Component {
       }
       const baseline = this.intervals.baselineRate(id);
       const flooding = baseline !== undefined && rate > sensorFlooding.rateFactor * baseline;
-      if (flooding) this.intervals.frozen.add(id);
-      else this.intervals.frozen.delete(id);
       if (flooding) {
+        this.intervals.freeze(id, now);
         conditions.push({
           type: 'sensor-alert',
           kind: 'sensor-flooding',
@@ -142,7 +156,49 @@ export class AlertRules implements Component {
         });
       }
     }
+    conditions.push(...(await this.rejectingPorts(now)));
     this.deps.alerts.reconcile(SENSOR_KINDS, conditions);
+  }
+
+  /** Line-oriented serial ports whose share of rejected lines within the window is above the limit (subject `serial:<port id>`). */
+  private async rejectingPorts(now: number): Promise<AlertCondition[]> {
+    const config = this.deps.config();
+    const { rejectShare, minLines, windowMs } = config.alerts.sensorFlooding;
+    const ports = new Set(config.sensors.serial.filter((port) => port.format !== 'modbus-rtu').map((port) => port.id));
+    this.portLines.keep(ports);
+    const conditions: AlertCondition[] = [];
+    for (const totals of await this.deps.serialLines()) {
+      if (!ports.has(totals.port)) continue;
+      const { lines, rejected } = this.portLines.update(totals.port, totals, now, windowMs);
+      if (lines < minLines || rejected / lines <= rejectShare) continue;
+      conditions.push({
+        type: 'sensor-alert',
+        kind: 'sensor-flooding',
+        subject: `serial:${totals.port}`,
+        severity: 'warning',
+        message: `serial port "${totals.port}" rejected ${rejected} of its last ${lines} lines (${Math.round((rejected / lines) * 100)}%, more than alerts.sensorFlooding.rejectShare ${Math.round(rejectShare * 100)}%)`,
+        hint: 'the reasons are in fieldgate_serial_rejects_total and the log (namespace serial): bad-json or bad-format usually means a wrong baudRate or format, rate-limited a device sending faster than maxLinesPerSecond',
+      });
+    }
+    return conditions;
+  }
+
+  /** The clock is wrong while it is before the client certificate's validity; it clears once NTP (or a technician) set it right. */
+  private checkClock(now: number): void {
+    const notBefore = this.deps.certificateNotBefore();
+    const conditions: AlertCondition[] =
+      notBefore !== undefined && now < notBefore.getTime()
+        ? [{
+            type: 'identity-alert',
+            kind: 'clock-wrong',
+            subject: 'identity',
+            severity: 'critical',
+            // No "now" in the wording: it would change the alert at every check.
+            message: `the system clock is before the device certificate's start of validity (${notBefore.toISOString()}): it looks wrong, and TLS to the cloud fails until it is right`,
+            hint: 'check that NTP works (timedatectl status; timedatectl set-ntp true) or set the date; the alert clears at the next check once the clock is right',
+          }]
+        : [];
+    this.deps.alerts.reconcile(['clock-wrong'], conditions);
   }
 
   private checkBuffer(now: number): void {
@@ -233,23 +289,45 @@ export class AlertRules implements Component {
     this.deps.alerts.reconcile(['login-failures'], conditions);
   }
 
-  /** An install in its trial (the OTA journal says so) until the new version marks itself good or is rolled back. */
+  /**
+   * An install in its trial (the OTA journal says so) until the new version marks itself good or is
+   * rolled back; and the last rollback (its marker in the OTA state) until a later version marks itself good.
+   */
   private async checkOta(): Promise<void> {
     const config = this.deps.config();
-    const journal = config.ota ? await new OtaStateStore(new OtaLayout(otaRootFor(config))).readJournal() : undefined;
-    const conditions: AlertCondition[] =
-      journal?.phase === 'trial'
-        ? [{
-            type: 'ota-alert',
-            kind: 'trial-pending',
-            subject: 'ota',
-            severity: 'info',
-            message: `update to version ${journal.version} is on trial until ${new Date(journal.deadline).toISOString()}: without mark-good it rolls back`,
-            hint: 'if the gateway works, let it mark itself good (or run fieldgate ota mark-good); otherwise fieldgate ota rollback',
-          }]
-        : [];
-    this.deps.alerts.reconcile(['trial-pending'], conditions);
+    const conditions: AlertCondition[] = [];
+    if (config.ota) {
+      const store = new OtaStateStore(new OtaLayout(otaRootFor(config)));
+      const [journal, rollback] = await Promise.all([store.readJournal(), store.readRollback()]);
+      if (rollback) conditions.push(rolledBack(rollback, store.layout.stateDir));
+      if (journal?.phase === 'trial') {
+        conditions.push({
+          type: 'ota-alert',
+          kind: 'trial-pending',
+          subject: 'ota',
+          severity: 'info',
+          message: `update to version ${journal.version} is on trial until ${new Date(journal.deadline).toISOString()}: without mark-good it rolls back`,
+          hint: 'if the gateway works, let it mark itself good (or run fieldgate ota mark-good); otherwise fieldgate ota rollback',
+        });
+      }
+    }
+    this.deps.alerts.reconcile(['trial-pending', 'rolled-back'], conditions);
   }
+}
+
+/** The last rollback: a warning when a trial failed or an install was interrupted, info when an operator chose it. */
+function rolledBack(marker: RollbackMarker, stateDir: string): AlertCondition {
+  const to = marker.to === null ? 'no version is current now' : `version ${marker.to} runs again`;
+  const at = new Date(marker.at).toISOString();
+  const byOperator = marker.reason === 'operator';
+  return {
+    type: 'ota-alert',
+    kind: 'rolled-back',
+    subject: 'ota',
+    severity: byOperator ? 'info' : 'warning',
+    message: byOperator ? `an operator rolled back from version ${marker.from} at ${at}; ${to}` : `the update to version ${marker.from} was rolled back at ${at} (${marker.reason}); ${to}`,
+    hint: `${byOperator ? '' : `its output is in ${join(stateDir, 'logs', `${marker.from}.log`)}; `}the alert clears once a later install marks itself good`,
+  };
 }
 
 /** Sensor ids the config names: sim sensors, and serial ports' fixed `sensorId` and `sensorIds` (BLE and ids read from the data appear once heard). */

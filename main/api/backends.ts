@@ -10,7 +10,7 @@
  * Owners: status/config read/identity minimal wiring: api (main/service/gateway.ts, then `live`);
  * values, history, logs, config writes: `live`; serial, ble, cloud test, identity, ota: `setup`.
  */
-import type { ApiEvent, MethodName, MethodResult, ParsedInput } from '../shared/api.js';
+import type { ApiEvent, KeyStoreView, MethodName, MethodResult, ParsedInput } from '../shared/api.js';
 
 type In<M extends MethodName> = ParsedInput<M>;
 type Out<M extends MethodName> = Promise<MethodResult<M>> | MethodResult<M>;
@@ -20,6 +20,8 @@ export interface StatusBackend {
   /** Version, gateway id; the API server adds the HTTPS fingerprint itself. */
   gatewayId: string;
   version: string;
+  /** Where the device key lives (identity.keyStore), for About. */
+  keyStore: KeyStoreView;
 }
 
 export interface ValuesBackend {

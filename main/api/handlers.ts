@@ -97,7 +97,7 @@ export function createApiHandlers(deps: HandlerDeps): ApiHandlers {
       await auth.resetPassword(input);
       return ok;
     },
-    about: async () => ({ gatewayId: backends.status.gatewayId, version: backends.status.version, httpsFingerprint: deps.httpsFingerprint() }),
+    about: async () => ({ gatewayId: backends.status.gatewayId, version: backends.status.version, httpsFingerprint: deps.httpsFingerprint(), keyStore: backends.status.keyStore }),
 
     status: async () => backends.status.status(),
     values: async (input) => area.values().values(input),

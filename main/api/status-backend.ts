@@ -1,7 +1,7 @@
 import type { BufferStats } from '../buffer/types.js';
 import type { CertificateInfo } from '../identity/certificate.js';
 import { daysLeft, validityAt } from '../identity/lifetime.js';
-import type { GatewayStatus } from '../shared/api.js';
+import type { GatewayStatus, KeyStoreView } from '../shared/api.js';
 import type { ComponentHealth } from '../shared/lifecycle.js';
 import type { Source } from '../shared/source.js';
 import type { UplinkStatus } from '../uplink/uplink.js';
@@ -24,8 +24,12 @@ export interface StatusBackendDeps {
   buffer: (now: number) => BufferStats;
   /** Undefined when no cloud is configured. */
   uplink: () => UplinkStatus | undefined;
+  /** Active alerts and their counts by severity. */
+  alerts: () => GatewayStatus['alerts'];
   /** The client certificate, or undefined when there is none yet. */
   certificate: () => { info: CertificateInfo; managed: 'on-box' | 'external'; rotationDueAt?: number } | undefined;
+  /** Where the on-box identity's key lives. */
+  keyStore: KeyStoreView;
   now: () => number;
 }
 
@@ -34,6 +38,7 @@ export function createStatusBackend(deps: StatusBackendDeps): StatusBackend {
   return {
     gatewayId: deps.gatewayId,
     version: FIELDGATE_VERSION,
+    keyStore: deps.keyStore,
     status(): GatewayStatus {
       const now = deps.now();
       const certificate = deps.certificate();
@@ -48,6 +53,7 @@ export function createStatusBackend(deps: StatusBackendDeps): StatusBackend {
         identity: certificate
           ? {
               managed: certificate.managed,
+              ...(certificate.managed === 'on-box' && { keyStore: deps.keyStore }),
               subject: certificate.info.subject,
               notAfter: certificate.info.notAfter.toISOString(),
               daysLeft: daysLeft(certificate.info, now),
@@ -55,6 +61,7 @@ export function createStatusBackend(deps: StatusBackendDeps): StatusBackend {
               ...(certificate.rotationDueAt === undefined ? {} : { rotationDueAt: new Date(certificate.rotationDueAt).toISOString() }),
             }
           : null,
+        alerts: deps.alerts(),
       };
     },
   };

@@ -6,7 +6,7 @@ import { createLogger, stderrDestination } from '../log/logger.js';
 import { AllowlistStore, defaultSensorId } from '../sensors/ble/allowlist.js';
 import { hexToBytes, macToBytes, normalizeMac } from '../sensors/ble/decoders/bytes.js';
 import { decodePayloads, expandUuid, type AdvertisementPayloads } from '../sensors/ble/decoders/index.js';
-import { DecodeError, type DecodedAdvertisement } from '../sensors/ble/decoders/types.js';
+import { DecodeError, type BleFormat, type DecodedAdvertisement } from '../sensors/ble/decoders/types.js';
 import { checkAdvertisement, parseBindKey } from '../sensors/ble/pairing.js';
 import { systemClock } from '../shared/clock.js';
 import type { BleConfig } from '../shared/config/ble.js';
@@ -18,44 +18,61 @@ const POLL_MS = 250;
 
 /**
  * `fcd2=HEX` (service UUID, 16-bit or full) or `0x0499=HEX` / `1177=HEX` (company id: 0x prefix
- * or decimal) → payloads as BlueZ would report them.
+ * or decimal) → payloads as BlueZ would report them. Several arguments are merged, for devices
+ * that need two (SwitchBot Outdoor Meter); `localName` is the advertised name (Inkbird).
  */
-export function parseAdvertArgument(argument: string): AdvertisementPayloads {
-  const match = /^([^=]+)=(.*)$/.exec(argument.trim());
-  if (!match) throw new UserError(`expected SERVICE_UUID=HEX or COMPANY_ID=HEX (e.g. fcd2=4002CA09 or 0x0499=05...), got "${argument}"`);
-  const [, key = '', hex = ''] = match;
-  let bytes: Uint8Array;
-  try {
-    bytes = hexToBytes(hex, 'payload');
-  } catch (error) {
-    throw new UserError((error as Error).message);
+export function parseAdvertArguments(argumentList: readonly string[], localName?: string): AdvertisementPayloads {
+  const serviceData = new Map<string, Uint8Array>();
+  const manufacturerData = new Map<number, Uint8Array>();
+  for (const argument of argumentList) {
+    const match = /^([^=]+)=(.*)$/.exec(argument.trim());
+    if (!match) throw new UserError(`expected SERVICE_UUID=HEX or COMPANY_ID=HEX (e.g. fcd2=4002CA09 or 0x0499=05...), got "${argument}"`);
+    const [, key = '', hex = ''] = match;
+    let bytes: Uint8Array;
+    try {
+      bytes = hexToBytes(hex, 'payload');
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
+    if (/^(0x[0-9a-f]{1,4}|[0-9]{1,5})$/i.test(key)) {
+      const company = Number(key);
+      if (company > 0xffff) throw new UserError(`company id ${key} is larger than 0xffff`);
+      manufacturerData.set(company, bytes);
+      continue;
+    }
+    try {
+      serviceData.set(expandUuid(key), bytes);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
   }
-  if (/^(0x[0-9a-f]{1,4}|[0-9]{1,5})$/i.test(key)) {
-    const company = Number(key);
-    if (company > 0xffff) throw new UserError(`company id ${key} is larger than 0xffff`);
-    return { serviceData: new Map(), manufacturerData: new Map([[company, bytes]]) };
-  }
-  try {
-    return { serviceData: new Map([[expandUuid(key), bytes]]), manufacturerData: new Map() };
-  } catch (error) {
-    throw new UserError((error as Error).message);
-  }
+  return { serviceData, manufacturerData, ...(localName !== undefined ? { localName } : {}) };
 }
 
+/** The key under which the format's repeat id is shown. */
+const REPEAT_ID_NAMES: Partial<Record<BleFormat, string>> = {
+  'bthome-v2': 'packetId',
+  'ruuvi-df5': 'sequence',
+  'ruuvi-df6': 'sequence',
+  mibeacon: 'frameCounter',
+  pvvx: 'frameCounter',
+  atc1441: 'frameCounter',
+};
+
 function describeDecoded(decoded: DecodedAdvertisement): Record<string, unknown> {
-  const isRuuvi = decoded.format !== 'bthome-v2';
   return {
     format: decoded.format,
     encrypted: decoded.encrypted,
     values: decoded.values,
-    ...(decoded.repeatId !== undefined ? { [isRuuvi ? 'sequence' : 'packetId']: decoded.repeatId } : {}),
+    ...(decoded.repeatId !== undefined ? { [REPEAT_ID_NAMES[decoded.format] ?? 'repeatId']: decoded.repeatId } : {}),
     ...(decoded.counter !== undefined ? { counter: decoded.counter } : {}),
     ...(decoded.payloadMac !== undefined ? { mac: decoded.payloadMac } : {}),
+    ...(decoded.beaconId !== undefined ? { beacon: decoded.beaconId } : {}),
   };
 }
 
-function decodeCommand(argument: string, options: { mac?: string; key?: string }): void {
-  const payloads = parseAdvertArgument(argument);
+function decodeCommand(argumentList: string[], options: { mac?: string; key?: string; localName?: string }): void {
+  const payloads = parseAdvertArguments(argumentList, options.localName);
   try {
     const keying = {
       ...(options.mac !== undefined ? { mac: macToBytes(options.mac) } : {}),
@@ -120,7 +137,8 @@ interface AddOptions {
   id?: string;
   name?: string;
   keyFile?: string;
-  advert?: string;
+  advert?: string[];
+  localName?: string;
   wait: string;
 }
 
@@ -136,7 +154,7 @@ async function addCommand(options: AddOptions): Promise<void> {
   if (options.advert !== undefined) {
     const store = openStore(context);
     const key = bindKey !== undefined ? parseBindKey(bindKey) : undefined;
-    const decoded = checkAdvertisement(mac, parseAdvertArgument(options.advert), key);
+    const decoded = checkAdvertisement(mac, parseAdvertArguments(options.advert, options.localName), key);
     store.upsert({
       mac,
       id: options.id ?? store.get(mac)?.id ?? defaultSensorId(mac),
@@ -171,10 +189,11 @@ export function registerBleCommands(program: Command): void {
   ble
     .command('decode')
     .description('decode one advertisement payload and print its values as JSON')
-    .argument('<payload>', 'SERVICE_UUID=HEX (e.g. fcd2=4002CA09) or COMPANY_ID=HEX with 0x or decimal id (e.g. 0x0499=05...)')
-    .option('--mac <mac>', 'device MAC, needed for encrypted BTHome')
-    .option('--key <hex>', 'BTHome bind key (32 hex digits)')
-    .action((payload: string, options: { mac?: string; key?: string }) => decodeCommand(payload, options));
+    .argument('<payload...>', 'SERVICE_UUID=HEX (e.g. fcd2=4002CA09) or COMPANY_ID=HEX with 0x or decimal id (e.g. 0x0499=05...); several for devices that send two')
+    .option('--mac <mac>', 'device MAC, needed for encrypted frames that do not carry it')
+    .option('--key <hex>', 'BTHome or MiBeacon bind key (32 hex digits)')
+    .option('--local-name <name>', 'the advertised device name (Inkbird: sps or tps)')
+    .action((payloads: string[], options: { mac?: string; key?: string; localName?: string }) => decodeCommand(payloads, options));
 
   ble
     .command('scan')
@@ -185,7 +204,9 @@ export function registerBleCommands(program: Command): void {
       const duration = seconds(options.seconds);
       const { withPairingScan } = await import('../sensors/ble/pairing-scan.js');
       const nearby = await withPairingScan(scanOptions(bleContext(options.config), duration), async (pairing) => {
-        await sleep(duration * 1000 - 100);
+        // The session opened before discovery started (so cached devices are captured): end just before it does.
+        const expiresAt = Date.parse(pairing.session().expiresAt ?? '');
+        await sleep(Math.max(0, expiresAt - Date.now() - 100));
         return pairing.nearby();
       });
       printJson(nearby);
@@ -203,8 +224,9 @@ export function registerBleCommands(program: Command): void {
     .requiredOption('--mac <mac>', 'device MAC, e.g. 54:48:E6:8F:80:A5')
     .option('--id <id>', 'sensor id for readings (default ble-<mac>)')
     .option('--name <name>', 'display name')
-    .option('--key-file <file>', 'file holding the BTHome bind key as hex ("-" reads stdin)')
-    .option('--advert <payload>', 'check against this captured advertisement (SERVICE_UUID=HEX or COMPANY_ID=HEX) instead of listening')
+    .option('--key-file <file>', 'file holding the BTHome or MiBeacon bind key as hex ("-" reads stdin)')
+    .option('--advert <payload...>', 'check against this captured advertisement (SERVICE_UUID=HEX or COMPANY_ID=HEX, one or more) instead of listening')
+    .option('--local-name <name>', 'with --advert: the advertised device name (Inkbird: sps or tps)')
     .option('--wait <seconds>', 'how long to listen for the device', '30')
     .action(addCommand);
   allowlist

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import type { KeyStoreSummary } from '../identity/key-store/key-store.js';
 import type { IdentityStore } from '../identity/store.js';
 import type { Config } from '../shared/config/schema.js';
 import { reportCertificate, type CertificateReport } from '../identity/certificate.js';
@@ -28,6 +29,7 @@ type ShowReport = CertificateReport & {
   managed: 'on-box' | 'external';
   rotationDueAt?: string;
   rotationPending?: { requestId: string; since: string };
+  keyStore?: KeyStoreSummary;
   keyFile?: string;
   certFile: string;
 };
@@ -42,9 +44,14 @@ function showReport(config: Config, store: IdentityStore, now: number): ShowRepo
     managed: report.managed,
     ...(report.rotationDueAt !== undefined ? { rotationDueAt: new Date(report.rotationDueAt).toISOString() } : {}),
     ...(report.rotationPending ? { rotationPending: { requestId: report.rotationPending.requestId, since: new Date(report.rotationPending.since).toISOString() } } : {}),
+    ...(report.keyStore ? { keyStore: report.keyStore } : {}),
     ...(report.keyFile !== undefined ? { keyFile: report.keyFile } : {}),
     certFile: report.certFile,
   };
+}
+
+function describeKeyStore(keyStore: KeyStoreSummary): string {
+  return keyStore.kind === 'pkcs11' ? `pkcs11, ${keyStore.token ?? 'token'}: hardware-backed, not extractable` : 'file: the key is a 0600 file on this box';
 }
 
 function formatReport(report: ShowReport): string {
@@ -59,7 +66,8 @@ function formatReport(report: ShowReport): string {
     `sha256:      ${report.fingerprint256}`,
     ...(report.rotationDueAt ? [`rotation at: ${report.rotationDueAt}`] : []),
     ...(report.rotationPending ? [`rotating:    request ${report.rotationPending.requestId} since ${report.rotationPending.since}`] : []),
-    ...(report.keyFile ? [`key file:    ${report.keyFile}`] : []),
+    ...(report.keyStore ? [`key store:   ${describeKeyStore(report.keyStore)}`] : []),
+    ...(report.keyFile ? [`key file:    ${report.keyFile}${report.keyStore?.kind === 'pkcs11' ? ' (names the token object; no secret)' : ''}`] : []),
     `cert file:   ${report.certFile}${report.managed === 'external' ? ' (externally managed: fieldgate does not rotate it)' : ''}`,
     `status:      ${report.status}`,
   ];
@@ -80,7 +88,7 @@ export function registerIdentityCommands(program: Command): void {
       const { csrPem, keyCreated } = await store.writeProvisioningCsr();
       if (options.out) writeFileSync(options.out, csrPem);
       process.stderr.write(
-        `${keyCreated ? `generated a new ${config.identity.keyAlgorithm} key in ${store.paths.key}\n` : ''}` +
+        `${keyCreated ? `generated a new ${config.identity.keyAlgorithm} key ${store.keyStore.summary.kind === 'pkcs11' ? `inside ${store.keyStore.summary.token ?? 'the token'} (not extractable; ${store.paths.key} names it)` : `in ${store.paths.key}`}\n` : ''}` +
           `wrote ${store.paths.csr}${options.out ? ` and ${options.out}` : ''} (CN=${config.gateway.id}); ` +
           `have it signed by your CA, then: fieldgate identity import --config ${options.config} CERT.pem\n`,
       );

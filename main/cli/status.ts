@@ -11,7 +11,7 @@ import { readSetupCode, type IssuedSetupCode } from '../api/setup-code.js';
 import { readTokenFile } from '../api/token.js';
 import { loadConfig } from '../config/load.js';
 import { configFileFrom } from '../config/location.js';
-import { apiMethods, gatewayStatusSchema, type Alert, type GatewayStatus } from '../shared/api.js';
+import { gatewayStatusSchema, type Alert, type GatewayStatus } from '../shared/api.js';
 import type { Config } from '../shared/config/schema.js';
 import { uiUsesHttps } from '../shared/config/gateway.js';
 import { UserError } from '../shared/errors.js';
@@ -67,14 +67,6 @@ function get(url: string, token: string | undefined, fingerprint: string | undef
   });
 }
 
-/** The active alerts (`/api/alerts` next to `/api/status`); an older gateway without them shows none. */
-async function fetchActiveAlerts(statusUrl: string, token: string | undefined, fingerprint: string | undefined): Promise<Alert[]> {
-  const answer = await get(statusUrl.replace(/\/api\/status$/, '/api/alerts'), token, fingerprint);
-  if (answer.status === 404) return [];
-  if (answer.status !== 200) throw new UserError(`${statusUrl.replace(/status$/, 'alerts')} answered HTTP ${answer.status}`);
-  return apiMethods.alerts.result.parse(JSON.parse(answer.body)).active;
-}
-
 async function fetchStatus(url: string, token: string | undefined, fingerprint: string | undefined): Promise<GatewayStatus> {
   let answer: { status: number; body: string };
   try {
@@ -105,7 +97,7 @@ function describe(status: GatewayStatus, alerts: Alert[], facts: LocalFacts): st
   for (const sensor of status.sensors) {
     const seen = sensor.lastSeen === null ? 'never seen' : `last seen ${new Date(sensor.lastSeen).toISOString()}`;
     const rssi = sensor.rssi === undefined || sensor.rssi === null ? '' : `, ${sensor.rssi} dBm`;
-    lines.push(`  ${sensor.sensorId.padEnd(20)} ${sensor.source.padEnd(7)} ${sensor.online ? 'online ' : 'OFFLINE'} ${seen}, ${sensor.rate.toFixed(1)}/s${rssi}`);
+    lines.push(`  ${sensor.sensorId.padEnd(20)} ${sensor.source.padEnd(10)} ${sensor.online ? 'online ' : 'OFFLINE'} ${seen}, ${sensor.rate.toFixed(1)}/s${rssi}`);
   }
   const { buffer, uplink, identity } = status;
   const oldest = buffer.oldestUnsentAgeMs === null ? 'none' : `${Math.round(buffer.oldestUnsentAgeMs / 1000)} s`;
@@ -142,7 +134,7 @@ export function registerStatusCommand(program: Command): void {
       const url = statusUrl(config.ui.host, config.ui.port, https);
       const token = localToken(config);
       const status = await fetchStatus(url, token, facts.httpsFingerprint);
-      const alerts = await fetchActiveAlerts(url, token, facts.httpsFingerprint);
+      const alerts = status.alerts.active;
       if (options.json) printJson({ ...status, alerts, setupCode: facts.setupCode ?? null, httpsFingerprint: facts.httpsFingerprint ?? null });
       else process.stdout.write(describe(status, alerts, facts));
     });

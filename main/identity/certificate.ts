@@ -65,7 +65,8 @@ export function assertValidNow(info: CertificateInfo, now: number): void {
 export interface VerifyIdentityInput {
   /** Leaf first, optionally followed by intermediates. */
   certPem: string;
-  privateKey: KeyObject;
+  /** The device key's public half. */
+  publicKey: KeyObject;
   /** Trust anchors (and optionally intermediates) the leaf must chain to. */
   caPem: string;
   caSource: string;
@@ -87,10 +88,10 @@ function parseAll(pem: string, source: string): X509Certificate[] {
   });
 }
 
-export function certificateMatchesKey(certPem: string, privateKey: KeyObject): boolean {
+export function certificateMatchesKey(certPem: string, publicKey: KeyObject): boolean {
   try {
     const leaf = splitPemCertificates(certPem)[0];
-    return leaf !== undefined && new X509Certificate(leaf).checkPrivateKey(privateKey);
+    return leaf !== undefined && new X509Certificate(leaf).publicKey.equals(publicKey);
   } catch {
     return false;
   }
@@ -136,7 +137,7 @@ export function verifyIdentity(input: VerifyIdentityInput): CertificateInfo {
   const info = describeCertificate(input.certPem, input.source);
   const [leaf, ...intermediates] = parseAll(input.certPem, input.source);
   if (!leaf) throw new IdentityError('malformed', `${input.source} holds no PEM certificate`);
-  if (!leaf.checkPrivateKey(input.privateKey)) {
+  if (!leaf.publicKey.equals(input.publicKey)) {
     throw new IdentityError(
       'key-mismatch',
       `${input.source} (serial ${info.serial}) does not match the device key: it was issued for another key. Sign the CSR this device produced ("fieldgate identity csr")`,

@@ -1,7 +1,6 @@
-import type { KeyObject } from 'node:crypto';
 import { x509 } from '../x509/index.js';
 import type { IdentityConfig } from '../shared/config/identity.js';
-import { toWebCryptoKeys } from './keys.js';
+import type { StoredKey } from './key-store/key-store.js';
 
 export interface CsrSubject {
   /** Always the gateway id: the broker maps the CN to the MQTT username its ACL confines. */
@@ -41,25 +40,24 @@ function altNames(sans: SubjectAltNames): { type: 'dns' | 'ip' | 'url'; value: s
 }
 
 /** ECDSA keys only sign; RSA keys may also be used for TLS 1.2 RSA key exchange. */
-function keyUsage(privateKey: KeyObject): number {
+function keyUsage(key: StoredKey): number {
   const flags = x509.KeyUsageFlags.digitalSignature;
-  return privateKey.asymmetricKeyType === 'rsa' ? flags | x509.KeyUsageFlags.keyEncipherment : flags;
+  return key.publicKey.asymmetricKeyType === 'rsa' ? flags | x509.KeyUsageFlags.keyEncipherment : flags;
 }
 
-/** A PKCS#10 request signed with the device key, as PEM. Only the public key leaves the box. */
-export async function createCsrPem(privateKey: KeyObject, subject: CsrSubject, sans: SubjectAltNames): Promise<string> {
-  const { keys, signing } = await toWebCryptoKeys(privateKey);
+/** A PKCS#10 request signed with the device key (inside the token for pkcs11), as PEM. Only the public key leaves the box. */
+export async function createCsrPem(key: StoredKey, subject: CsrSubject, sans: SubjectAltNames): Promise<string> {
+  const { keys, signing, crypto, release } = await key.csrKeys();
   const names = altNames(sans);
   const extensions: x509.Extension[] = [
-    new x509.KeyUsagesExtension(keyUsage(privateKey), true),
+    new x509.KeyUsagesExtension(keyUsage(key), true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: distinguishedName(subject),
-    keys,
-    signingAlgorithm: signing,
-    extensions,
-  });
-  return `${csr.toString('pem')}\n`;
+  try {
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: distinguishedName(subject), keys, signingAlgorithm: signing, extensions }, crypto);
+    return `${csr.toString('pem')}\n`;
+  } finally {
+    release();
+  }
 }

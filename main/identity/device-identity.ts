@@ -9,6 +9,7 @@ import type { IdentityAlertSink } from './alerts.js';
 import { IdentityCredentials } from './credentials.js';
 import { ExpiryMonitor } from './expiry-monitor.js';
 import { identityStoreFromConfig } from './from-config.js';
+import { keyStoreGauge } from './metrics.js';
 import { CertificateRotation, type RotationChannel } from './rotation.js';
 import type { IdentityStore } from './store.js';
 
@@ -46,7 +47,15 @@ export function usesOnBoxIdentity(config: Config, store: IdentityStore): boolean
 export function createDeviceIdentity(deps: DeviceIdentityDeps): DeviceIdentity {
   const log = namespaced(deps.log, 'identity');
   const store = identityStoreFromConfig(deps.config);
-  const credentials = new IdentityCredentials({ store, clock: deps.clock });
+  const keyStore = keyStoreGauge(deps.metrics);
+  keyStore.reset();
+  keyStore.set({ kind: store.keyStore.summary.kind }, 1);
+  const credentials = new IdentityCredentials({
+    store,
+    clock: deps.clock,
+    ...(deps.config.identity.pkcs11 && { hardwareRetryMs: deps.config.identity.pkcs11.retryIntervalMs }),
+    ...(deps.onAlert && { onAlert: deps.onAlert }),
+  });
   const monitor = new ExpiryMonitor({
     store,
     alertDaysLeft: deps.config.identity.alertDaysLeft,

@@ -10,6 +10,7 @@ import { usesOnBoxIdentity } from './device-identity.js';
 import { IdentityError, type IdentityProblem } from './errors.js';
 import { identityStoreFromConfig } from './from-config.js';
 import { rotationDueAt } from './lifetime.js';
+import type { KeyStoreSummary } from './key-store/key-store.js';
 import type { IdentityStore } from './store.js';
 
 /** What `fieldgate identity show` and the control API's `identity` report. */
@@ -22,6 +23,8 @@ export interface IdentityReport {
   certificate: CertificateReport | null;
   rotationDueAt?: number;
   rotationPending?: { requestId: string; since: number };
+  /** The on-box identity's key store: a file, or a token the key cannot leave. */
+  keyStore?: KeyStoreSummary;
   keyFile?: string;
   certFile: string;
 }
@@ -37,7 +40,7 @@ export function identityReport(config: Config, store: IdentityStore, now: number
 }
 
 function onBoxReport(config: Config, store: IdentityStore, now: number): IdentityReport {
-  const files = { keyFile: store.paths.key, certFile: store.paths.cert };
+  const files = { keyStore: store.keyStore.summary, keyFile: store.paths.key, certFile: store.paths.cert };
   let certificate: CertificateReport;
   try {
     certificate = reportCertificate(store.describe(), now);
@@ -105,6 +108,7 @@ const IMPORT_HINTS: Record<IdentityProblem, string> = {
   expired: 'have a new certificate issued',
   'wrong-subject': 'the certificate CN must be gateway.id: sign the CSR from this gateway as it is',
   malformed: 'upload the PEM certificate (-----BEGIN CERTIFICATE-----), leaf first',
+  'hardware-key-unavailable': 'the token holding the device key cannot be used: see the message, fix it, then try again',
 };
 
 /**
@@ -193,6 +197,7 @@ function viewOf(report: IdentityReport): IdentityView {
           },
     ...(report.rotationDueAt !== undefined && { rotationDueAt: iso(report.rotationDueAt) }),
     ...(report.rotationPending && { rotationPending: { requestId: report.rotationPending.requestId, since: iso(report.rotationPending.since) } }),
+    ...(report.keyStore && { keyStore: report.keyStore }),
     ...(report.keyFile !== undefined && { keyFile: report.keyFile }),
     certFile: report.certFile,
   };

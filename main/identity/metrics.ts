@@ -22,3 +22,11 @@ export function rotationPendingGauge(registry: Registry): Gauge {
     new Gauge({ name: 'fieldgate_identity_rotation_pending', help: '1 while a CSR has been sent and its certificate is awaited or being tried', registers: [registry] })
   );
 }
+
+/** 1 for the key store in use (`kind` file or pkcs11), so a fleet dashboard can tell which boxes keep their key in hardware. */
+export function keyStoreGauge(registry: Registry): Gauge<'kind'> {
+  return (
+    (registry.getSingleMetric('fieldgate_identity_key_store') as Gauge<'kind'> | undefined) ??
+    new Gauge({ name: 'fieldgate_identity_key_store', help: 'Where the device key lives: 1 for the kind in use (file, pkcs11)', labelNames: ['kind'], registers: [registry] })
+  );
+}

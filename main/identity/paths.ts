@@ -18,19 +18,20 @@ export interface IdentityPaths {
   promotionJournal: string;
 }
 
-export function identityPaths(dir: string): IdentityPaths {
+/** `keyFileName` is the key store's: `key.pem` for a file key, `key.pkcs11.json` for a reference to a token key. */
+export function identityPaths(dir: string, keyFileName = 'key.pem'): IdentityPaths {
   const nextDir = join(dir, 'next');
   return {
     dir,
-    key: join(dir, 'key.pem'),
+    key: join(dir, keyFileName),
     cert: join(dir, 'cert.pem'),
     csr: join(dir, 'csr.pem'),
     nextDir,
-    nextKey: join(nextDir, 'key.pem'),
+    nextKey: join(nextDir, keyFileName),
     nextCsr: join(nextDir, 'csr.pem'),
     nextCert: join(nextDir, 'cert.pem'),
     nextRequest: join(nextDir, 'request.json'),
-    retiredKey: join(dir, 'retired-key.pem'),
+    retiredKey: join(dir, `retired-${keyFileName}`),
     promotionJournal: join(dir, 'promotion.json'),
   };
 }

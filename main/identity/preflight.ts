@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
+import type { Pkcs11Config } from '../shared/config/identity.js';
 import type { Config } from '../shared/config/schema.js';
 import { UserError } from '../shared/errors.js';
 import { usesOnBoxIdentity } from './device-identity.js';
-import { IdentityError } from './errors.js';
+import { HardwareKeyError, IdentityError } from './errors.js';
 import { identityStoreFromConfig } from './from-config.js';
+import { readPin } from './key-store/pkcs11-token.js';
 import { assertPrivate } from './secure-files.js';
 
 /** sysexits' EX_CONFIG: the unit's RestartPreventExitStatus keeps systemd from looping on it. */
@@ -12,7 +14,7 @@ export const EXPOSED_KEY_EXIT_CODE = 78;
 /**
  * A private key that group or others can read may already be copied: the gateway refuses to start
  * until the operator fixes the mode, instead of connecting with it. A key not provisioned yet is
- * fine (the uplink waits for one).
+ * fine (the uplink waits for one). The same goes for a token PIN file that is exposed or unusable.
  */
 export function refuseExposedKeys(config: Config): void {
   if (!config.cloud) return;
@@ -33,5 +35,17 @@ export function refuseExposedKeys(config: Config): void {
       if (error instanceof IdentityError && error.problem === 'permissions') throw new UserError(error.message, EXPOSED_KEY_EXIT_CODE);
       throw error;
     }
+  }
+  const { pkcs11 } = config.identity;
+  if (config.identity.keyStore === 'pkcs11' && pkcs11 !== undefined && usesOnBoxIdentity(config, store)) refuseUnusablePinFile(pkcs11);
+}
+
+/** A PIN file others can read, or one the token would refuse (empty, a trailing newline): fixed by the operator, not by a restart. */
+function refuseUnusablePinFile(pkcs11: Pkcs11Config): void {
+  try {
+    readPin(pkcs11);
+  } catch (error) {
+    if (error instanceof HardwareKeyError) throw new UserError(error.message, EXPOSED_KEY_EXIT_CODE);
+    throw error;
   }
 }

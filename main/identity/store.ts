@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, linkSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
-import type { TlsCredentials } from '../shared/tls.js';
+import type { TlsCredentials, TlsKey } from '../shared/tls.js';
 import type { KeyAlgorithm } from '../shared/config/identity.js';
 import { certificateMatchesKey, describeCertificate, verifyIdentity, type CertificateInfo } from './certificate.js';
 import { createCsrPem, type CsrSubject, type SubjectAltNames } from './csr.js';
 import { IdentityError } from './errors.js';
-import { generatePrivateKeyPem, parsePrivateKey } from './keys.js';
+import type { KeyStore, StoredKey } from './key-store/key-store.js';
 import { identityPaths, type IdentityPaths } from './paths.js';
 import { fsyncDirSync, renameDurably } from '../files/durable.js';
 import { identityFailpoint } from './failpoint.js';
-import { assertPrivate, destroyFile, ensurePrivateDir, readPrivateFile, writePrivateFile } from './secure-files.js';
+import { assertPrivate, destroyFile, ensurePrivateDir, writePrivateFile } from './secure-files.js';
 
 export interface IdentityStoreOptions {
   dir: string;
@@ -21,10 +20,12 @@ export interface IdentityStoreOptions {
   keyAlgorithm: KeyAlgorithm;
   subject: CsrSubject;
   subjectAltNames: SubjectAltNames;
+  /** Where the keys are made and kept: files, or a PKCS#11 token. */
+  keys: KeyStore;
 }
 
 export interface LoadedIdentity {
-  keyPem: string;
+  key: TlsKey;
   certPem: string;
   info: CertificateInfo;
 }
@@ -64,7 +65,7 @@ export class IdentityStore {
   readonly paths: IdentityPaths;
 
   constructor(private readonly options: IdentityStoreOptions) {
-    this.paths = identityPaths(options.dir);
+    this.paths = identityPaths(options.dir, options.keys.fileName);
   }
 
   hasKey(): boolean {
@@ -72,19 +73,23 @@ export class IdentityStore {
   }
 
   /** Creates the folder and a key if there is none yet; returns true when a key was generated. */
-  ensureKey(): boolean {
+  async ensureKey(): Promise<boolean> {
     ensurePrivateDir(this.paths.dir);
     if (this.hasKey()) {
       this.readKey(this.paths.key);
       return false;
     }
-    writePrivateFile(this.paths.key, generatePrivateKeyPem(this.options.keyAlgorithm));
+    await this.options.keys.generate(this.paths.key, this.options.keyAlgorithm);
     return true;
+  }
+
+  get keyStore(): KeyStore {
+    return this.options.keys;
   }
 
   /** Writes the provisioning CSR for the current key (creating the key on first use). */
   async writeProvisioningCsr(): Promise<{ csrPem: string; keyCreated: boolean }> {
-    const keyCreated = this.ensureKey();
+    const keyCreated = await this.ensureKey();
     const csrPem = await createCsrPem(this.readKey(this.paths.key), this.options.subject, this.options.subjectAltNames);
     writePrivateFile(this.paths.csr, csrPem);
     return { csrPem, keyCreated };
@@ -117,11 +122,11 @@ export class IdentityStore {
     const certPem = readText(this.paths.cert);
     if (certPem === undefined) throw this.missingCertificate();
     const info = this.verify(certPem, key, this.paths.cert, now);
-    return { keyPem: readPrivateFile(this.paths.key), certPem, info };
+    return { key: key.tls, certPem, info };
   }
 
-  credentials(identity: Pick<LoadedIdentity, 'keyPem' | 'certPem'>): TlsCredentials {
-    return { ca: this.readCa(), cert: identity.certPem, key: identity.keyPem };
+  credentials(identity: Pick<LoadedIdentity, 'key' | 'certPem'>): TlsCredentials {
+    return { ca: this.readCa(), cert: identity.certPem, ...identity.key };
   }
 
   /**
@@ -136,13 +141,13 @@ export class IdentityStore {
     }
     // Before promotions were journalled: the new key moved in, its certificate still in next/.
     const pendingCert = readText(this.paths.nextCert);
-    if (pendingCert !== undefined && this.hasKey() && !existsSync(this.paths.nextKey) && certificateMatchesKey(pendingCert, this.readKey(this.paths.key))) {
+    if (pendingCert !== undefined && this.hasKey() && !existsSync(this.paths.nextKey) && certificateMatchesKey(pendingCert, this.readKey(this.paths.key).publicKey)) {
       renameDurably(this.paths.nextCert, this.paths.cert);
     }
     if (existsSync(this.paths.nextDir) && !existsSync(this.paths.nextKey)) this.discardRotation();
     if (existsSync(this.paths.retiredKey)) {
       if (sameFile(this.paths.retiredKey, this.paths.key)) unlinkSync(this.paths.retiredKey);
-      else destroyFile(this.paths.retiredKey);
+      else this.options.keys.destroy(this.paths.retiredKey);
     }
   }
 
@@ -165,7 +170,7 @@ export class IdentityStore {
     if (existsSync(this.paths.promotionJournal)) this.completePromotion();
     this.discardRotation();
     ensurePrivateDir(this.paths.nextDir);
-    writePrivateFile(this.paths.nextKey, generatePrivateKeyPem(this.options.keyAlgorithm));
+    await this.options.keys.generate(this.paths.nextKey, this.options.keyAlgorithm);
     const csrPem = await createCsrPem(this.readKey(this.paths.nextKey), this.options.subject, this.options.subjectAltNames);
     writePrivateFile(this.paths.nextCsr, csrPem);
     const request: RotationRequest = { requestId: randomUUID(), csrPem, createdAt: now };
@@ -179,7 +184,7 @@ export class IdentityStore {
     const info = this.verify(certPem, key, 'issued certificate', now);
     const normalised = certPem.endsWith('\n') ? certPem : `${certPem}\n`;
     writePrivateFile(this.paths.nextCert, normalised);
-    return { keyPem: readPrivateFile(this.paths.nextKey), certPem: normalised, info };
+    return { key: key.tls, certPem: normalised, info };
   }
 
   /**
@@ -207,7 +212,7 @@ export class IdentityStore {
     if (existsSync(this.paths.retiredKey)) {
       // Still the current key only if the new one never moved in: then unlink, do not overwrite.
       if (sameFile(this.paths.retiredKey, this.paths.key)) unlinkSync(this.paths.retiredKey);
-      else destroyFile(this.paths.retiredKey);
+      else this.options.keys.destroy(this.paths.retiredKey);
     }
     this.discardRotation();
     unlinkSync(this.paths.promotionJournal);
@@ -217,7 +222,8 @@ export class IdentityStore {
   /** Destroys everything under `next/`: the half-done rotation is forgotten, the current identity stays. */
   discardRotation(): void {
     if (!existsSync(this.paths.nextDir)) return;
-    // Everything, including a temporary file a crash may have left behind.
+    this.options.keys.destroy(this.paths.nextKey);
+    // Everything else, including a temporary file a crash may have left behind.
     for (const entry of readdirSync(this.paths.nextDir)) destroyFile(join(this.paths.nextDir, entry));
     rmdirSync(this.paths.nextDir);
   }
@@ -231,10 +237,10 @@ export class IdentityStore {
     return pem;
   }
 
-  private verify(certPem: string, key: KeyObject, source: string, now: number): CertificateInfo {
+  private verify(certPem: string, key: StoredKey, source: string, now: number): CertificateInfo {
     return verifyIdentity({
       certPem,
-      privateKey: key,
+      publicKey: key.publicKey,
       caPem: this.readCa(),
       caSource: this.options.caFile ?? 'CA',
       gatewayId: this.options.gatewayId,
@@ -243,9 +249,8 @@ export class IdentityStore {
     });
   }
 
-  private readKey(path: string): KeyObject {
-    assertPrivate(path, 'file');
-    return parsePrivateKey(readPrivateFile(path), path);
+  private readKey(path: string): StoredKey {
+    return this.options.keys.read(path);
   }
 
   private missingCertificate(): IdentityError {

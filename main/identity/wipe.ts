@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../shared/config/schema.js';
 import { apiDataDir, bleStateDir, bufferFile, identityDir, otaRootFor } from '../config/location.js';
+import { destroyTokenObjects } from './key-store/pkcs11-key-store.js';
 import { destroyFile } from './secure-files.js';
 
 export interface WipeReport {
@@ -50,7 +51,7 @@ function attempt(path: string, report: WipeReport, wipe: () => void): void {
 
 /**
  * Secure decommission: destroys the device identity (keys, certificates, CSRs, a rotation in
- * progress), the BLE state (allowlist, sealed bind keys and their key), the control API's state
+ * progress; with identity.keyStore pkcs11 every object fieldgate made in the token), the BLE state (allowlist, sealed bind keys and their key), the control API's state
  * (accounts, sessions, HTTPS key, tokens), secrets the config names outside the data dir
  * (`cloud.keyFile`, `ui.tokenFile`), the OTA logs and the reading buffer. The state is `first-run`
  * only when every secret is gone; otherwise `remaining` lists what is left and why. Stop the service first.
@@ -59,6 +60,9 @@ export function wipeDevice(config: Pick<Config, 'gateway' | 'identity' | 'buffer
   const report: WipeReport = { destroyed: [], removed: [], remaining: [], kept: [], state: 'first-run' };
   const tree = (path: string) => attempt(path, report, () => destroyTree(path, report));
   const file = (path: string) => attempt(path, report, () => (destroyFile(path) ? report.destroyed.push(path) : undefined));
+  const { pkcs11 } = config.identity;
+  // The token's key objects first: the identity folder holds the references that name them.
+  if (config.identity.keyStore === 'pkcs11' && pkcs11 !== undefined) attempt(`PKCS#11 ${pkcs11.module}`, report, () => report.destroyed.push(...destroyTokenObjects(pkcs11)));
   tree(identityDir(config));
   // The BLE allowlist with its encrypted bind keys, the key that seals them, and replay counters.
   tree(bleStateDir(config));

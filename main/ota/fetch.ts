@@ -27,9 +27,9 @@ export async function fetchBundle(url: string, options: FetchOptions): Promise<R
     throw new OtaError('fetch-failed', `"${url}" is not a URL`);
   }
   if (parsed.protocol !== 'https:') throw new OtaError('fetch-failed', `"${url}": only https:// URLs are allowed`);
-  const { ca, cert, key } = await options.credentials();
+  const { ca, cert, ...key } = await options.credentials();
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(parsed, { ca, cert, key, method: 'GET', timeout: options.timeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+    const req = request(parsed, { ca, cert, ...key, method: 'GET', timeout: options.timeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) });
     req.once('response', resolve);
     req.once('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs ?? 30_000} ms`)));
     req.once('error', (error) => reject(new OtaError('fetch-failed', `GET ${parsed.origin}${parsed.pathname}: ${error.message}`)));

@@ -179,7 +179,7 @@ export class Installer {
       return { version: manifest.version, label: manifest.label, previous };
     }
     this.deps.onProgress?.({ phase: 'rollback', bytesHashed: verified.totalBytes, totalBytes: verified.totalBytes, version: manifest.version });
-    await this.versions.rollBackHeld(journal);
+    await this.versions.rollBackHeld(journal, failure.code);
     await this.startPrevious(previous);
     const back = previous === null ? 'no version is current now' : `rolled back to version ${previous}`;
     this.deps.log.warn({ version: manifest.version, previous, reason: failure.code }, 'OTA update failed its trial; rolled back');

@@ -14,7 +14,7 @@ import { OtaError } from './reasons.js';
  * <root>/current         symlink → versions/<v>, switched atomically
  * <root>/staging/        everything an unfinished install writes
  * <root>/lock/           the install lock: install.lock.<generation>
- * <root>/state/          outside the slots: floor.json, time.json, keyset.json, install.json (journal), marked-good.json
+ * <root>/state/          outside the slots: floor.json, time.json, keyset.json, install.json (journal), marked-good.json, rolled-back.json
  * ```
  */
 export class OtaLayout {
@@ -39,7 +39,7 @@ export class OtaLayout {
   linkTarget(version: number): string {
     return join('versions', String(version));
   }
-  file(name: 'floor' | 'time' | 'keyset' | 'install' | 'marked-good'): string {
+  file(name: 'floor' | 'time' | 'keyset' | 'install' | 'marked-good' | 'rolled-back'): string {
     return join(this.stateDir, `${name}.json`);
   }
 }
@@ -55,6 +55,17 @@ export interface InstallJournal {
   /** Wall-clock time the trial ends, for operators; the installer itself times the trial monotonically. */
   deadline: number;
   rotatedKeyset?: Keyset;
+}
+
+/** The last rollback, kept until a later version marks itself good (the `rolled-back` alert reads it). */
+export interface RollbackMarker {
+  /** The version that was left: a failed trial, an unfinished install, or the current one an operator rolled back from. */
+  from: number;
+  /** The version current afterwards, or null when none is. */
+  to: number | null;
+  /** `operator`, `recovery` (an install interrupted before it marked itself good), or the failed trial's reason code. */
+  reason: string;
+  at: number;
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -122,7 +133,16 @@ export class OtaStateStore {
     await writeJsonAtomic(this.layout.file('marked-good'), { version, at });
   }
 
-  /** Raised only once a version has marked itself good; never lowered. */
+  async readRollback(): Promise<RollbackMarker | undefined> {
+    return (await readJson(this.layout.file('rolled-back'))) as RollbackMarker | undefined;
+  }
+
+  async writeRollback(marker: RollbackMarker): Promise<void> {
+    await mkdir(this.layout.stateDir, { recursive: true });
+    await writeJsonAtomic(this.layout.file('rolled-back'), marker);
+  }
+
+  /** Raised only once a version has marked itself good; never lowered. A good version also ends the last rollback's marker. */
   async commitGood(journal: InstallJournal): Promise<void> {
     const [floor, evidence] = await Promise.all([this.readFloor(), this.readEvidence()]);
     if (journal.rotatedKeyset) await writeJsonAtomic(this.layout.file('keyset'), journal.rotatedKeyset);
@@ -134,6 +154,7 @@ export class OtaStateStore {
       version: Math.max(floor.version, journal.version),
       securityCounter: Math.max(floor.securityCounter, journal.securityCounter),
     });
+    await rm(this.layout.file('rolled-back'), { force: true });
   }
 
   async currentVersion(): Promise<number | undefined> {

@@ -38,7 +38,9 @@ export class OtaVersions {
       await this.recoverHeld();
       const target = await this.previous();
       if (target === undefined) throw new OtaError('no-previous-version', 'there is no previous version on disk to roll back to');
+      const current = await this.store.currentVersion();
       await switchSymlink(this.layout.currentLink, this.layout.linkTarget(target));
+      if (current !== undefined) await this.store.writeRollback({ from: current, to: target, reason: 'operator', at: Date.now() });
       return target;
     } finally {
       await release();
@@ -73,13 +75,17 @@ export class OtaVersions {
       return 'committed';
     }
     // An interrupted switch, or a trial whose supervisor died before mark-good: never trust it.
-    await this.rollBackHeld(journal);
+    await this.rollBackHeld(journal, 'recovery');
     this.log.warn({ version: journal.version, previous: journal.previous }, 'OTA recovery: rolled back an unfinished install');
     return 'rolled-back';
   }
 
-  /** Points `current` back at the journal's previous version (or removes it) and discards the failed slot. */
-  async rollBackHeld(journal: InstallJournal): Promise<void> {
+  /**
+   * Points `current` back at the journal's previous version (or removes it) and discards the failed
+   * slot; the rollback marker (`reason`: the trial's failure, or `recovery`) is written before the
+   * journal goes, so a crash in between repeats the rollback and its marker.
+   */
+  async rollBackHeld(journal: InstallJournal, reason: string): Promise<void> {
     if (journal.previous === null) {
       await unlink(this.layout.currentLink).catch(() => undefined);
       await fsyncDir(this.layout.root);
@@ -88,6 +94,7 @@ export class OtaVersions {
     }
     await rm(this.layout.versionDir(journal.version), { recursive: true, force: true });
     await rm(`${this.layout.versionDir(journal.version)}.manifest.json`, { force: true });
+    await this.store.writeRollback({ from: journal.version, to: journal.previous, reason, at: Date.now() });
     await this.store.clearJournal();
   }
 

@@ -6,8 +6,8 @@ const RATE_WINDOW_MS = 10_000;
 interface Entry {
   online: boolean;
   lastSeen: number | null;
-  /** Receive times within the rate window, oldest first. */
-  recent: number[];
+  /** Receive times within the rate window, oldest first, each with how many samples arrived then. */
+  recent: { at: number; samples: number }[];
   facts: SensorFacts;
 }
 
@@ -24,13 +24,14 @@ export class SensorActivity {
     else this.entries.set(sensorId, { online: false, lastSeen: null, recent: [], facts: { ...facts } });
   }
 
-  seen(sensorId: string, facts: SensorFacts = {}): void {
+  /** `samples` arrived now (a source that emits in bursts, as the simulator does, reports a burst at once). */
+  seen(sensorId: string, facts: SensorFacts = {}, samples = 1): void {
     const now = this.deps.clock.now();
     this.register(sensorId, facts);
     const entry = this.entries.get(sensorId) as Entry;
     entry.online = true;
     entry.lastSeen = now;
-    entry.recent.push(now);
+    entry.recent.push({ at: now, samples });
     this.trim(entry, now);
   }
 
@@ -48,7 +49,7 @@ export class SensorActivity {
         source: this.deps.source,
         online: entry.online,
         lastSeen: entry.lastSeen,
-        rate: entry.recent.length / (RATE_WINDOW_MS / 1000),
+        rate: entry.recent.reduce((sum, arrival) => sum + arrival.samples, 0) / (RATE_WINDOW_MS / 1000),
         ...entry.facts,
       };
     });
@@ -57,7 +58,7 @@ export class SensorActivity {
   private trim(entry: Entry, now: number): void {
     const cutoff = now - RATE_WINDOW_MS;
     let drop = 0;
-    while (drop < entry.recent.length && (entry.recent[drop] as number) < cutoff) drop++;
+    while (drop < entry.recent.length && (entry.recent[drop] as { at: number }).at < cutoff) drop++;
     if (drop > 0) entry.recent.splice(0, drop);
   }
 }

@@ -42,8 +42,8 @@ function toApiError(error: unknown): unknown {
   return error;
 }
 
-type SensorKind = 'sim' | 'serial';
-type SensorRef = { kind: 'sim'; id: string } | { kind: 'serial'; port: string };
+type SensorKind = 'sim' | 'serial' | 'modbusTcp';
+type SensorRef = { kind: 'sim'; id: string } | { kind: 'serial'; port: string } | { kind: 'modbusTcp'; server: string };
 
 /**
  * The config area of the control API, on the live config: reads give the effective config with the
@@ -71,9 +71,11 @@ export function createConfigBackends(live: LiveConfig): { config: ConfigBackend;
     const index =
       ref.kind === 'sim'
         ? list(document, 'sim').findIndex((entry) => entry.id === ref.id)
-        : list(document, 'serial').findIndex((entry) => entry.path === ref.port || entry.id === ref.port);
+        : ref.kind === 'modbusTcp'
+          ? list(document, 'modbusTcp').findIndex((entry) => entry.id === ref.server)
+          : list(document, 'serial').findIndex((entry) => entry.path === ref.port || entry.id === ref.port);
     if (index < 0) {
-      const name = ref.kind === 'sim' ? `sim sensor "${ref.id}"` : `serial port "${ref.port}"`;
+      const name = ref.kind === 'sim' ? `sim sensor "${ref.id}"` : ref.kind === 'modbusTcp' ? `Modbus TCP server "${ref.server}"` : `serial port "${ref.port}"`;
       throw new ApiError('not-found', `no ${name} in the config`, { field: 'ref' });
     }
     return index;

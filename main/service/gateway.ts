@@ -17,7 +17,7 @@ import { configVersion, createConfigReadBackend } from '../api/config-read-backe
 import { ControlApi } from '../api/control-api.js';
 import { ApiServer } from '../api/http-server.js';
 import { createStatusBackend } from '../api/status-backend.js';
-import { identityStoreFromConfig } from '../identity/from-config.js';
+import { identityStoreFromConfig, keyStoreFromConfig } from '../identity/from-config.js';
 import { IdentityService } from '../identity/identity-service.js';
 import type { CertificateRotation } from '../identity/rotation.js';
 import type { IdentityStore } from '../identity/store.js';
@@ -170,7 +170,12 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     sensors: () => sources.flatMap((source) => source.sensors()),
     buffer: (now) => buffer.stats(now),
     uplink: () => state.uplink?.status(),
-    loginFailures: () => counterTotal(deps.metrics, 'fieldgate_api_auth_failures_total'),
+    loginFailures: async () => [...(await counterSums(deps.metrics, 'fieldgate_api_auth_failures_total', 'reason')).values()].reduce((sum, n) => sum + n, 0),
+    serialLines: async () => {
+      const [lines, rejected] = await Promise.all([counterSums(deps.metrics, 'fieldgate_serial_lines_total', 'port'), counterSums(deps.metrics, 'fieldgate_serial_rejects_total', 'port')]);
+      return [...lines].map(([port, total]) => ({ port, lines: total, rejected: rejected.get(port) ?? 0 }));
+    },
+    certificateNotBefore: () => (state.identity ? certificateSummary(current, state.identity.store, state.identity.onBox)?.info.notBefore : undefined),
     log: namespaced(deps.log, 'alerts'),
     clock,
     metrics: deps.metrics,
@@ -202,6 +207,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       buffer: (now) => buffer.stats(now),
       uplink: () => state.uplink?.status(),
       certificate: () => (state.identity ? certificateSummary(current, state.identity.store, state.identity.onBox) : undefined),
+      alerts: () => ({ active: alerts.active(), counts: alerts.counts() }),
+      keyStore: keyStoreFromConfig(current).summary,
       now: () => clock.now(),
     }),
     config: createConfigReadBackend(() => current),
@@ -450,10 +457,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   };
 }
 
-/** The sum over all label sets of a counter in `registry` (0 while it is not registered). */
-async function counterTotal(registry: Registry, name: string): Promise<number> {
+/** A counter in `registry` summed by the value of one label (empty while it is not registered). */
+async function counterSums(registry: Registry, name: string, label: string): Promise<Map<string, number>> {
+  const sums = new Map<string, number>();
   const metric = registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const { values } = await metric.get();
-  return values.reduce((sum, value) => sum + value.value, 0);
+  if (!metric) return sums;
+  for (const { labels, value } of (await metric.get()).values) {
+    const key = String(labels[label] ?? '');
+    sums.set(key, (sums.get(key) ?? 0) + value);
+  }
+  return sums;
 }

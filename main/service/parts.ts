@@ -6,11 +6,12 @@ import type { Component } from '../shared/lifecycle.js';
 import type { SampleSink, SensorStatus, Source } from '../shared/source.js';
 import { namespaced } from '../log/logger.js';
 import { BleSource, type BleAlert } from '../sensors/ble/ble-source.js';
+import { ModbusTcpSource } from '../sensors/modbus-tcp/modbus-tcp-source.js';
 import { SerialSource } from '../sensors/serial/serial-source.js';
 import { SimSource } from '../sensors/sim/sim-source.js';
 import { bleStateDir } from '../config/location.js';
 
-/** A source under the name of its live part (`sim:t1`, `serial:p1`), so each config entry is supervised on its own. */
+/** A source under the name of its live part (`sim:t1`, `serial:p1`, `modbusTcp:plc1`), so each config entry is supervised on its own. */
 export class NamedSource implements Source {
   constructor(readonly name: string, readonly inner: Source) {}
 
@@ -72,7 +73,7 @@ export interface SourceDeps {
   onBleAlert?: (alert: BleAlert) => void;
 }
 
-/** The source of one sensor part: `sim:<id>` or `serial:<port id>` (one per entry), or `ble`. */
+/** The source of one sensor part: `sim:<id>`, `serial:<port id>` or `modbusTcp:<server id>` (one per entry), or `ble`. */
 export function createSource(part: string, config: Config, deps: SourceDeps): { source: Source; release: () => void } {
   const [family, id] = part.split(/:(.*)/s) as [string, string | undefined];
   const sensors = config.sensors;
@@ -86,6 +87,12 @@ export function createSource(part: string, config: Config, deps: SourceDeps): { 
     const entry = sensors.serial.find((p) => p.id === id);
     if (!entry) throw new Error(`no serial port "${id}" in config`);
     const source = new SerialSource({ ports: [entry], sink: deps.sink, log: namespaced(deps.log, 'serial'), clock: deps.clock, metrics: deps.metrics });
+    return { source: new NamedSource(part, source), release: () => undefined };
+  }
+  if (family === 'modbusTcp') {
+    const entry = sensors.modbusTcp.find((s) => s.id === id);
+    if (!entry) throw new Error(`no Modbus TCP server "${id}" in config`);
+    const source = new ModbusTcpSource({ servers: [entry], sink: deps.sink, log: namespaced(deps.log, 'modbus-tcp'), clock: deps.clock, metrics: deps.metrics });
     return { source: new NamedSource(part, source), release: () => undefined };
   }
   if (family === 'ble' && sensors.ble) {

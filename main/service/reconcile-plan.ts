@@ -2,14 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../shared/config/schema.js';
 
 /**
- * Names of the parts that follow the config while running: `sim:<id>` and `serial:<port id>` (one
- * per entry), `ble`, `uplink` (the cloud section) and `api` (the ui section). Each maps to the slice
+ * Names of the parts that follow the config while running: `sim:<id>`, `serial:<port id>` and
+ * `modbusTcp:<server id>` (one per entry), `ble`, `uplink` (the cloud section) and `api` (the ui section). Each maps to the slice
  * of config it is built from; absent when that part is not configured.
  */
 export function liveParts(config: Config): Map<string, unknown> {
   const parts = new Map<string, unknown>();
   for (const sensor of config.sensors.sim) parts.set(`sim:${sensor.id}`, sensor);
   for (const port of config.sensors.serial) parts.set(`serial:${port.id}`, port);
+  for (const server of config.sensors.modbusTcp) parts.set(`modbusTcp:${server.id}`, server);
   if (config.sensors.ble) parts.set('ble', config.sensors.ble);
   if (config.cloud) parts.set('uplink', config.cloud);
   if (config.ui.enabled) parts.set('api', config.ui);

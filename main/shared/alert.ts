@@ -3,7 +3,7 @@ export type AlertSeverity = 'info' | 'warning' | 'critical';
 /** The kinds each part may raise; the key is the `type` on the wire (README, topics table). */
 export interface AlertKinds {
   'buffer-alert': 'disk-full' | 'io-error' | 'corrupt-quarantined' | 'capacity' | 'recovered';
-  'identity-alert': 'cert-expiring' | 'cert-expired' | 'clock-wrong' | 'rotation-failed' | 'rotated';
+  'identity-alert': 'cert-expiring' | 'cert-expired' | 'clock-wrong' | 'rotation-failed' | 'rotated' | 'hardware-key-unavailable' | 'hardware-key-restored';
   'ble-alert': 'counters-unreadable' | 'counter-went-back' | 'counter-reset';
   'uplink-alert': 'readings-refused' | 'cloud-failing';
   'sensor-alert': 'sensor-silent' | 'sensor-flooding';

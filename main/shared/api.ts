@@ -127,7 +127,7 @@ export const componentHealthSchema = z.object({
 
 export const sensorStatusSchema = z.object({
   sensorId: z.string(),
-  source: z.string().describe('sim, serial or ble'),
+  source: z.string().describe('sim, serial, modbus-tcp or ble'),
   online: z.boolean(),
   /** Milliseconds since the epoch, or null when nothing was received yet. */
   lastSeen: z.number().nullable(),
@@ -137,6 +137,8 @@ export const sensorStatusSchema = z.object({
   rssi: z.number().nullable().optional(),
   /** Serial only: the port entry (`sensors.serial[].id`) that reads it; `removeSensor` takes it. */
   port: z.string().optional(),
+  /** Modbus TCP only: the server entry (`sensors.modbusTcp[].id`) that polls it. */
+  server: z.string().optional(),
 });
 export type SensorStatusView = z.infer<typeof sensorStatusSchema>;
 
@@ -169,13 +171,49 @@ export const uplinkStatusSchema = z.object({
 });
 export type UplinkStatusView = z.infer<typeof uplinkStatusSchema>;
 
+/** Where the device key lives (`identity.keyStore`): a file, or a PKCS#11 token it cannot leave. */
+export const keyStoreSchema = z.object({
+  kind: z.enum(['file', 'pkcs11']),
+  hardwareBacked: z.boolean(),
+  extractable: z.boolean(),
+  /** The token, for `pkcs11`: `token "<label>"` or `slot N`. */
+  token: z.string().optional(),
+});
+export type KeyStoreView = z.infer<typeof keyStoreSchema>;
+
 export const identitySummarySchema = z.object({
   managed: z.enum(['on-box', 'external']),
+  /** The on-box identity's key store; absent for an externally managed certificate. */
+  keyStore: keyStoreSchema.optional(),
   subject: z.string(),
   notAfter: isoTime,
   daysLeft: z.number().int(),
   validity: z.enum(['valid', 'expired', 'not-yet-valid']),
   rotationDueAt: isoTime.optional(),
+});
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const alertSchema = z.object({
+  /** Stable per condition, `<kind>:<subject>` (`sensor-silent:t1`, `disk-low:disk`): a raise with the same key updates it. */
+  key: z.string(),
+  kind: z.string(),
+  /** What it is about: a sensor id, `buffer`, `uplink`, `identity`, `ota`, … */
+  subject: z.string(),
+  severity: z.enum(ALERT_SEVERITIES),
+  message: z.string(),
+  hint: z.string().optional(),
+  raisedAt: isoTime,
+  /** Null while active. */
+  clearedAt: isoTime.nullable(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+const count = z.number().int().min(0);
+export const activeAlertsSchema = z.object({
+  /** Active alerts in the order they were raised. */
+  active: z.array(alertSchema),
+  /** Active alerts by severity (as in the retained status message upstream). */
+  counts: z.object({ info: count, warning: count, critical: count }),
 });
 
 export const gatewayStatusSchema = z.object({
@@ -189,6 +227,7 @@ export const gatewayStatusSchema = z.object({
   uplink: uplinkStatusSchema.nullable(),
   /** Null when the gateway has no client certificate yet. */
   identity: identitySummarySchema.nullable(),
+  alerts: activeAlertsSchema,
 });
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;
 
@@ -203,22 +242,6 @@ export const historyPointSchema = z.object({
   /** Buffer depth at the end of this step (gateway-wide). */
   bufferDepth: z.number().int(),
 });
-
-export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
-export const alertSchema = z.object({
-  /** Stable per condition (`buffer:capacity`, `sensor:t1:offline`): a raise with the same key updates it. */
-  key: z.string(),
-  kind: z.string(),
-  /** What it is about: a sensor id, `buffer`, `uplink`, `identity`, `ota`, … */
-  subject: z.string(),
-  severity: z.enum(ALERT_SEVERITIES),
-  message: z.string(),
-  hint: z.string().optional(),
-  raisedAt: isoTime,
-  /** Null while active. */
-  clearedAt: isoTime.nullable(),
-});
-export type Alert = z.infer<typeof alertSchema>;
 
 export const serialPortInfoSchema = z.object({
   path: z.string(),
@@ -238,11 +261,14 @@ export const serialEntrySchema = z.record(z.string(), z.unknown());
 export const sensorEntrySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('serial'), entry: serialEntrySchema }),
   z.strictObject({ kind: z.literal('sim'), entry: simSensorSchema }),
+  /** A `sensors.modbusTcp` server entry as in the YAML, validated by the config schema like a serial entry. */
+  z.strictObject({ kind: z.literal('modbusTcp'), entry: serialEntrySchema }),
 ]);
-/** Serial entries are named by their port path; sim entries by their sensor id. */
+/** Serial entries are named by their port path (or id); sim entries by their sensor id; Modbus TCP entries by their server id. */
 export const sensorRefSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('serial'), port: z.string().min(1) }),
   z.strictObject({ kind: z.literal('sim'), id: sensorId }),
+  z.strictObject({ kind: z.literal('modbusTcp'), server: z.string().min(1) }),
 ]);
 
 export const configWriteResultSchema = z.object({ version: z.string() });
@@ -287,6 +313,8 @@ export const identityViewSchema = z.object({
     .nullable(),
   rotationDueAt: isoTime.optional(),
   rotationPending: z.object({ requestId: z.string(), since: isoTime }).optional(),
+  keyStore: keyStoreSchema.optional(),
+  /** The key file, or for `pkcs11` the file naming the token object (it holds no secret). */
   keyFile: z.string().optional(),
   certFile: z.string(),
 });
@@ -333,6 +361,8 @@ export const aboutSchema = z.object({
   version: z.string(),
   /** SHA-256 of the HTTPS certificate (colon-separated hex), or null over plain HTTP on loopback. */
   httpsFingerprint: z.string().nullable(),
+  /** Where the device key lives. */
+  keyStore: keyStoreSchema,
 });
 
 // ---------------------------------------------------------------- the method table

@@ -13,6 +13,8 @@ export interface SampleSink {
 export interface SensorFacts {
   /** Serial: the port entry (`sensors.serial[].id`) that reads it; removing that entry removes the sensor. */
   port?: string;
+  /** Modbus TCP: the server entry (`sensors.modbusTcp[].id`) that polls it. */
+  server?: string;
   /** BLE: the signal strength of its latest advertisement, in dBm. */
   rssi?: number;
 }

@@ -8,6 +8,7 @@ export const UPLINK_ERROR_KINDS = [
   'client-cert-expired',
   'client-cert-not-yet-valid',
   'bad-credentials',
+  'hardware-key-unavailable',
   'not-authorized',
   'publish-not-authorized',
   'publish-rejected',

@@ -67,11 +67,13 @@ export class ClientOptionsBuilder {
     }
     this.tlsSession = this.deps.tlsSessions?.slot(config.url, credentials, 'TLSv1.2');
     // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
+    const { ca, cert, ...key } = credentials;
+    // `key` is PEM, or a token key reached through the OpenSSL engine (identity.keyStore pkcs11).
     const tlsOptions = {
       minVersion: 'TLSv1.2',
-      ca: credentials.ca,
-      cert: credentials.cert,
-      key: credentials.key,
+      ca,
+      cert,
+      ...key,
       rejectUnauthorized: true,
       ...profile.tls,
       ...(this.tlsSession && { secureContext: this.tlsSession.secureContext }),

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { IdentityError } from '../identity/errors.js';
+import { HardwareKeyError, IdentityError } from '../identity/errors.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import type { ClientCertFacts } from './errors.js';
 import { UplinkError } from './errors.js';
@@ -44,6 +44,16 @@ export function certFacts(certPem: string): ClientCertFacts {
   }
 }
 
+/** A failure the uplink must not retry before `retryAt` (a token that refused: each attempt may count towards a lockout). */
+export class HeldUplinkError extends UplinkError {
+  constructor(
+    message: string,
+    readonly retryAt: number,
+  ) {
+    super('hardware-key-unavailable', message);
+  }
+}
+
 /**
  * Why the credentials could not be provided, as an uplink error kind. The on-box identity refuses
  * to hand out a certificate outside its validity: that is the certificate's expiry (or the clock),
@@ -52,6 +62,7 @@ export function certFacts(certPem: string): ClientCertFacts {
 export function credentialError(error: unknown): UplinkError {
   if (error instanceof UplinkError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof HardwareKeyError) return error.retryAt !== undefined ? new HeldUplinkError(message, error.retryAt) : new UplinkError('hardware-key-unavailable', message);
   if (error instanceof IdentityError && error.problem === 'expired') return new UplinkError('client-cert-expired', message, error.problem);
   if (error instanceof IdentityError && error.problem === 'not-yet-valid') return new UplinkError('client-cert-not-yet-valid', message, error.problem);
   return new UplinkError('bad-credentials', `cannot load the client certificate: ${message}`, error instanceof IdentityError ? error.problem : undefined);

@@ -26,6 +26,7 @@ export const UPLINK_ERROR_HINTS: Record<UplinkErrorKind, string> = {
   'client-cert-expired': 'renew the gateway certificate (create a CSR, have it signed, import it), or check the box clock',
   'client-cert-not-yet-valid': 'check the box clock (is NTP working?); the gateway certificate is not valid yet',
   'bad-credentials': 'the certificate or key file cannot be used: check that both exist, are PEM and belong together',
+  'hardware-key-unavailable': 'the token holding the device key cannot be used: fix what the message names (PIN file, token, library), then restart fieldgate',
   'not-authorized': 'the broker refused this gateway: allow its certificate CN on the broker, and make it match gateway.id',
   'publish-not-authorized': 'the broker ACL does not allow this gateway to publish: allow topics under its certificate CN',
   'publish-rejected': 'the broker refused a message: check its limits (message size, quotas)',

@@ -38,11 +38,14 @@ export class TlsSessionCache {
 
   /** `minVersion` belongs to the secure context, so it is given here. */
   slot(url: string, credentials: TlsCredentials, minVersion: 'TLSv1.2' | 'TLSv1.3'): TlsSessionSlot {
-    const key = createHash('sha256').update(`${url}\0${minVersion}\0${credentials.ca}\0${credentials.cert}\0${credentials.key}`).digest('hex');
+    const { ca, cert, ...privateKey } = credentials;
+    // A PEM key, or the engine and identifier of a key that stays in a token.
+    const keyText = 'key' in privateKey ? privateKey.key : `${privateKey.privateKeyEngine}\0${privateKey.privateKeyIdentifier}`;
+    const key = createHash('sha256').update(`${url}\0${minVersion}\0${ca}\0${cert}\0${keyText}`).digest('hex');
     if (key !== this.key || !this.secureContext) {
       this.key = key;
       this.ticket = undefined;
-      this.secureContext = createSecureContext({ minVersion, ca: credentials.ca, cert: credentials.cert, key: credentials.key });
+      this.secureContext = createSecureContext({ minVersion, ca, cert, ...privateKey });
     }
     return {
       secureContext: this.secureContext,

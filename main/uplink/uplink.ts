@@ -10,6 +10,7 @@ import type { Component } from '../shared/lifecycle.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { Backoff } from '../shared/backoff.js';
 import { ClientOptionsBuilder } from './client-options.js';
+import { HeldUplinkError } from './credentials.js';
 import { CommandHandler } from './command-handler.js';
 import { ControlSubscriptions, type ControlHandler } from './control-subscriptions.js';
 import { UplinkError, classifyConnectError, classifySubackRefusal, type ClassifyContext, type UplinkErrorKind } from './errors.js';
@@ -213,12 +214,14 @@ export class Uplink implements Component {
       this.immediateAttempt = false;
       this.state = 'connecting';
       let session: Session | undefined;
+      let notBefore = 0;
       try {
         session = await this.connectOnce();
       } catch (error) {
         const classified = error instanceof UplinkError ? error : classifyConnectError(error, this.context());
         if (!this.stopping) this.recordError(classified);
         this.waiters.settle(attempt, classified);
+        if (classified instanceof HeldUplinkError) notBefore = classified.retryAt;
       }
       if (session) {
         this.waiters.settle(attempt);
@@ -230,7 +233,7 @@ export class Uplink implements Component {
       }
       if (this.stopping) break;
       if (this.immediateAttempt) continue;
-      const delay = this.backoff.nextDelay(this.deps.clock.now());
+      const delay = Math.max(this.backoff.nextDelay(this.deps.clock.now()), notBefore - this.deps.clock.now());
       this.state = 'waiting';
       this.nextAttemptAt = this.deps.clock.now() + delay;
       this.deps.log.info({ retryInMs: delay }, 'uplink will retry');

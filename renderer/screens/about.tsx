@@ -20,6 +20,12 @@ export function AboutScreen() {
             <dd id="about-version">{about.version}</dd>
             <dt>Gateway id</dt>
             <dd id="about-gateway">{about.gatewayId}</dd>
+            <dt>Device key</dt>
+            <dd id="about-key-store">
+              {about.keyStore.kind === 'pkcs11'
+                ? `In a hardware token (PKCS#11, ${about.keyStore.token ?? 'token'}): it cannot be copied off the box`
+                : 'A file on this box (identity.keyStore: file)'}
+            </dd>
             <dt>HTTPS certificate</dt>
             <dd id="about-fingerprint" class="mono">
               {about.httpsFingerprint ? `SHA-256 ${about.httpsFingerprint}` : 'none: plain HTTP on loopback only'}

@@ -1,9 +1,9 @@
-import type { GatewayStatus } from '../../main/shared/api.js';
+import type { Alert, GatewayStatus } from '../../main/shared/api.js';
 import { Sparkline } from '../components/sparkline.js';
 import { StatusDot } from '../components/status-dot.js';
 import { bytes, duration, relativeTime, timeUntil } from '../format.js';
 import { now } from '../state/clock.js';
-import { alerts, history, status } from '../state/live.js';
+import { history, status } from '../state/live.js';
 import { UPLINK_ERROR_WORDS } from '../uplink-words.js';
 
 function CloudCard({ uplink }: { uplink: GatewayStatus['uplink'] }) {
@@ -75,14 +75,48 @@ function CertificateCard({ identity }: { identity: GatewayStatus['identity'] }) 
   );
 }
 
+const SEVERITY_ORDER: Record<Alert['severity'], number> = { critical: 0, warning: 1, info: 2 };
+const SEVERITY_WORD: Record<Alert['severity'], string> = { critical: 'Critical', warning: 'Warning', info: 'Info' };
+
+/** What is wrong first: the active alerts from the status, most severe and then newest first, each with its fix. */
+function AlertsCard({ alerts }: { alerts: GatewayStatus['alerts'] }) {
+  const { active, counts } = alerts;
+  const sorted = [...active].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || Date.parse(b.raisedAt) - Date.parse(a.raisedAt));
+  const summary = (['critical', 'warning', 'info'] as const).filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}`);
+  return (
+    <section class="card" aria-labelledby="alerts-title" data-alerts={active.length}>
+      <h2 id="alerts-title">
+        Active alerts ({active.length}){summary.length > 0 && <span class="muted alert-counts">{summary.join(' · ')}</span>}
+      </h2>
+      {active.length === 0 ? (
+        <StatusDot tone="ok" label="No active alerts" />
+      ) : (
+        <ul class="alert-list">
+          {sorted.map((alert) => (
+            <li key={alert.key} class={alert.severity} data-alert={alert.key}>
+              <p>
+                <span class={`severity ${alert.severity}`}>{SEVERITY_WORD[alert.severity]}</span> <strong>{alert.message}</strong>
+              </p>
+              {alert.hint && <p>Fix: {alert.hint}</p>}
+              <p class="muted alert-meta">
+                <code>{alert.kind}</code> · {alert.subject} · since {relativeTime(alert.raisedAt, now.value)}
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function OverviewScreen() {
   const current = status.value;
   if (!current) return <p>Loading…</p>;
   const points = history.value.points;
-  const active = alerts.value.active;
   return (
     <div class="stack">
       <h1>Overview</h1>
+      <AlertsCard alerts={current.alerts} />
       <div class="grid">
         <CloudCard uplink={current.uplink} />
         <BufferCard buffer={current.buffer} />
@@ -94,21 +128,6 @@ export function OverviewScreen() {
           <Sparkline label="Throughput" unit="readings/s" points={points.map((point) => point.rate)} />
           <Sparkline label="Buffer depth" unit="readings" points={points.map((point) => point.bufferDepth)} />
         </div>
-      </section>
-      <section class="card" aria-labelledby="alerts-title">
-        <h2 id="alerts-title">Active alerts ({active.length})</h2>
-        {active.length === 0 ? (
-          <p class="muted">No active alerts.</p>
-        ) : (
-          <ul class="alert-list">
-            {active.map((alert) => (
-              <li key={alert.key} class={alert.severity}>
-                <strong>{alert.message}</strong> <span class="muted">({alert.subject}, {relativeTime(alert.raisedAt, now.value)})</span>
-                {alert.hint && <p>Fix: {alert.hint}</p>}
-              </li>
-            ))}
-          </ul>
-        )}
       </section>
     </div>
   );

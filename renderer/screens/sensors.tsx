@@ -27,6 +27,7 @@ function ValuesCell({ sensorId }: { sensorId: string }) {
 async function removeSensor(sensor: SensorStatusView): Promise<void> {
   if (sensor.source === 'ble') await call('removeBleSensor', { id: sensor.sensorId });
   else if (sensor.source === 'sim') await call('removeSensor', { ref: { kind: 'sim', id: sensor.sensorId } });
+  else if (sensor.server !== undefined) await call('removeSensor', { ref: { kind: 'modbusTcp', server: sensor.server } });
   else await call('removeSensor', { ref: { kind: 'serial', port: sensor.port ?? sensor.sensorId } });
 }
 
@@ -114,7 +115,9 @@ export function SensorsScreen() {
         message={
           removing?.source === 'serial'
             ? `The gateway stops reading serial port ${removing.port ?? removing.sensorId} (with every sensor on that port) and removes it from the configuration. Readings already buffered are still delivered.`
-            : 'The gateway stops reading it and removes it from the configuration. Readings already buffered are still delivered.'
+            : removing?.server !== undefined
+              ? `The gateway stops polling Modbus TCP server ${removing.server} (with every unit on it) and removes it from the configuration. Readings already buffered are still delivered.`
+              : 'The gateway stops reading it and removes it from the configuration. Readings already buffered are still delivered.'
         }
         confirmLabel="Remove"
         onConfirm={() => void confirmRemove()}

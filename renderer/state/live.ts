@@ -1,5 +1,5 @@
 import { signal } from '@preact/signals';
-import type { Alert, ApiEvent, GatewayStatus, MethodResult, SensorValues } from '../../main/shared/api.js';
+import { ALERT_SEVERITIES, type Alert, type ApiEvent, type GatewayStatus, type MethodResult, type SensorValues } from '../../main/shared/api.js';
 import { gateway } from '../client/index.js';
 import { call, signOut } from './session.js';
 
@@ -7,7 +7,6 @@ import { call, signOut } from './session.js';
 export const connection = signal<'connecting' | 'open' | 'lost'>('connecting');
 export const status = signal<GatewayStatus | null>(null);
 export const values = signal<ReadonlyMap<string, SensorValues>>(new Map());
-export const alerts = signal<MethodResult<'alerts'>>({ active: [], recent: [] });
 export const history = signal<MethodResult<'history'>>({ stepSeconds: 60, points: [] });
 /** Counts resyncs, so screens holding their own data can reload after a reconnect. */
 export const resyncs = signal(0);
@@ -36,23 +35,24 @@ async function refreshHistory(): Promise<void> {
 
 /**
  * Everything the overview and sensor screens show, fetched again after a reconnect. Parts load
- * independently: a gateway without, say, the alerts service still shows its status and values.
+ * independently: a gateway that cannot answer one still shows the other. The active alerts come with the status.
  */
 export async function resync(): Promise<void> {
-  const [nextStatus, nextValues, nextAlerts] = await Promise.allSettled([call('status', {}), call('values', {}), call('alerts', {})]);
+  const [nextStatus, nextValues] = await Promise.allSettled([call('status', {}), call('values', {})]);
   if (nextStatus.status === 'fulfilled') status.value = nextStatus.value;
   if (nextValues.status === 'fulfilled') values.value = new Map(nextValues.value.sensors.map((sensor) => [sensor.sensorId, sensor]));
-  if (nextAlerts.status === 'fulfilled') alerts.value = nextAlerts.value;
   await refreshHistory().catch(() => undefined);
   resyncs.value += 1;
 }
 
+/** An `alert` event between two status updates: raised or updated alerts join the status's active list, cleared ones (and notices) leave it. */
 function mergeAlert(alert: Alert): void {
-  const others = (list: Alert[]) => list.filter((existing) => existing.key !== alert.key);
-  alerts.value =
-    alert.clearedAt === null
-      ? { active: [alert, ...others(alerts.value.active)], recent: alerts.value.recent }
-      : { active: others(alerts.value.active), recent: [alert, ...others(alerts.value.recent)] };
+  const current = status.value;
+  if (!current) return;
+  const others = current.alerts.active.filter((existing) => existing.key !== alert.key);
+  const active = alert.clearedAt === null ? [...others, alert] : others;
+  const counts = Object.fromEntries(ALERT_SEVERITIES.map((severity) => [severity, active.filter((a) => a.severity === severity).length])) as GatewayStatus['alerts']['counts'];
+  status.value = { ...current, alerts: { active, counts } };
 }
 
 function apply(event: ApiEvent): void {

@@ -35,7 +35,7 @@ const fileSchema = z.strictObject({
       mac: z.string(),
       id: identifier,
       name: z.string(),
-      format: z.enum(BLE_FORMATS as [BleFormat, ...BleFormat[]]),
+      format: z.enum(BLE_FORMATS),
       bindKey: z.string().optional(),
       addedAt: z.string(),
     }),

@@ -11,10 +11,10 @@ import { AllowlistStore } from './allowlist.js';
 import type { Advertisement } from './bluez.js';
 import type { DbusConnector } from './bus.js';
 import { bytesToHex, macToBytes } from './decoders/bytes.js';
-import { BTHOME_UUID, RUUVI_COMPANY_ID, decodePayloads, hasKnownPayload } from './decoders/index.js';
-import { DecodeError, type DecodedAdvertisement } from './decoders/types.js';
+import { decodePayloads, hasKnownPayload, knownFrame } from './decoders/index.js';
+import { DecodeError, PRESENCE_FORMATS, type DecodedAdvertisement } from './decoders/types.js';
 import { counterFileText, readCounterFile, type CounterRecord } from './counter-file.js';
-import { FreshnessGate } from './freshness.js';
+import { FreshnessGate, type Freshness as FreshnessVerdict } from './freshness.js';
 import { BlePairing } from './pairing.js';
 import { scannerFor, type BleScanner, type ScannerStatus } from './scanner.js';
 
@@ -40,12 +40,14 @@ export interface BleSourceDeps {
   onAlert?: (alert: BleAlert) => void;
 }
 
-type Outcome = 'accepted' | 'repeat' | 'stale' | 'replay' | 'downgrade' | 'counter-unknown' | 'mic-failure' | 'undecodable' | 'format-mismatch';
+type Outcome = 'accepted' | 'repeat' | 'no-data' | 'stale' | 'replay' | 'downgrade' | 'counter-unknown' | 'mic-failure' | 'undecodable' | 'format-mismatch';
 
 /**
- * BLE sensors: allowlisted BTHome v2 (plain or encrypted) and Ruuvi advertisers heard through
- * BlueZ. Each fresh advertisement becomes one sample; repeats, replays and downgrades are
- * dropped and counted in `fieldgate_ble_advertisements_total{outcome}`.
+ * BLE sensors: allowlisted advertisers of the formats in decoders/ (BTHome and MiBeacon plain or
+ * encrypted, Ruuvi, pvvx/ATC, Govee, Inkbird, SwitchBot, Qingping, iBeacon, Eddystone) heard
+ * through BlueZ. Each fresh advertisement becomes one sample; repeats, replays and downgrades
+ * are dropped and counted in `fieldgate_ble_advertisements_total{outcome}`. Beacons are read
+ * on RSSI changes too (their payload rarely changes), with the RSSI as a value.
  */
 export class BleSource implements Source {
   readonly name = 'ble';
@@ -133,7 +135,8 @@ export class BleSource implements Source {
     const entry = this.store.get(advertisement.mac);
     if (!entry) return;
     if (advertisement.rssi !== undefined) this.activity.register(entry.id, { rssi: advertisement.rssi });
-    if (advertisement.kind === 'rssi' || !hasKnownPayload(advertisement)) return;
+    const presence = PRESENCE_FORMATS.has(entry.format);
+    if ((advertisement.kind === 'rssi' && !presence) || !hasKnownPayload(advertisement)) return;
     let decoded: DecodedAdvertisement;
     try {
       decoded = decodePayloads(advertisement, entry.bindKey ? { mac: macToBytes(entry.mac), bindKey: entry.bindKey } : {});
@@ -147,8 +150,8 @@ export class BleSource implements Source {
       return;
     }
     const verdict = this.gate.judge({ mac: entry.mac, decoded, keyed: entry.bindKey !== undefined, frameHex: frameHex(advertisement), receivedAt: this.deps.clock.now() });
-    if (verdict === 'repeat') {
-      this.outcomes.inc({ outcome: 'repeat' });
+    if (verdict === 'repeat' || verdict === 'no-data') {
+      this.outcomes.inc({ outcome: verdict });
       return;
     }
     if (verdict !== 'fresh') {
@@ -160,7 +163,8 @@ export class BleSource implements Source {
     this.outcomes.inc({ outcome: 'accepted' });
     this.activity.seen(entry.id);
     if (Object.keys(decoded.values).length === 0) return;
-    this.deps.sink.accept({ sensorId: entry.id, ts: this.deps.clock.now(), values: decoded.values }).catch((error: unknown) => {
+    const values = presence && advertisement.rssi !== undefined ? { ...decoded.values, rssi: { value: advertisement.rssi, unit: 'dBm' } } : decoded.values;
+    this.deps.sink.accept({ sensorId: entry.id, ts: this.deps.clock.now(), values }).catch((error: unknown) => {
       this.deps.log.error({ sensor: entry.id, err: error }, 'buffer refused a BLE sample');
     });
   }
@@ -245,7 +249,7 @@ export class BleSource implements Source {
   }
 
   /**
-   * Encrypted-BTHome counters survive restarts, so a frame captured before a restart cannot be
+   * Encrypted-frame counters (BTHome, MiBeacon) survive restarts, so a frame captured before a restart cannot be
    * replayed after it. A counter saved under an earlier pairing of the device is dropped. When the
    * file exists but cannot be read, every keyed device's counter is unknown: its frames are refused
    * until it is re-paired, since accepting any counter would let old captures replay.
@@ -287,7 +291,7 @@ export class BleSource implements Source {
   }
 }
 
-function describeRefusal(verdict: 'stale' | 'replay' | 'downgrade' | 'counter-unknown', counter: number | undefined): string {
+function describeRefusal(verdict: Exclude<FreshnessVerdict, 'fresh' | 'repeat' | 'no-data'>, counter: number | undefined): string {
   switch (verdict) {
     case 'downgrade':
       return 'plaintext frame from a device with a bind key';
@@ -299,6 +303,6 @@ function describeRefusal(verdict: 'stale' | 'replay' | 'downgrade' | 'counter-un
 }
 
 function frameHex(advertisement: Advertisement): string {
-  const payload = advertisement.serviceData.get(BTHOME_UUID) ?? advertisement.manufacturerData.get(RUUVI_COMPANY_ID);
+  const payload = knownFrame(advertisement);
   return payload ? bytesToHex(payload) : '';
 }

@@ -37,6 +37,7 @@ export function mergeDeviceProperties(
   if (typeof changed.Address === 'string') next.mac = changed.Address.toUpperCase();
   if (typeof changed.Alias === 'string') next.name = changed.Alias;
   else if (typeof changed.Name === 'string') next.name = changed.Name;
+  if (typeof changed.Name === 'string') next.localName = changed.Name;
   if (typeof changed.RSSI === 'number') next.rssi = changed.RSSI;
   if ('ServiceData' in changed) next.serviceData = toServiceData(changed.ServiceData);
   if ('ManufacturerData' in changed) next.manufacturerData = toManufacturerData(changed.ManufacturerData);

@@ -5,14 +5,16 @@ import type { DecodedAdvertisement } from './decoders/types.js';
  * - `repeat`: the same measurement again (same packet id, Ruuvi sequence, or an identical encrypted frame).
  * - `stale`: an encrypted counter not above the last accepted one (a replay of an older frame).
  * - `replay`: the last accepted counter with different content.
- * - `downgrade`: a plaintext frame from a device that has a bind key.
+ * - `downgrade`: a plaintext frame with values from a device that has a bind key.
+ * - `no-data`: a plaintext frame without values from a device that has a bind key (MiBeacon
+ *   devices send these between their encrypted frames); dropped without touching the counter.
  * - `counter-unknown`: the device's last counter was lost (unreadable counters file), so no frame
  *   can be told from a replay until an operator re-pairs it.
  *
  * A device that restarts its counter from 0 (power loss) is `stale` until it is re-paired: a
  * counter going down cannot be told apart from a replayed capture, so only an operator can accept it.
  */
-export type Freshness = 'fresh' | 'repeat' | 'stale' | 'replay' | 'downgrade' | 'counter-unknown';
+export type Freshness = 'fresh' | 'repeat' | 'stale' | 'replay' | 'downgrade' | 'no-data' | 'counter-unknown';
 
 /** What survives a restart for one device: its last accepted counter, or that it is unknown. */
 export type SavedCounter = { counter: number } | { unknown: true };
@@ -45,7 +47,7 @@ export class FreshnessGate {
   private readonly history = new Map<string, DeviceHistory>();
 
   judge({ mac, decoded, keyed, frameHex, receivedAt }: FrameJudgement): Freshness {
-    if (keyed && !decoded.encrypted) return 'downgrade';
+    if (keyed && !decoded.encrypted) return Object.keys(decoded.values).length > 0 ? 'downgrade' : 'no-data';
     const history = this.history.get(mac) ?? {};
     if (history.counterUnknown) return 'counter-unknown';
     if (decoded.counter !== undefined && history.counter !== undefined) {

@@ -6,7 +6,7 @@ import { defaultSensorId, type AllowlistEntryView, type AllowlistStore } from '.
 import type { Advertisement } from './bluez.js';
 import { BIND_KEY_BYTES } from './decoders/bthome-crypto.js';
 import { hexToBytes, macToBytes, normalizeMac } from './decoders/bytes.js';
-import { decodePayloads, hasKnownPayload, type AdvertisementPayloads } from './decoders/index.js';
+import { decodePayloads, hasKnownPayload, keyedFormatOf, type AdvertisementPayloads } from './decoders/index.js';
 import { DecodeError, type BleFormat, type DecodedAdvertisement } from './decoders/types.js';
 
 const MAX_CAPTURED = 512;
@@ -17,7 +17,7 @@ export interface NearbyDevice {
   rssi: number | null;
   lastSeen: string;
   format: BleFormat | null;
-  /** Encrypted BTHome: adding it needs the bind key. */
+  /** Encrypted BTHome or MiBeacon: adding it needs the bind key. */
   encrypted: boolean;
   /** Decoded values of the latest advertisement (absent for encrypted frames). */
   preview: Values | null;
@@ -36,7 +36,7 @@ export interface AddDeviceRequest {
   name?: string;
   /** Sensor id for readings; defaults to `ble-<mac>`. */
   id?: string;
-  /** 32 hex digits, for encrypted BTHome devices. */
+  /** 32 hex digits, for encrypted BTHome and MiBeacon devices. */
   bindKey?: string;
 }
 
@@ -87,11 +87,16 @@ export function checkAdvertisement(mac: string, payloads: AdvertisementPayloads,
       throw new PairingError('wrong-key', `the bind key does not match the latest advertisement of ${mac} (MIC check failed)`);
     }
     if (error instanceof DecodeError && error.reason === 'key-required') {
-      throw new PairingError('key-required', `${mac} sends encrypted BTHome: give its bind key`);
+      throw new PairingError('key-required', `${mac} sends encrypted ${keyedFormatOf(payloads) ?? 'data'}: give its bind key`);
     }
     throw new PairingError('undecodable', `${mac}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (bindKey && !decoded.encrypted) throw new PairingError('key-not-needed', `${mac} sends unencrypted data; a bind key would reject all of it`);
+  if (bindKey && !decoded.encrypted) {
+    if (Object.keys(decoded.values).length === 0) {
+      throw new PairingError('not-heard', `${mac}: its latest advertisement carries no data to check the bind key on; wait for a data frame and try again`);
+    }
+    throw new PairingError('key-not-needed', `${mac} sends unencrypted data; a bind key would reject all of it`);
+  }
   return decoded;
 }
 
@@ -144,7 +149,7 @@ export class BlePairing {
     const capture: Capture = {
       mac: advertisement.mac,
       lastSeen: this.deps.clock.now(),
-      payloads: hasKnownPayload(advertisement) || !previous ? advertisement : previous.payloads,
+      payloads: !previous || (hasKnownPayload(advertisement) && carriesData(advertisement)) ? advertisement : previous.payloads,
       ...(advertisement.name !== undefined ? { name: advertisement.name } : previous?.name !== undefined ? { name: previous.name } : {}),
       ...(advertisement.rssi !== undefined ? { rssi: advertisement.rssi } : previous?.rssi !== undefined ? { rssi: previous.rssi } : {}),
     };
@@ -221,7 +226,7 @@ export class BlePairing {
       const encrypted = reason === 'key-required' || reason === 'mic-failure';
       return {
         ...base,
-        format: encrypted ? 'bthome-v2' : null,
+        format: encrypted ? (keyedFormatOf(capture.payloads) ?? null) : null,
         encrypted,
         preview: null,
         problem: reason === 'key-required' ? null : error instanceof Error ? error.message : String(error),
@@ -240,6 +245,16 @@ export class BlePairing {
 
   private requireSession(): void {
     if (!this.isActive()) throw new PairingError('no-session', 'no BLE pairing session is open; start one first');
+  }
+}
+
+/** False for a plaintext frame without values (a MiBeacon "I am here" frame): keep the previous capture instead. */
+function carriesData(payloads: AdvertisementPayloads): boolean {
+  try {
+    const decoded = decodePayloads(payloads);
+    return decoded.encrypted || Object.keys(decoded.values).length > 0;
+  } catch {
+    return true;
   }
 }
 

@@ -336,6 +336,7 @@ export class BleScanner {
       serviceData: after.serviceData,
       manufacturerData: after.manufacturerData,
       ...(after.name !== undefined ? { name: after.name } : {}),
+      ...(after.localName !== undefined ? { localName: after.localName } : {}),
       ...(after.rssi !== undefined ? { rssi: after.rssi } : {}),
     };
     try {

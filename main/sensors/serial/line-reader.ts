@@ -2,7 +2,8 @@ import type { LinePortConfig } from '../../shared/config/serial.js';
 import { configuredSensorIds } from '../../shared/config/serial.js';
 import { LinePipeline, type LineEvent } from './line-pipeline.js';
 import type { PortLink } from './port-link.js';
-import { linkFor, SampleForwarder, type PortWorker, type PortWorkerDeps } from './port-worker.js';
+import { SampleForwarder } from '../sample-forwarder.js';
+import { linkFor, type PortWorker, type PortWorkerDeps } from './port-worker.js';
 import { RejectLog } from './rejects.js';
 
 /** Distinct sensor ids one port may introduce from its data, so a babbling device cannot grow memory without bound. */
@@ -24,8 +25,8 @@ export class LinePortReader implements PortWorker {
   constructor(private readonly deps: PortWorkerDeps & { config: LinePortConfig }) {
     const { config } = deps;
     this.pipeline = new LinePipeline(config);
-    this.rejects = new RejectLog({ port: config.id, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
-    this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, port: config.id });
+    this.rejects = new RejectLog({ labels: { port: config.id }, counter: deps.metrics.rejects, log: deps.log, clock: deps.clock });
+    this.forwarder = new SampleForwarder({ sink: deps.sink, log: deps.log, clock: deps.clock, labels: { port: config.id } });
     this.link = linkFor(deps, {
       opened: () => this.pipeline.restart(),
       data: (chunk) => this.onData(chunk),
@@ -55,7 +56,10 @@ export class LinePortReader implements PortWorker {
   private onData(chunk: Buffer): void {
     try {
       const now = this.deps.clock.now();
-      for (const event of this.pipeline.push(chunk, now)) this.onLine(event, now);
+      for (const event of this.pipeline.push(chunk, now)) {
+        this.deps.metrics.lines.inc({ port: this.deps.config.id });
+        this.onLine(event, now);
+      }
     } catch (error) {
       this.rejects.reject('internal', (error as Error).message);
     }

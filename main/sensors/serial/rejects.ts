@@ -2,7 +2,7 @@ import type { Logger } from '../../log/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Counter } from 'prom-client';
 
-/** Why input from a serial port was dropped; the `reason` label of `fieldgate_serial_rejects_total`. */
+/** Why sensor input was dropped; the `reason` label of `fieldgate_serial_rejects_total` and `fieldgate_modbus_tcp_rejects_total`. */
 export type RejectReason =
   | 'line-too-long'
   | 'bad-utf8'
@@ -19,6 +19,7 @@ export type RejectReason =
   | 'bad-frame'
   | 'exception'
   | 'timeout'
+  | 'partial-poll'
   | 'internal';
 
 const SAMPLE_INTERVAL_MS = 10_000;
@@ -29,9 +30,10 @@ interface ReasonLog {
   suppressed: number;
 }
 
-export interface RejectLogDeps {
-  port: string;
-  counter: Counter<'port' | 'reason'>;
+export interface RejectLogDeps<L extends string> {
+  /** Where the input came from (`{ port }`, `{ server }`): labels of the counter and fields of the log line. */
+  labels: Record<L, string>;
+  counter: Counter<L | 'reason'>;
   log: Logger;
   clock: Clock;
 }
@@ -40,13 +42,13 @@ export interface RejectLogDeps {
  * Counts every rejected line or frame and logs a sample of each reason at most once per
  * interval, with how many were suppressed since, so a babbling sensor cannot flood the journal.
  */
-export class RejectLog {
+export class RejectLog<L extends string = string> {
   private readonly byReason = new Map<RejectReason, ReasonLog>();
 
-  constructor(private readonly deps: RejectLogDeps) {}
+  constructor(private readonly deps: RejectLogDeps<L>) {}
 
   reject(reason: RejectReason, detail: string, raw?: Uint8Array): void {
-    this.deps.counter.inc({ port: this.deps.port, reason });
+    this.deps.counter.inc({ ...this.deps.labels, reason } as Record<L | 'reason', string>);
     const now = this.deps.clock.now();
     const entry = this.byReason.get(reason);
     if (entry && now - entry.lastLogged < SAMPLE_INTERVAL_MS) {
@@ -55,9 +57,10 @@ export class RejectLog {
     }
     const suppressed = entry?.suppressed ?? 0;
     this.byReason.set(reason, { lastLogged: now, suppressed: 0 });
+    const where: Record<string, string> = this.deps.labels;
     this.deps.log.warn(
-      { port: this.deps.port, reason, detail, ...(raw && { sample: printable(raw) }), suppressedSinceLast: suppressed },
-      'serial input rejected',
+      { ...where, reason, detail, ...(raw && { sample: printable(raw) }), suppressedSinceLast: suppressed },
+      'sensor input rejected',
     );
   }
 }

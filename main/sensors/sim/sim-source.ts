@@ -59,7 +59,7 @@ export class SimSource implements Source {
           this.deps.log.error({ sensor: sensor.id, err: error }, 'buffer refused a simulated sample');
         });
       }
-      if (count > 0) this.activity.seen(sensor.id);
+      if (count > 0) this.activity.seen(sensor.id, {}, count);
     }
   }
 }

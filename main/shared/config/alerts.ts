@@ -25,8 +25,10 @@ export const alertsSchema = z
         rateFactor: z.number().gt(1, { error: 'expected a number > 1' }).default(10),
         /** …or when more than this share of a serial port's lines are rejected. */
         rejectShare: share.default(0.5),
-        /** Lines needed before the reject share counts. */
+        /** Lines needed within the window before the reject share counts. */
         minLines: positiveInt.default(20),
+        /** The reject share is taken over the lines of this last stretch of time. */
+        windowMs: durationMs.min(1_000, { error: 'expected an integer >= 1000 (milliseconds)' }).default(60_000),
       })
       .prefault({}),
     buffer: z

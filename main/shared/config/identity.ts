@@ -36,6 +36,32 @@ const rotationSchema = z
   })
   .prefault({});
 
+/** A PKCS#11 token that holds the device key (SoftHSM2, tpm2-pkcs11, a vendor's secure element). */
+const pkcs11Schema = z
+  .strictObject({
+    /** The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so. */
+    module: filePath,
+    /** The token by its label (as `pkcs11-tool --list-slots` prints it), or by `slot` id. */
+    tokenLabel: z.string().min(1).optional(),
+    slot: z.number().int().min(0, { error: 'expected a slot id >= 0 (as pkcs11-tool --list-slots prints it)' }).optional(),
+    /** A file (0600, owned by the service user) holding the user PIN; an inline PIN is never accepted. */
+    pinFile: filePath,
+    /** After the token refused (wrong PIN, token missing), wait this long before using it again, so a real token does not lock out. */
+    retryIntervalMs: durationMs.min(60_000, { error: 'expected at least 60000 ms: every attempt may count against the token\'s PIN retry limit' }).default(15 * 60_000),
+  })
+  .superRefine((pkcs11, ctx) => {
+    if ((pkcs11.tokenLabel === undefined) === (pkcs11.slot === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenLabel'],
+        input: pkcs11.tokenLabel,
+        message: 'name the token with exactly one of identity.pkcs11.tokenLabel or identity.pkcs11.slot (pkcs11-tool --module MODULE --list-slots shows both)',
+      });
+    }
+  });
+
+export type Pkcs11Config = z.infer<typeof pkcs11Schema>;
+
 export const identitySchema = z
   .strictObject({
     /** Where the device key and certificate live. Defaults to `<gateway.dataDir>/identity`. */
@@ -49,6 +75,25 @@ export const identitySchema = z
     /** Days-left thresholds that raise an expiry alert, checked every `checkIntervalMs`. */
     alertDaysLeft: z.array(z.number().int().positive()).min(1).default([30, 7]),
     checkIntervalMs: durationMs.min(1000).default(60 * 60_000),
+    /** Where the device key lives: `file` (key.pem in the identity folder) or `pkcs11` (generated in a token, never leaves it). */
+    keyStore: z.enum(['file', 'pkcs11'], { error: 'expected "file" or "pkcs11"' }).default('file'),
+    pkcs11: pkcs11Schema.optional(),
+  })
+  .superRefine((identity, ctx) => {
+    if (identity.keyStore === 'pkcs11' && identity.pkcs11 === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pkcs11'],
+        input: undefined,
+        message: 'identity.keyStore pkcs11 needs identity.pkcs11 with module, tokenLabel (or slot) and pinFile',
+      });
+    }
+    if (identity.keyStore === 'file' && identity.pkcs11 !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keyStore'], input: identity.keyStore, message: 'identity.pkcs11 is set but identity.keyStore is "file": set identity.keyStore: pkcs11 to use the token, or remove identity.pkcs11' });
+    }
+    if (identity.keyStore === 'pkcs11' && !identity.keyAlgorithm.startsWith('ecdsa-')) {
+      ctx.addIssue({ code: 'custom', path: ['keyAlgorithm'], input: identity.keyAlgorithm, message: 'a key in a PKCS#11 token is ECDSA: use ecdsa-p256 (every token has it) or ecdsa-p384' });
+    }
   })
   .prefault({});
 

@@ -7,7 +7,8 @@ import { checkProfileGateway } from './cloud-profiles.js';
 import { gatewaySchema, logSchema, uiSchema } from './gateway.js';
 import { identitySchema } from './identity.js';
 import { otaSchema } from './ota.js';
-import { serialPortsSchema } from './serial.js';
+import { modbusTcpServersSchema } from './modbus.js';
+import { configuredSensorIds, serialPortsSchema } from './serial.js';
 import { simSensorSchema } from './sim.js';
 
 export const sensorsSchema = z
@@ -15,9 +16,23 @@ export const sensorsSchema = z
     sim: z.array(simSensorSchema).default([]),
     /** Sensors on serial ports: line formats (jsonl, csv, kv) and Modbus RTU. */
     serial: serialPortsSchema.default([]),
+    /** Modbus TCP servers (PLCs, meters, TCP-to-RTU gateways), polled by the gateway. */
+    modbusTcp: modbusTcpServersSchema.default([]),
     /** BLE advertisers through BlueZ; present means enabled. */
     ble: bleSchema.optional(),
   })
+  .superRefine((sensors, ctx) => {
+    // Serial ports and Modbus TCP units name their sensors in config; one id must not be read from two places.
+    const serialIds = new Map(sensors.serial.flatMap((port, index) => configuredSensorIds(port).map((id) => [id, index] as const)));
+    sensors.modbusTcp.forEach((server, index) => {
+      server.units.forEach((unit, unitIndex) => {
+        const port = serialIds.get(unit.sensorId);
+        if (port !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['modbusTcp', index, 'units', unitIndex, 'sensorId'], input: unit.sensorId, message: `sensor id already used by sensors.serial.${port}` });
+        }
+      });
+    });
+  }, { when: (payload) => payload.issues.length === 0 })
   .prefault({});
 
 export const configSchema = z.strictObject({

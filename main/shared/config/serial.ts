@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { durationMs, filePath, identifier, MAX_UNIT_LENGTH, QUANTITY_PATTERN, QUANTITY_RULE } from './common.js';
-
-/** Quantity names become metric labels and JSON keys upstream. */
-const quantityName = z.string().regex(QUANTITY_PATTERN, { error: QUANTITY_RULE });
-const unit = z.string().max(MAX_UNIT_LENGTH, { error: `expected a unit of at most ${MAX_UNIT_LENGTH} characters, e.g. "°C"` });
-const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
+import { durationMs, filePath, identifier, QUANTITY_PATTERN, QUANTITY_RULE } from './common.js';
+import { modbusRegistersSchema, type ModbusRegisterConfig } from './modbus.js';
+import { finite, flagRepeatedQuantities, quantityName, unit } from './values.js';
 
 /** How one raw field becomes a measurement: `value * scale + offset`, named `quantity` (default: the field name). */
 const fieldMappingSchema = z.strictObject({
@@ -41,44 +38,11 @@ const usbMatchSchema = z
     error: 'give at least one of vendorId, productId or serialNumber',
   });
 
-const modbusRegisterSchema = z.strictObject({
-  quantity: quantityName,
-  unit: unit.default(''),
-  table: z.enum(['holding', 'input']).default('holding'),
-  /** Zero-based register address as sent on the wire (register 40001 is holding address 0). */
-  address: z.number().int().min(0).max(65535),
-  type: z.enum(['u16', 's16', 'u32', 's32', 'float32']).default('u16'),
-  /** For 32-bit types: `big` means the first register holds the high word. */
-  wordOrder: z.enum(['big', 'little']).default('big'),
-  scale: finite.default(1),
-  offset: finite.default(0),
-});
-
 const modbusSlaveSchema = z.strictObject({
   address: z.number().int().min(1, { error: 'expected a slave address 1-247' }).max(247, { error: 'expected a slave address 1-247' }),
   sensorId: identifier,
-  registers: z
-    .array(modbusRegisterSchema)
-    .min(1, { error: 'expected at least one register' })
-    .superRefine((registers, ctx) => {
-      registers.forEach((register, index) => {
-        if (register.type !== 'u16' && register.type !== 's16' && register.address > 65534) {
-          ctx.addIssue({ code: 'custom', path: [index, 'address'], input: register.address, message: `a ${register.type} spans two registers: expected an address up to 65534` });
-        }
-      });
-      flagRepeatedQuantities(registers.map((r) => r.quantity), ctx, (index) => [index, 'quantity']);
-    }),
+  registers: modbusRegistersSchema,
 });
-
-/** Two values under one quantity name would overwrite each other in a reading. */
-function flagRepeatedQuantities(quantities: (string | undefined)[], ctx: z.RefinementCtx, pathOf: (index: number) => (string | number)[]): void {
-  const seen = new Set<string>();
-  quantities.forEach((quantity, index) => {
-    if (quantity === undefined) return;
-    if (seen.has(quantity)) ctx.addIssue({ code: 'custom', path: pathOf(index), input: quantity, message: 'quantity already used by another value of this sensor' });
-    seen.add(quantity);
-  });
-}
 
 export const SERIAL_DEFAULTS = {
   maxLineBytes: 4096,
@@ -252,7 +216,7 @@ export interface CsvPortConfig extends LineCommon {
   delimiter: string;
   columns: CsvColumn[];
 }
-export type ModbusRegisterConfig = z.infer<typeof modbusRegisterSchema>;
+export type { ModbusRegisterConfig };
 export type ModbusSlaveConfig = z.infer<typeof modbusSlaveSchema>;
 export interface ModbusPortConfig extends SerialLink {
   format: 'modbus-rtu';

@@ -2,18 +2,16 @@
 // server): each rule's alert is raised and then cleared at a cloud subscriber and in the API;
 // alerts survive a restart, and the subscriber sees every raise and clear exactly once by seq.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SerialPort } from 'serialport';
-import { apiDataDir } from '../../../main/config/location.js';
-import { STATUS_TOKEN_FILE } from '../../../main/api/auth.js';
 import { validateConfig } from '../../../main/config/validate.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { createMetricsRegistry } from '../../../main/metrics/registry.js';
 import { buildGateway, type Gateway } from '../../../main/service/gateway.js';
-import type { Alert } from '../../../main/shared/api.js';
+import type { Alert, GatewayStatus } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import type { Config } from '../../../main/shared/config/schema.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
@@ -22,22 +20,9 @@ import { parsePrometheusText } from '../../helpers/prom-text.js';
 import { SocatPair } from '../../helpers/socat.js';
 import { closePort, openDeviceEnd, send } from '../serial/fixture.js';
 import { cloudSubscriber, waitFor } from '../uplink/fixture.js';
+import { AlertWatch, apiGet, cloudSection, type AlertEvent } from './alerts-rig.js';
 
 const GATEWAY_ID = 'gw-alerts';
-
-interface AlertEvent {
-  event: 'raise' | 'clear' | 'notice';
-  key: string;
-  seq: number;
-  type: string;
-  kind: string;
-  subject: string;
-  severity: string;
-  message: string;
-  hint?: string;
-  raisedAt: string;
-  clearedAt: string | null;
-}
 
 describe('alerts on a real gateway', () => {
   const pair = new SocatPair();
@@ -55,32 +40,13 @@ describe('alerts on a real gateway', () => {
     return validateConfig(structuredClone(raw));
   };
 
-  /** What the cloud got on …/alerts, deduplicated by key and seq (QoS 1 may repeat one after a lost PUBACK). */
-  function received(): AlertEvent[] {
-    const seen = new Set<string>();
-    const events: AlertEvent[] = [];
-    for (const message of subscriber.messages) {
-      if (message.topic !== `${broker.prefix}/${GATEWAY_ID}/alerts`) continue;
-      const body = JSON.parse(message.text) as AlertEvent;
-      if (body.event === undefined) continue; // drop records (readings-dropped) have no event
-      const id = `${body.key}#${body.seq}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      events.push(body);
-    }
-    return events;
-  }
-  const eventsOf = (key: string) => received().filter((e) => e.key === key);
-  /** The first `event` of `key` after seq `after` at the subscriber. */
-  const waitEvent = (key: string, event: AlertEvent['event'], after = 0) =>
-    waitFor(() => eventsOf(key).find((e) => e.event === event && e.seq > after), `${event} of ${key} after seq ${after} at the subscriber`);
+  let watch: AlertWatch;
+  const eventsOf = (key: string) => watch.eventsOf(key);
+  const waitEvent = (key: string, event: AlertEvent['event'], after = 0) => watch.waitEvent(key, event, after);
 
-  async function api(path: string): Promise<{ status: number; body: unknown }> {
-    const token = readFileSync(join(apiDataDir(dir), STATUS_TOKEN_FILE), 'utf8').trim();
-    const response = await fetch(`${(gateway.apiServer as NonNullable<Gateway['apiServer']>).url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, body: await response.json() };
-  }
+  const api = (path: string) => apiGet(gateway, dir, path);
   const activeInApi = async () => ((await api('/api/alerts')).body as { active: Alert[] }).active.map((a) => a.key).sort();
+  const activeInStatus = async () => ((await api('/api/status')).body as GatewayStatus).alerts.active.map((a) => a.key);
 
   async function startGateway(): Promise<void> {
     gateway = buildGateway({ config: config(), log: silentLogger, clock: systemClock, metrics: createMetricsRegistry({ processMetrics: false }) });
@@ -93,20 +59,13 @@ describe('alerts on a real gateway', () => {
     // A persistent broker and session: what the gateway sends while the subscriber reconnects is queued for it.
     broker = await startMosquitto({ pki, persistence: true });
     subscriber = await cloudSubscriber(broker, pki, { persistentSession: true });
+    watch = new AlertWatch(subscriber.messages, `${broker.prefix}/${GATEWAY_ID}/alerts`);
     const client = await pki.issueClientCert({ cn: GATEWAY_ID });
     dir = mkdtempSync(join(tmpdir(), 'fieldgate-alerts-'));
     raw = {
       gateway: { id: GATEWAY_ID, dataDir: dir },
       buffer: { maxRows: 60, commitWindowMs: 2 },
-      cloud: {
-        url: broker.url,
-        caFile: pki.ca.certPath,
-        certFile: client.certPath,
-        keyFile: client.keyPath,
-        topicPrefix: broker.prefix,
-        connectTimeoutMs: 2_000,
-        backoff: { initialMs: 50, maxMs: 200, stableMs: 1_000 },
-      },
+      cloud: cloudSection(broker, pki, client),
       sensors: {
         sim: [{ id: 'sim-1', rate: 40, quantities: ['temperature'] }],
         serial: [{ id: 'p1', path: pair.a, format: 'jsonl', sensorId: 'pty-1' }],
@@ -155,6 +114,7 @@ describe('alerts on a real gateway', () => {
     assert.equal(raised.subject, 'pty-1');
     assert.equal(raised.clearedAt, null);
     assert.ok((await activeInApi()).includes('sensor-silent:pty-1'));
+    assert.ok((await activeInStatus()).includes('sensor-silent:pty-1'));
     const status = (await api('/api/status')).status;
     assert.equal(status, 200);
     await send(device as SerialPort, '{"temperature":21}\n');
@@ -163,6 +123,7 @@ describe('alerts on a real gateway', () => {
     assert.equal(cleared.raisedAt, raised.raisedAt);
     assert.ok(cleared.clearedAt);
     assert.ok(!(await activeInApi()).includes('sensor-silent:pty-1'));
+    assert.ok(!(await activeInStatus()).includes('sensor-silent:pty-1'));
     const recent = ((await api('/api/alerts')).body as { recent: Alert[] }).recent;
     assert.ok(recent.some((a) => a.key === 'sensor-silent:pty-1' && a.clearedAt !== null));
   });
@@ -191,13 +152,16 @@ describe('alerts on a real gateway', () => {
       return (body?.alerts?.critical ?? 0) >= 1 ? body : undefined;
     }, 'a status with the critical count');
     assert.equal(status.alerts?.critical, active.filter((a) => a.severity === 'critical').length);
+    assert.ok((await activeInStatus()).includes('disk-low:disk'));
     await gateway.apply(config((c) => (c.alerts.disk.minFreeBytes = 0)));
     await waitEvent('disk-low:disk', 'clear', raised.seq);
+    assert.ok(!(await activeInStatus()).includes('disk-low:disk'));
   });
 
   it('with the broker away: cloud-failing and buffer-filling are raised offline, reach the cloud on reconnect, and clear once it drains', async () => {
     await broker.stop();
     await waitFor(() => gateway.alerts.active().find((a) => a.key === 'cloud-failing:connection-refused'), 'cloud-failing raised locally');
+    assert.ok((await activeInStatus()).includes('cloud-failing:connection-refused'));
     await waitFor(() => gateway.alerts.active().find((a) => a.key === 'buffer-filling:buffer'), 'buffer-filling raised locally');
     await broker.start();
     const failing = await waitEvent('cloud-failing:connection-refused', 'raise');
@@ -207,6 +171,7 @@ describe('alerts on a real gateway', () => {
     await waitEvent('cloud-failing:connection-refused', 'clear', failing.seq);
     const filling = await waitEvent('buffer-filling:buffer', 'raise');
     await waitEvent('buffer-filling:buffer', 'clear', filling.seq);
+    assert.ok(!(await activeInStatus()).includes('cloud-failing:connection-refused'));
   });
 
   it('a restart keeps active alerts, and no raise or clear reaches the cloud twice or goes missing', async () => {
@@ -226,19 +191,7 @@ describe('alerts on a real gateway', () => {
     await gateway.apply(config((c) => (c.alerts.disk.minFreeBytes = 0)));
     const cleared = await waitEvent('disk-low:disk', 'clear', raised.seq);
     assert.equal(cleared.seq, raised.seq + 1, 'the restart published nothing for it');
-    // Every key's events, reconciled by seq: 1, 2, 3… without gaps, raise and clear alternating.
-    const byKey = new Map<string, AlertEvent[]>();
-    for (const event of received()) byKey.set(event.key, [...(byKey.get(event.key) ?? []), event]);
-    for (const [key, events] of byKey) {
-      events.sort((a, b) => a.seq - b.seq);
-      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), `${key}: seqs without gaps`);
-      for (const [i, event] of events.entries()) {
-        if (event.event === 'notice') continue;
-        const previous = events.slice(0, i).filter((e) => e.event !== 'notice').at(-1);
-        assert.notEqual(previous?.event === 'raise' && previous.severity === event.severity && event.event === 'raise', true, `${key}: no second raise of one alert`);
-        if (event.event === 'clear') assert.equal(previous?.event, 'raise', `${key}: a clear follows a raise`);
-      }
-    }
+    watch.assertReconciles();
     assert.equal(gateway.alerts.pending(100).length, 0, 'the outbox is empty once everything was acknowledged');
   });
 });

@@ -83,7 +83,8 @@ describe('fieldgate ble decode', () => {
     failsWith(await runCli(['ble', 'decode', '0x0499=0512FC5394']), /truncated/);
     failsWith(await runCli(['ble', 'decode', 'fcd2=4002CA']), /truncated/);
     failsWith(await runCli(['ble', 'decode', '0x0499=0317014535']), /unknown-format/);
-    failsWith(await runCli(['ble', 'decode', '0x004c=0215']), /unknown-format/);
+    failsWith(await runCli(['ble', 'decode', '0x004c=1005031c']), /unknown-format/);
+    failsWith(await runCli(['ble', 'decode', '0x004c=0215']), /truncated/);
     failsWith(await runCli(['ble', 'decode', 'fcd2=zz']), /hex/);
     failsWith(await runCli(['ble', 'decode', 'nonsense']), /SERVICE_UUID=HEX/);
   });

@@ -6,8 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Registry } from 'prom-client';
 import { SqliteBuffer } from '../../../main/buffer/sqlite-buffer.js';
 import { silentLogger } from '../../../main/log/logger.js';
 import { BleSource } from '../../../main/sensors/ble/ble-source.js';
@@ -16,8 +14,8 @@ import { BlePairingService } from '../../../main/sensors/ble/pairing-service.js'
 import { ApiError, apiEventSchema, apiMethods, type ApiEvent } from '../../../main/shared/api.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { bleSchema } from '../../../main/shared/config/ble.js';
-import { bufferSchema } from '../../../main/shared/config/buffer.js';
-import { BluezMock, PrivateBus } from '../../helpers/dbus.js';
+import type { BluezMock } from '../../helpers/dbus.js';
+import { startBleRig, waitFor, type BleRig } from './fixture.js';
 import { VECTORS } from '../../fixtures/ble/bthome-seal.js';
 
 const PLAIN_MAC = 'A4:C1:38:00:00:01';
@@ -25,32 +23,18 @@ const bthome = (hex: string) => ({ serviceData: { [BTHOME_UUID]: hex } });
 
 type Nearby = Extract<ApiEvent, { type: 'pairing-nearby' }>;
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 describe('BLE pairing service over dbusmock', () => {
   const root = mkdtempSync(join(tmpdir(), 'fieldgate-ble-pairing-it-'));
   const events: ApiEvent[] = [];
-  let bus: PrivateBus;
+  let rig: BleRig;
   let mock: BluezMock;
   let buffer: SqliteBuffer;
   let source: BleSource;
   let service: BlePairingService;
 
   before(async () => {
-    bus = await PrivateBus.start(root);
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-    mock = new BluezMock(bus);
-    await mock.start();
-    buffer = new SqliteBuffer({ file: join(root, 'buffer.db'), options: bufferSchema.parse({}), log: silentLogger, clock: systemClock, metrics: new Registry() });
-    await buffer.start(new AbortController().signal);
+    rig = await startBleRig(root);
+    ({ mock, buffer } = rig);
     source = new BleSource({
       config: bleSchema.parse({ noDataTimeoutSeconds: 3600 }),
       stateDir: join(root, 'ble'),
@@ -74,9 +58,7 @@ describe('BLE pairing service over dbusmock', () => {
   after(async () => {
     await service?.stop();
     await source?.stop();
-    await buffer?.stop();
-    await mock?.stop();
-    await bus?.stop();
+    await rig?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -12,10 +12,10 @@ import { BleSource, type BleAlert } from '../../../main/sensors/ble/ble-source.j
 import { BTHOME_UUID } from '../../../main/sensors/ble/decoders/index.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { bleSchema } from '../../../main/shared/config/ble.js';
-import { bufferSchema } from '../../../main/shared/config/buffer.js';
 import { UserError } from '../../../main/shared/errors.js';
 import type { Reading } from '../../../main/shared/reading.js';
-import { BluezMock, PrivateBus } from '../../helpers/dbus.js';
+import type { BluezMock, PrivateBus } from '../../helpers/dbus.js';
+import { bufferedReadings, startBleRig, waitFor, waitForReadings, type BleRig } from './fixture.js';
 import { VECTORS, sealBthome } from '../../fixtures/ble/bthome-seal.js';
 
 const RUUVI = 0x0499;
@@ -24,49 +24,23 @@ const RUUVI_MAC = 'CB:B8:33:4C:88:4F';
 const STRANGER_MAC = 'A4:C1:38:00:00:99';
 
 const root = mkdtempSync(join(tmpdir(), 'fieldgate-ble-it-'));
+let rig: BleRig;
 let bus: PrivateBus;
 let mock: BluezMock;
 let buffer: SqliteBuffer;
 
 before(async () => {
-  bus = await PrivateBus.start(root);
-  process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
-  mock = new BluezMock(bus);
-  await mock.start();
-  buffer = new SqliteBuffer({ file: join(root, 'buffer.db'), options: bufferSchema.parse({}), log: silentLogger, clock: systemClock, metrics: new Registry() });
-  await buffer.start(new AbortController().signal);
+  rig = await startBleRig(root);
+  ({ bus, mock, buffer } = rig);
 });
 
 after(async () => {
-  await buffer?.stop();
-  await mock?.stop();
-  await bus?.stop();
+  await rig?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Everything buffered for a sensor so far (leased and handed back, so nothing is consumed). */
-function readings(sensorId: string): Reading[] {
-  const leased = buffer.lease({ max: 100_000 });
-  buffer.nack(leased.map((r) => r.id));
-  return leased.filter((r) => r.sensorId === sensorId).sort((a, b) => a.seq - b.seq);
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function waitForCount(sensorId: string, count: number): Promise<Reading[]> {
-  return waitFor(`${count} readings of ${sensorId}`, () => {
-    const found = readings(sensorId);
-    return found.length >= count ? found : undefined;
-  });
-}
+const readings = (sensorId: string): Reading[] => bufferedReadings(buffer, sensorId);
+const waitForCount = (sensorId: string, count: number): Promise<Reading[]> => waitForReadings(buffer, sensorId, count);
 
 function temperatures(sensorId: string): Array<number | undefined> {
   return readings(sensorId).map((r) => r.values.temperature?.value);

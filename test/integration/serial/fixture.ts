@@ -10,7 +10,7 @@ import { bufferSchema } from '../../../main/shared/config/buffer.js';
 import { systemClock } from '../../../main/shared/clock.js';
 import { serialPortSchema, type SerialPortConfig } from '../../../main/shared/config/serial.js';
 import { SerialSource } from '../../../main/sensors/serial/serial-source.js';
-import type { SensorStatus } from '../../../main/shared/source.js';
+import type { SensorStatus, Source } from '../../../main/shared/source.js';
 
 /** `SERIAL_TEST_LOG=debug node --test …` shows the source's log lines when a test needs explaining. */
 const sourceLog: Logger = process.env.SERIAL_TEST_LOG ? createLogger({ level: process.env.SERIAL_TEST_LOG }) : silentLogger;
@@ -25,8 +25,15 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
-/** A real SQLite buffer in a temp dir feeding from a real SerialSource; readings are read back with lease. */
-export class SerialRig {
+/** What a rig's source is built from: the rig's buffer as sink, its registry and the test logger. */
+export interface RigDeps {
+  sink: SqliteBuffer;
+  metrics: Registry;
+  log: Logger;
+}
+
+/** A real SQLite buffer in a temp dir feeding from a real source; readings are read back with lease. */
+export class SourceRig<S extends Source = Source> {
   readonly dir = mkdtempSync(join(tmpdir(), 'fieldgate-serial-'));
   readonly metrics: Registry = createMetricsRegistry({ processMetrics: false });
   readonly buffer = new SqliteBuffer({
@@ -36,18 +43,17 @@ export class SerialRig {
     clock: systemClock,
     metrics: this.metrics,
   });
-  readonly source: SerialSource;
+  readonly source: S;
   private readonly leased: LeasedReading[] = [];
 
-  constructor(ports: unknown[]) {
-    const configs: SerialPortConfig[] = ports.map((port) => serialPortSchema.parse(port));
-    this.source = new SerialSource({ ports: configs, sink: this.buffer, log: sourceLog, clock: systemClock, metrics: this.metrics });
+  constructor(build: (deps: RigDeps) => S) {
+    this.source = build({ sink: this.buffer, metrics: this.metrics, log: sourceLog });
   }
 
   async start(): Promise<void> {
     const signal = new AbortController().signal;
     await this.buffer.start(signal);
-    await this.source.start();
+    await this.source.start(signal);
   }
 
   async dispose(): Promise<void> {
@@ -77,6 +83,14 @@ export class SerialRig {
 
   sensor(sensorId: string): SensorStatus | undefined {
     return this.source.sensors().find((s) => s.sensorId === sensorId);
+  }
+}
+
+/** A rig reading the serial `ports` (raw config entries, validated here). */
+export class SerialRig extends SourceRig<SerialSource> {
+  constructor(ports: unknown[]) {
+    const configs: SerialPortConfig[] = ports.map((port) => serialPortSchema.parse(port));
+    super(({ sink, metrics, log }) => new SerialSource({ ports: configs, sink, log, clock: systemClock, metrics }));
   }
 }
 

@@ -19,7 +19,7 @@ test('only setup and login are public; technician is the floor; admin includes t
 
 test('the status type is complete: no open records, and the sample parses', () => {
   assert.deepEqual(gatewayStatusSchema.parse(STATUS), STATUS);
-  assert.deepEqual(Object.keys(gatewayStatusSchema.shape).sort(), ['buffer', 'components', 'gatewayId', 'identity', 'sensors', 'startedAt', 'uplink', 'version']);
+  assert.deepEqual(Object.keys(gatewayStatusSchema.shape).sort(), ['alerts', 'buffer', 'components', 'gatewayId', 'identity', 'sensors', 'startedAt', 'uplink', 'version']);
 });
 
 test('the event union names every live update the UI needs', () => {

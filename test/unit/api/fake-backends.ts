@@ -24,6 +24,10 @@ export const STATUS: GatewayStatus = {
     certificate: { commonName: 'gw-fake', validTo: '2027-01-01T00:00:00.000Z' },
   },
   identity: { managed: 'on-box', subject: 'CN=gw-fake', notAfter: '2027-01-01T00:00:00.000Z', daysLeft: 365, validity: 'valid' },
+  alerts: {
+    active: [{ key: 'disk-low:disk', kind: 'disk-low', subject: 'disk', severity: 'critical', message: 'only 1000 bytes are free', raisedAt: '2026-01-01T00:00:00.000Z', clearedAt: null }],
+    counts: { info: 0, warning: 0, critical: 1 },
+  },
 };
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -60,7 +64,7 @@ export function fakeBackends(events: () => EventPublisher): FakeBackends {
   };
   const written = { version: 'v2' };
   const backends: ApiBackends = {
-    status: { gatewayId: 'gw-fake', version: '0.0.0-test', status: record('status', STATUS) },
+    status: { gatewayId: 'gw-fake', version: '0.0.0-test', keyStore: { kind: 'file', hardwareBacked: false, extractable: true }, status: record('status', STATUS) },
     values: { values: record('values', { sensors: [{ sensorId: 'ble-1', values: [{ quantity: 'temperature', value: 21.5, unit: '°C', at: AT }] }] }) },
     history: { history: record('history', { stepSeconds: 60, points: [{ at: AT, rate: 0.2, bufferDepth: 4 }] }) },
     alerts: { alerts: record('alerts', { active: [{ key: 'uplink:unknown-ca', kind: 'unknown-ca', subject: 'uplink', severity: 'critical' as const, message: 'm', raisedAt: AT, clearedAt: null }], recent: [] }) },

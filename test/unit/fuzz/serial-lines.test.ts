@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LineFramer } from '../../../main/sensors/serial/line-framer.js';
 import { LineInterpreter, type LineOutcome } from '../../../main/sensors/serial/line-interpreter.js';
-import { buildReadRequest, parseReadResponse, type ReadRequest } from '../../../main/sensors/serial/modbus/frames.js';
+import type { ReadRequest } from '../../../main/sensors/modbus/pdu.js';
+import { buildReadRequest, parseReadResponse } from '../../../main/sensors/serial/modbus/frames.js';
 import { withCrc } from '../../../main/sensors/serial/modbus/crc16.js';
 import { serialPortSchema, type LinePortConfig } from '../../../main/shared/config/serial.js';
 import { fuzz, mutatedBytes, mutatedText } from './harness.js';
@@ -109,9 +110,9 @@ describe('fuzz: serial lines', () => {
   });
 });
 
-const MODBUS_KINDS = new Set(['incomplete', 'registers', 'exception', 'bad-crc', 'bad-frame']);
+const MODBUS_KINDS = new Set(['incomplete', 'data', 'exception', 'bad-crc', 'bad-frame']);
 const readRequest = fc.record({
-  slave: fc.integer({ min: 1, max: 247 }),
+  unit: fc.integer({ min: 1, max: 247 }),
   fn: fc.constantFrom(0x03 as const, 0x04 as const),
   address: fc.integer({ min: 0, max: 0xffff }),
   count: fc.integer({ min: 1, max: 125 }),
@@ -119,7 +120,7 @@ const readRequest = fc.record({
 
 function validResponse(request: ReadRequest, words: number[]): Uint8Array {
   const body = Buffer.alloc(3 + request.count * 2);
-  body.writeUInt8(request.slave, 0);
+  body.writeUInt8(request.unit, 0);
   body.writeUInt8(request.fn, 1);
   body.writeUInt8(request.count * 2, 2);
   for (let i = 0; i < request.count; i++) body.writeUInt16BE((words[i % Math.max(1, words.length)] ?? 0) & 0xffff, 3 + i * 2);
@@ -128,7 +129,7 @@ function validResponse(request: ReadRequest, words: number[]): Uint8Array {
 
 describe('fuzz: Modbus RTU response frames', () => {
   it('noise, valid frames mutated, exceptions and split chunks: a typed result, never a throw', () => {
-    const exceptionFrame = (request: ReadRequest, code: number) => withCrc(Buffer.from([request.slave, request.fn | 0x80, code]));
+    const exceptionFrame = (request: ReadRequest, code: number) => withCrc(Buffer.from([request.unit, request.fn | 0x80, code]));
     const scenario = readRequest.chain((request) =>
       fc.record({
         request: fc.constant(request),
@@ -146,9 +147,9 @@ describe('fuzz: Modbus RTU response frames', () => {
       for (let end = 0; end <= received.length; end += Math.max(1, Math.floor(received.length / 8))) {
         const result = parseReadResponse(Buffer.from(received.subarray(0, end)), request);
         assert.ok(MODBUS_KINDS.has(result.kind), result.kind);
-        if (result.kind === 'registers') {
-          assert.equal(result.registers.length, request.count);
-          for (const word of result.registers) assert.ok(Number.isInteger(word) && word >= 0 && word <= 0xffff);
+        if (result.kind === 'data') {
+          assert.equal(result.data.length, request.count);
+          for (const word of result.data) assert.ok(Number.isInteger(word) && word >= 0 && word <= 0xffff);
         }
         if (result.kind === 'exception') assert.ok(result.code >= 0 && result.code <= 255);
       }
@@ -157,10 +158,10 @@ describe('fuzz: Modbus RTU response frames', () => {
 
   it('a valid frame after line noise is always found, whatever the split', () => {
     fuzz(fc.tuple(readRequest, fc.uint8Array({ maxLength: 6 })), ([request, noise]) => {
-      const clean = noise.filter((byte) => byte !== request.slave);
+      const clean = noise.filter((byte) => byte !== request.unit);
       const frame = validResponse(request, [0xbeef]);
       const result = parseReadResponse(Buffer.from([...clean, ...frame]), request);
-      assert.equal(result.kind, 'registers');
+      assert.equal(result.kind, 'data');
     });
   });
 });

@@ -97,3 +97,22 @@ test('reload follows a hand edit once; an invalid hand edit is refused and the g
   assert.equal(live.version, running);
   assert.equal(applied.length, 1);
 });
+
+test('Modbus TCP server entries are added, updated and removed by server id; a bad entry names its key', async (t) => {
+  const { configWrites, applied } = await rig(t);
+  const plc = { id: 'plc', host: '192.0.2.1', units: [{ unitId: 1, sensorId: 'pump-1', registers: [{ quantity: 'running', table: 'coil', address: 0 }] }] };
+  await configWrites.addSensor({ sensor: { kind: 'modbusTcp', entry: plc } });
+  assert.deepEqual(applied.at(-1)?.sensors.modbusTcp.map((s) => [s.id, s.host]), [['plc', '192.0.2.1']]);
+  await configWrites.updateSensor({ ref: { kind: 'modbusTcp', server: 'plc' }, sensor: { kind: 'modbusTcp', entry: { ...plc, host: '192.0.2.2' } } });
+  assert.equal(applied.at(-1)?.sensors.modbusTcp[0]?.host, '192.0.2.2');
+  await assert.rejects(
+    Promise.resolve(configWrites.updateSensor({ ref: { kind: 'modbusTcp', server: 'plc' }, sensor: { kind: 'modbusTcp', entry: { ...plc, port: 0 } } })),
+    (error: unknown) => error instanceof ApiError && error.kind === 'bad-request' && error.details.field === 'sensors.modbusTcp.0.port',
+  );
+  await configWrites.removeSensor({ ref: { kind: 'modbusTcp', server: 'plc' } });
+  assert.deepEqual(applied.at(-1)?.sensors.modbusTcp, []);
+  await assert.rejects(
+    Promise.resolve(configWrites.removeSensor({ ref: { kind: 'modbusTcp', server: 'plc' } })),
+    (error: unknown) => error instanceof ApiError && error.kind === 'not-found' && /Modbus TCP server "plc"/.test(error.message),
+  );
+});

@@ -47,3 +47,11 @@ test('gateway, log, buffer, identity and ota changes wait for a service restart;
   assert.deepEqual(plan.needsRestart, ['gateway', 'log', 'buffer', 'ui.session']);
   assert.deepEqual(plan.stop, ['api'], 'the API server restarts for the ui change, the sessions keep their old limits');
 });
+
+test('a Modbus TCP server is a part of its own: changing it restarts only that server', () => {
+  const plc = (host: string) => ({ id: 'plc', host, units: [{ unitId: 1, sensorId: 'm1', registers: [{ quantity: 'power', address: 0 }] }] });
+  const meter = { id: 'meter', host: '192.0.2.2', units: [{ unitId: 1, sensorId: 'm2', registers: [{ quantity: 'power', address: 0 }] }] };
+  const before = config((c) => ((c.sensors as Record<string, unknown>).modbusTcp = [plc('192.0.2.1'), meter]));
+  const after = config((c) => ((c.sensors as Record<string, unknown>).modbusTcp = [plc('192.0.2.9'), meter]));
+  assert.deepEqual(planReconcile(before, after), { stop: ['modbusTcp:plc'], start: ['modbusTcp:plc'], needsRestart: [] });
+});

@@ -1,11 +1,15 @@
 import type { Values } from '../../../shared/reading.js';
 import { BTHOME_OBJECTS, BUTTON_EVENT, PACKET_ID, type BthomeObject } from './bthome-objects.js';
 import { openBthomeFrame } from './bthome-crypto.js';
+import { formatMac } from './bytes.js';
 import { DecodeError, type DecodedAdvertisement } from './types.js';
 
 export const BTHOME_UUID = '0000fcd2-0000-1000-8000-00805f9b34fb';
 
 const INFO_ENCRYPTED = 0x01;
+/** Device-info bit 1: the device's MAC (reversed) follows the info byte, e.g. for devices with random addresses. */
+const INFO_MAC_INCLUDED = 0x02;
+const MAC_BYTES = 6;
 const SUPPORTED_VERSION = 2;
 
 export interface BthomeKeying {
@@ -26,11 +30,22 @@ export function decodeBthome(serviceData: Uint8Array, keying: BthomeKeying = {})
   if (version !== SUPPORTED_VERSION) {
     throw new DecodeError('unknown-format', `BTHome: device info byte 0x${hex(info)} announces version ${version}; only v2 is supported`);
   }
-  if ((info & INFO_ENCRYPTED) === 0) return { format: 'bthome-v2', encrypted: false, ...parseObjects(frame.subarray(1)) };
+  let body = frame.subarray(1);
+  let mac = keying.mac;
+  let payloadMac: string | undefined;
+  if (info & INFO_MAC_INCLUDED) {
+    if (body.length < MAC_BYTES) throw new DecodeError('truncated', `BTHome: device info 0x${hex(info)} announces a MAC, but only ${body.length} bytes follow`);
+    mac = Uint8Array.from(body.subarray(0, MAC_BYTES)).reverse();
+    payloadMac = formatMac(mac);
+    body = body.subarray(MAC_BYTES);
+  }
+  const withMac = payloadMac === undefined ? {} : { payloadMac };
+  if ((info & INFO_ENCRYPTED) === 0) return { format: 'bthome-v2', encrypted: false, ...withMac, ...parseObjects(body) };
   if (!keying.bindKey) throw new DecodeError('key-required', 'BTHome: the frame is encrypted; a bind key is needed');
-  if (!keying.mac) throw new DecodeError('key-required', 'BTHome: the frame is encrypted; the device MAC is needed for the nonce');
-  const { plaintext, counter } = openBthomeFrame(frame, keying.mac, keying.bindKey);
-  return { format: 'bthome-v2', encrypted: true, counter, ...parseObjects(plaintext) };
+  if (!mac) throw new DecodeError('key-required', 'BTHome: the frame is encrypted; the device MAC is needed for the nonce');
+  // The nonce uses the MAC in the payload when there is one (it is the device's own address).
+  const { plaintext, counter } = openBthomeFrame(Uint8Array.from([info, ...body]), mac, keying.bindKey);
+  return { format: 'bthome-v2', encrypted: true, counter, ...withMac, ...parseObjects(plaintext) };
 }
 
 function parseObjects(payload: Uint8Array): { values: Values; repeatId?: number } {

@@ -28,3 +28,12 @@ export function formatMac(bytes: Uint8Array): string {
 export function normalizeMac(mac: string): string {
   return formatMac(macToBytes(mac));
 }
+
+/** Throws DecodeError('truncated') unless `data` holds at least `length` bytes. */
+export function requireLength(data: Uint8Array, length: number, what: string): void {
+  if (data.length < length) throw new DecodeError('truncated', `${what}: needs ${length} bytes, got ${data.length}`);
+}
+
+export function dataView(data: Uint8Array): DataView {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,20 +1,41 @@
 import type { Values } from '../../../shared/reading.js';
 
-export type BleFormat = 'bthome-v2' | 'ruuvi-df5' | 'ruuvi-df6';
+export const BLE_FORMATS = [
+  'bthome-v2',
+  'ruuvi-df5',
+  'ruuvi-df6',
+  'mibeacon',
+  'pvvx',
+  'atc1441',
+  'govee',
+  'inkbird',
+  'switchbot',
+  'qingping',
+  'ibeacon',
+  'eddystone',
+] as const;
 
-export const BLE_FORMATS: readonly BleFormat[] = ['bthome-v2', 'ruuvi-df5', 'ruuvi-df6'];
+export type BleFormat = (typeof BLE_FORMATS)[number];
+
+/** Beacons: the reading is presence plus the RSSI the gateway heard it with. */
+export const PRESENCE_FORMATS: ReadonlySet<BleFormat> = new Set(['ibeacon', 'eddystone']);
 
 /** What one advertisement payload says, in reading units. */
 export interface DecodedAdvertisement {
   format: BleFormat;
   values: Values;
   encrypted: boolean;
-  /** BTHome packet id or Ruuvi measurement sequence: a repeat of the previous one is the same measurement. */
+  /**
+   * BTHome packet id, MiBeacon frame counter, pvvx/ATC counter or Ruuvi measurement sequence: a
+   * repeat of the previous one is the same measurement.
+   */
   repeatId?: number;
-  /** Encrypted BTHome frame counter (as a little-endian uint32). */
+  /** Encrypted frame counter (BTHome: the 4 counter bytes; MiBeacon: extended counter × 256 + frame counter). */
   counter?: number;
-  /** The MAC carried inside the payload (Ruuvi), upper case with colons; DF6 carries only the low 3 bytes. */
+  /** The MAC carried inside the payload, upper case with colons; Ruuvi DF6 carries only the low 3 bytes. */
   payloadMac?: string;
+  /** Beacon identity: iBeacon `uuid/major/minor`, Eddystone-UID `namespace/instance` (hex). */
+  beaconId?: string;
 }
 
 export type DecodeFailure = 'unknown-format' | 'truncated' | 'malformed' | 'key-required' | 'mic-failure';

@@ -173,7 +173,8 @@ describe('payload dispatch', () => {
     assert.equal(bthome.format, 'bthome-v2');
     const ruuvi = decodePayloads({ serviceData: new Map(), manufacturerData: new Map([[RUUVI_COMPANY_ID, bytes(VECTORS.ruuviDf5)]]) });
     assert.equal(ruuvi.format, 'ruuvi-df5');
-    assertFails(() => decodePayloads({ serviceData: new Map(), manufacturerData: new Map([[0x004c, bytes('0215')]]) }), 'unknown-format');
+    // Apple data that is not an iBeacon record (a "nearby" record) is not a known payload.
+    assertFails(() => decodePayloads({ serviceData: new Map(), manufacturerData: new Map([[0x004c, bytes('1005031c')]]) }), 'unknown-format');
   });
 
   it('expands short UUIDs', () => {

@@ -10,7 +10,7 @@ function encrypted(counter: number): DecodedAdvertisement {
 }
 
 function plain(repeatId?: number): DecodedAdvertisement {
-  return { format: 'bthome-v2', encrypted: false, values: {}, ...(repeatId === undefined ? {} : { repeatId }) };
+  return { format: 'bthome-v2', encrypted: false, values: { temperature: { value: 20, unit: '°C' } }, ...(repeatId === undefined ? {} : { repeatId }) };
 }
 
 describe('FreshnessGate', () => {

@@ -28,7 +28,7 @@ describe('RejectLog', () => {
     const registry = createMetricsRegistry({ processMetrics: false });
     const { log, lines } = capturingLogger();
     let now = 1_000_000;
-    const rejects = new RejectLog({ port: 'p1', counter: serialMetrics(registry).rejects, log, clock: { now: () => now } });
+    const rejects = new RejectLog({ labels: { port: 'p1' }, counter: serialMetrics(registry).rejects, log, clock: { now: () => now } });
     for (let i = 0; i < 50; i++) rejects.reject('bad-json', 'Unexpected token', Buffer.from('{oops'));
     rejects.reject('bad-utf8', 'not UTF-8', Buffer.from([0xff, 0xfe, 0x41]));
     now += 10_000;

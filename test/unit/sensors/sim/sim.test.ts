@@ -51,3 +51,17 @@ test('the sim source produces samples at the configured rate per sensor', async 
   assert.equal(status?.online, true);
   assert.equal(status?.lastSeen, now);
 });
+
+test('a sim sensor faster than its tick reports its rate in samples, not in ticks', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  let now = 1_000_000;
+  // 1000 per second with 10 ms ticks: bursts of 10.
+  const source = new SimSource({ sensors: [{ id: 'burst', rate: 1000, quantities: ['temperature'] }], sink: { accept: async () => undefined }, log: silentLogger, clock: { now: () => now } });
+  await source.start();
+  for (let tick = 0; tick < 1000; tick++) {
+    now += 10;
+    t.mock.timers.tick(10);
+  }
+  await source.stop();
+  assert.equal(source.sensors().find((s) => s.sensorId === 'burst')?.rate, 1000);
+});

@@ -1,8 +1,8 @@
-import type { ModbusRegisterConfig } from '../../../shared/config/serial.js';
-import { scaleValue } from '../scale.js';
-import { FUNCTION_FOR_TABLE, MAX_READ_REGISTERS, type ReadFunction } from './frames.js';
+import { registerWidth, type ModbusRegisterConfig } from '../../shared/config/modbus.js';
+import { scaleValue } from '../serial/scale.js';
+import { FUNCTION_FOR_TABLE, maxReadCount, type ReadFunction } from './pdu.js';
 
-/** One read request's worth of registers: contiguous, same table, at most 125 registers. */
+/** One read request's worth of registers or bits: contiguous, same table, within the function's limit. */
 export interface RegisterBlock {
   fn: ReadFunction;
   address: number;
@@ -10,27 +10,24 @@ export interface RegisterBlock {
   registers: ModbusRegisterConfig[];
 }
 
-/** Unused registers a block may span to save a round trip instead of splitting the request. */
+/** Unused addresses a block may span to save a round trip instead of splitting the request. */
 const MAX_GAP = 8;
 
-export function registerWidth(type: ModbusRegisterConfig['type']): number {
-  return type === 'u16' || type === 's16' ? 1 : 2;
-}
-
-/** Groups a slave's registers into as few read requests as the 125-register limit allows. */
+/** Groups a device's registers into as few read requests as the per-function limits allow. */
 export function planBlocks(registers: readonly ModbusRegisterConfig[]): RegisterBlock[] {
   const blocks: RegisterBlock[] = [];
-  for (const table of ['holding', 'input'] as const) {
+  for (const table of ['holding', 'input', 'coil', 'discrete'] as const) {
+    const fn = FUNCTION_FOR_TABLE[table];
     const sorted = registers.filter((r) => r.table === table).sort((a, b) => a.address - b.address);
     let current: RegisterBlock | undefined;
     for (const register of sorted) {
       const end = register.address + registerWidth(register.type);
       const currentEnd = current ? current.address + current.count : 0;
-      if (current && register.address <= currentEnd + MAX_GAP && Math.max(end, currentEnd) - current.address <= MAX_READ_REGISTERS) {
+      if (current && register.address <= currentEnd + MAX_GAP && Math.max(end, currentEnd) - current.address <= maxReadCount(fn)) {
         current.count = Math.max(end, currentEnd) - current.address;
         current.registers.push(register);
       } else {
-        current = { fn: FUNCTION_FOR_TABLE[table], address: register.address, count: end - register.address, registers: [register] };
+        current = { fn, address: register.address, count: end - register.address, registers: [register] };
         blocks.push(current);
       }
     }
@@ -39,17 +36,18 @@ export function planBlocks(registers: readonly ModbusRegisterConfig[]): Register
 }
 
 /**
- * The scaled value of `register` from a block's words, or undefined for a float32 NaN/Infinity
- * (devices use those to say "no reading").
+ * The value of `register` from a block's data (words, or bits as 0/1): scaled for registers, 1 or
+ * 0 for a bit; undefined for a float32 NaN/Infinity (devices use those to say "no reading").
  */
-export function decodeRegister(register: ModbusRegisterConfig, block: { address: number }, words: readonly number[]): number | undefined {
+export function decodeRegister(register: ModbusRegisterConfig, block: { address: number }, data: readonly number[]): number | undefined {
   const at = register.address - block.address;
-  const first = words[at] ?? 0;
+  const first = data[at] ?? 0;
+  if (register.type === 'bool') return first === 0 ? 0 : 1;
   let raw: number;
   if (register.type === 'u16') raw = first;
   else if (register.type === 's16') raw = first >= 0x8000 ? first - 0x10000 : first;
   else {
-    const second = words[at + 1] ?? 0;
+    const second = data[at + 1] ?? 0;
     const [high, low] = register.wordOrder === 'big' ? [first, second] : [second, first];
     const bytes = Buffer.alloc(4);
     bytes.writeUInt16BE(high, 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModbusRegisterConfig } from '../../../../../main/shared/config/serial.js';
-import { decodeRegister, planBlocks } from '../../../../../main/sensors/serial/modbus/registers.js';
+import type { ModbusRegisterConfig } from '../../../../main/shared/config/modbus.js';
+import { decodeRegister, planBlocks } from '../../../../main/sensors/modbus/registers.js';
 
 function reg(partial: Partial<ModbusRegisterConfig> & { address: number }): ModbusRegisterConfig {
   return { quantity: 'q', unit: '', table: 'holding', type: 'u16', wordOrder: 'big', scale: 1, offset: 0, ...partial };
@@ -47,5 +47,31 @@ describe('Modbus register maps', () => {
 
   it('treats a float32 NaN as no value', () => {
     assert.equal(decodeRegister(reg({ address: 0, type: 'float32' }), { address: 0 }, [0x7fc0, 0]), undefined);
+  });
+
+  it('plans coils and discrete inputs as bit blocks of up to 2000, apart from registers', () => {
+    const blocks = planBlocks([
+      reg({ address: 0 }),
+      reg({ address: 0, table: 'coil', type: 'bool' }),
+      reg({ address: 5, table: 'coil', type: 'bool' }),
+      reg({ address: 3, table: 'discrete', type: 'bool' }),
+      ...Array.from({ length: 2001 }, (_, i) => reg({ address: 100 + i, table: 'discrete', type: 'bool' })),
+    ]);
+    assert.deepEqual(
+      blocks.map((b) => [b.fn, b.address, b.count]),
+      [
+        [3, 0, 1],
+        [1, 0, 6],
+        [2, 3, 1],
+        [2, 100, 2000],
+        [2, 2100, 1],
+      ],
+    );
+  });
+
+  it('decodes a bit as 1 or 0', () => {
+    const coil = reg({ address: 7, table: 'coil', type: 'bool', unit: 'bool' });
+    assert.equal(decodeRegister(coil, { address: 5 }, [0, 0, 1]), 1);
+    assert.equal(decodeRegister(coil, { address: 5 }, [1, 1, 0]), 0);
   });
 });
