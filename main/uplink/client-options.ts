@@ -6,12 +6,16 @@ import { OWN_MAXIMUM_PACKET_SIZE, isTlsUrl, withoutUserinfo, type CloudConfig } 
 import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
+import { profileLimits } from './profiles/index.js';
+import type { TlsSessionCache, TlsSessionSlot } from './tls-session-cache.js';
 
 export interface ClientOptionsDeps {
   config: CloudConfig;
   gatewayId: string;
   credentials: TlsCredentialProvider;
   log: Logger;
+  /** Where the last connection's TLS session ticket is kept for a resumed handshake. */
+  tlsSessions?: TlsSessionCache;
 }
 
 /**
@@ -21,6 +25,8 @@ export interface ClientOptionsDeps {
 export class ClientOptionsBuilder {
   /** Facts about the client certificate loaded by the last build; undefined without TLS. */
   cert: ClientCertFacts | undefined;
+  /** The TLS session offered by the last build; its watch() must see the connection's socket. */
+  tlsSession: TlsSessionSlot | undefined;
 
   constructor(private readonly deps: ClientOptionsDeps) {}
 
@@ -43,6 +49,7 @@ export class ClientOptionsBuilder {
     const noNagle: Pick<TcpSocketConnectOpts, 'noDelay'> = { noDelay: true };
     if (!secure) {
       this.cert = undefined;
+      this.tlsSession = undefined;
       this.deps.log.warn({ broker: withoutUserinfo(config.url) }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
       return { ...options, ...noNagle };
     }
@@ -51,16 +58,27 @@ export class ClientOptionsBuilder {
     });
     this.cert = certFacts(credentials.cert);
     const cn = this.cert.commonName;
-    if (cn !== undefined && cn !== this.deps.gatewayId) {
+    const profile = profileLimits(config);
+    if (cn !== undefined && cn !== this.deps.gatewayId && profile.cnIsIdentity) {
       const message = `the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`;
       // MQTT 3.1.1 cannot report refused publishes, so readings would be acked and lost: do not send.
       if (config.protocolVersion === 4) throw new UplinkError('identity-mismatch', `${message}; with protocolVersion 4 the uplink does not send at all`);
       this.deps.log.warn({ certificateCn: cn, gatewayId: this.deps.gatewayId }, `uplink: ${message}`);
     }
+    this.tlsSession = this.deps.tlsSessions?.slot(config.url, credentials, 'TLSv1.2');
     // TLS >= 1.2 and hostname verification (rejectUnauthorized runs checkServerIdentity).
     const { ca, cert, ...key } = credentials;
     // `key` is PEM, or a token key reached through the OpenSSL engine (identity.keyStore pkcs11).
-    const tlsOptions = { minVersion: 'TLSv1.2', ca, cert, ...key, rejectUnauthorized: true } satisfies ConnectionOptions;
+    const tlsOptions = {
+      minVersion: 'TLSv1.2',
+      ca,
+      cert,
+      ...key,
+      rejectUnauthorized: true,
+      ...profile.tls,
+      ...(this.tlsSession && { secureContext: this.tlsSession.secureContext }),
+      ...(this.tlsSession?.session && { session: this.tlsSession.session }),
+    } satisfies ConnectionOptions;
     // For wss:// mqtt.js forwards only some TLS options to the WebSocket (not minVersion): give it all of them.
     const transport = config.url.startsWith('wss:') ? { wsOptions: tlsOptions } : noNagle;
     return { ...options, ...transport, ...tlsOptions };

@@ -32,6 +32,8 @@ export interface SenderDeps {
   alert: (alert: Alert<'uplink-alert'>) => void;
   /** Alert raises and clears to send, oldest first; each leaves the outbox after its PUBACK. Without it none are sent. */
   alerts?: AlertOutbox;
+  /** The cloud profile's cap on readings messages per second (e.g. AWS IoT Core's 100 per connection). */
+  maxPublishesPerSecond?: number;
 }
 
 /**
@@ -41,6 +43,7 @@ export interface SenderDeps {
  */
 export class Sender {
   private readonly limiter: TokenBucket | undefined;
+  private readonly publishLimiter: TokenBucket | undefined;
   private readonly pendingAlertIds = new Set<number>();
   private readonly pendingDropIds = new Set<number>();
   private readonly refusals = new RefusalTracker();
@@ -58,6 +61,7 @@ export class Sender {
 
   constructor(private readonly deps: SenderDeps) {
     this.limiter = deps.config.maxReadingsPerSecond ? new TokenBucket(deps.config.maxReadingsPerSecond) : undefined;
+    this.publishLimiter = deps.maxPublishesPerSecond ? new TokenBucket(deps.maxPublishesPerSecond) : undefined;
   }
 
   /** Readings the broker acknowledged since start. */
@@ -127,7 +131,15 @@ export class Sender {
     while (session.open && session.pending.size < window) {
       // One lease fills the free part of the window (fewer buffer queries); packing may add at most
       // one extra message per sensor in the lease beyond the window.
-      const free = window - session.pending.size;
+      let free = window - session.pending.size;
+      // The platform's publish cap holds even for `flush`: beyond it the platform throttles the connection.
+      if (this.publishLimiter) {
+        free = this.publishLimiter.available(this.deps.clock.now(), free);
+        if (free === 0) {
+          this.pollIn(this.publishLimiter.waitMs(this.deps.clock.now()));
+          return;
+        }
+      }
       let max = Math.min(maxReadings * free, MAX_LEASE_READINGS);
       if (this.limiter && !this.unthrottled) {
         max = this.limiter.available(this.deps.clock.now(), max);
@@ -160,6 +172,7 @@ export class Sender {
       let setAsideFailed = false;
       for (const reading of waiting) this.withhold(session, reading, 'refused');
       for (const reading of packed.unsendable) if (!this.withhold(session, reading, 'oversize')) setAsideFailed = true;
+      this.publishLimiter?.take(packed.messages.length, this.deps.clock.now());
       for (const { sensorId, ids, payload } of packed.messages) {
         this.publish(session, this.deps.topics.readings(sensorId), payload, { readingIds: ids, sensorId, bytes: payload.length });
       }

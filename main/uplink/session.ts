@@ -127,6 +127,10 @@ export interface OpenSessionDeps {
   clock: Clock;
   context: () => ClassifyContext;
   onMessage: (session: Session, topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  /** The cloud profile's cap on PUBLISH packet size, used as the broker's Maximum Packet Size when that is larger or not announced. */
+  maximumPacketSize?: number;
+  /** Sees the transport stream as soon as it exists (before the TLS handshake). */
+  watchStream?: (stream: unknown) => void;
   /** Aborted when the uplink stops while this connect is under way. */
   signal: AbortSignal;
 }
@@ -137,6 +141,7 @@ export interface OpenSessionDeps {
  */
 export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   const client = connect(deps.url, deps.options);
+  deps.watchStream?.(client.stream);
   let firstError: unknown;
   client.on('error', (error) => {
     firstError ??= error;
@@ -178,7 +183,7 @@ export async function openSession(deps: OpenSessionDeps): Promise<Session> {
   }
   const session = new Session(client, deps.clock.now(), deps);
   session.inFlightWindow = Math.max(1, Math.min(deps.inFlightWindow, receiveMaximum ?? Number.POSITIVE_INFINITY));
-  session.maximumPacketSize = maximumPacketSize;
+  session.maximumPacketSize = deps.maximumPacketSize === undefined ? maximumPacketSize : Math.min(deps.maximumPacketSize, maximumPacketSize ?? Number.POSITIVE_INFINITY);
   if (closedEarly) client.removeListener('close', closedEarly);
   client.on('disconnect', (packet) => {
     session.disconnectReason ??= packet.reasonCode;

@@ -13,6 +13,7 @@ import type { TlsCredentialProvider, TlsKey } from '../shared/tls.js';
 import { ClientOptionsBuilder } from './client-options.js';
 import { fileCredentialProvider, readCredentialFile } from './credentials.js';
 import { UplinkError, classifyConnectError, type UplinkErrorKind } from './errors.js';
+import { profileLimits } from './profiles/index.js';
 import { openSession, type Session } from './session.js';
 
 /** What the technician can do about each kind of failure, shown beside the exact message. */
@@ -90,7 +91,7 @@ export class CloudTester implements CloudBackend {
     }
     await new Promise<void>((resolve) => session.client.end(false, {}, () => resolve()));
     const cn = builder.cert?.commonName;
-    if (cn !== undefined && cn !== this.deps.gatewayId) {
+    if (cn !== undefined && cn !== this.deps.gatewayId && profileLimits(settings).cnIsIdentity) {
       return failure(new UplinkError('identity-mismatch', `connected, but the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`));
     }
     this.deps.log.info({ broker: settings.url }, 'cloud test connected');

@@ -16,9 +16,11 @@ import { ControlSubscriptions, type ControlHandler } from './control-subscriptio
 import { UplinkError, classifyConnectError, classifySubackRefusal, type ClassifyContext, type UplinkErrorKind } from './errors.js';
 import { offlineStatus, onlineStatus } from './messages.js';
 import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
+import { profileLimits, type ProfileLimits } from './profiles/index.js';
 import { ReconnectWaiters } from './reconnect-waiters.js';
 import { Sender } from './sender.js';
 import { openSession, type Session } from './session.js';
+import { TlsSessionCache } from './tls-session-cache.js';
 import { Topics } from './topics.js';
 
 export type { ControlHandler };
@@ -75,6 +77,7 @@ export class Uplink implements Component {
   private readonly errorCounts: Partial<Record<UplinkErrorKind, number>> = {};
   private readonly waiters = new ReconnectWaiters();
   private readonly metrics: UplinkMetrics;
+  private readonly limits: ProfileLimits;
   /** cloud.url as logged and shown: never with credentials. */
   private readonly broker: string;
 
@@ -94,8 +97,9 @@ export class Uplink implements Component {
     const { config, gatewayId, log, clock } = deps;
     this.broker = withoutUserinfo(config.url);
     this.topics = new Topics(config.topicPrefix, gatewayId);
+    this.limits = profileLimits(config);
     this.backoff = new Backoff({ ...config.backoff, ...(deps.random && { random: deps.random }) });
-    this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log });
+    this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log, tlsSessions: new TlsSessionCache(deps.metrics) });
     this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.pending.size ?? 0);
     const session = () => this.session;
     this.sender = new Sender({
@@ -111,6 +115,7 @@ export class Uplink implements Component {
       report: (error) => this.recordError(error),
       alert: (alert) => deps.onAlert?.(alert),
       ...(deps.alerts && { alerts: deps.alerts }),
+      ...(this.limits.maxPublishesPerSecond && { maxPublishesPerSecond: this.limits.maxPublishesPerSecond }),
     });
     this.commands = new CommandHandler({
       topics: this.topics,
@@ -274,10 +279,12 @@ export class Uplink implements Component {
       url: this.deps.config.url,
       options: await this.clientOptions.build({ topic: this.topics.status, payload: offlineStatus(this.deps.version) }),
       protocolVersion: this.deps.config.protocolVersion,
-      inFlightWindow: this.deps.config.inFlight,
+      inFlightWindow: Math.min(this.deps.config.inFlight, this.limits.maxInFlight ?? Number.POSITIVE_INFINITY),
+      ...(this.limits.maxPacketBytes && { maximumPacketSize: this.limits.maxPacketBytes }),
       clock: this.deps.clock,
       context: () => this.context(),
       onMessage: (session, topic, payload, packet) => this.onMessage(session, topic, payload, packet),
+      watchStream: (stream) => this.clientOptions.tlsSession?.watch(stream),
       signal: attempt.signal,
     });
     this.abortConnect = undefined;

@@ -15,6 +15,7 @@ import { createPki, type IssuedCert, type Pki } from '../helpers/pki.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { diskWriteBytes, median, percentile, round, until } from './measure.js';
 import { benchGateway, sampleValues, type BenchTarget } from './rig.js';
+import { tlsHandshakes } from './tls-handshake.js';
 
 const GATEWAY = 'bench-gw';
 const IN_FLIGHT = 64;
@@ -29,6 +30,7 @@ const DRAIN_READINGS = 1_000_000;
 const DRAIN_BATCH = 500;
 const LATENCY_SECONDS = 8;
 const LATENCY_RATE = 1_000;
+const HANDSHAKES = 50;
 const SERVICE_UNIT = fileURLToPath(new URL('../../../native-config/fieldgate.service', import.meta.url));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -223,6 +225,13 @@ async function main(): Promise<void> {
     await subscriber.endAsync();
     log(`latency append -> subscriber at ${LATENCY_RATE} readings/s: p50 ${round(lat.p50, 2)} ms, p99 ${round(lat.p99, 2)} ms over ${lat.samples} readings (target p99 <= 50 ms)`);
 
+    const fullTls = await tlsHandshakes({ url: broker.url, credentials: target.credentials, mode: 'full', count: HANDSHAKES });
+    const resumedTls = await tlsHandshakes({ url: broker.url, credentials: target.credentials, mode: 'resumed', count: HANDSHAKES });
+    log(
+      `mutual-TLS handshake, median of ${HANDSHAKES}: full ${round(fullTls.ms, 2)} ms (client CPU ${round(fullTls.cpuMs, 2)} ms); ` +
+        `resumed ${round(resumedTls.ms, 2)} ms (client CPU ${round(resumedTls.cpuMs, 2)} ms), ${resumedTls.resumed}/${HANDSHAKES} resumed by the broker`,
+    );
+
     const result = {
       raw_qos1_msgs_per_s: round(raw),
       e2e_single_msgs_per_s: round(single),
@@ -235,6 +244,11 @@ async function main(): Promise<void> {
       latency_p50_ms: round(lat.p50, 2),
       latency_p99_ms: round(lat.p99, 2),
       disk_bytes_per_reading: round(bytesPerReading),
+      tls_full_handshake_ms: round(fullTls.ms, 2),
+      tls_resumed_handshake_ms: round(resumedTls.ms, 2),
+      tls_full_handshake_cpu_ms: round(fullTls.cpuMs, 2),
+      tls_resumed_handshake_cpu_ms: round(resumedTls.cpuMs, 2),
+      tls_resumed_of_attempts: `${resumedTls.resumed}/${HANDSHAKES}`,
       e2e_single_vs_raw: round(single / raw, 3),
       raw_qos1_runs: rawRuns.map((value) => round(value)),
       e2e_single_runs: singleRuns.map((value) => round(value)),

@@ -44,6 +44,8 @@ export interface MosquittoOptions {
   websockets?: boolean;
   /** Extra mosquitto.conf lines (global options such as `max_packet_size 8192`), added before the listener. */
   extraConfig?: readonly string[];
+  /** The ACL file's text instead of recommendedAcl(prefix, readerCn), e.g. one mimicking a cloud platform's policy. */
+  acl?: string;
 }
 
 export interface Mosquitto {
@@ -105,7 +107,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   ];
   const aclPath = join(dir, 'acl');
   const confPath = join(dir, 'mosquitto.conf');
-  await writeFile(aclPath, recommendedAcl(prefix, readerCn));
+  await writeFile(aclPath, options.acl ?? recommendedAcl(prefix, readerCn));
   await writeFile(
     confPath,
     [

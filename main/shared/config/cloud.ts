@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkAwsIotCore, cloudProfileSchema } from './cloud-profiles.js';
 import { durationMs, filePath, identifier } from './common.js';
 
 const batchSchema = z
@@ -49,6 +50,8 @@ const brokerUrl = z.string().superRefine((url, ctx) => {
 
 export const cloudSchema = z
   .strictObject({
+    /** The platform whose topics, identity and limits the uplink follows (see cloud-profiles.ts). */
+    profile: cloudProfileSchema,
     url: brokerUrl,
     /** Plaintext `mqtt://` is refused unless this is true; even then every connect logs a warning. */
     allowInsecure: z.boolean().default(false),
@@ -75,6 +78,7 @@ export const cloudSchema = z
     statusIntervalMs: durationMs.min(100, { error: 'expected at least 100 ms' }).default(60_000),
   })
   .superRefine((cloud, ctx) => {
+    if (cloud.profile === 'aws-iot-core') checkAwsIotCore(cloud, ctx);
     if (/^(mqtt|ws):/.test(cloud.url) && !cloud.allowInsecure) {
       ctx.addIssue({
         code: 'custom',

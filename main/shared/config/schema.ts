@@ -3,6 +3,7 @@ import { alertsSchema } from './alerts.js';
 import { bleSchema } from './ble.js';
 import { bufferSchema } from './buffer.js';
 import { cloudSchema } from './cloud.js';
+import { checkProfileGateway } from './cloud-profiles.js';
 import { gatewaySchema, logSchema, uiSchema } from './gateway.js';
 import { identitySchema } from './identity.js';
 import { otaSchema } from './ota.js';
@@ -48,7 +49,7 @@ export const configSchema = z.strictObject({
   ui: uiSchema,
   /** Alert rules and their thresholds; every key has a default. */
   alerts: alertsSchema,
-});
+}).superRefine(checkProfileGateway);
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -23,6 +23,7 @@ describe('cloud config', () => {
     assert.deepEqual(
       { ...config.cloud, caFile: undefined, certFile: undefined, keyFile: undefined },
       {
+        profile: 'generic',
         url: 'mqtts://broker:8883',
         allowInsecure: false,
         caFile: undefined,
