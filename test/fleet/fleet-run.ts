@@ -102,6 +102,8 @@ interface SimGateway {
   sim: SimSource;
   metrics: Registry;
   accepted: number;
+  /** Samples handed to the buffer whose accept has not returned yet. */
+  accepting: number;
 }
 
 const SENSOR = 's1';
@@ -177,13 +179,18 @@ function createGateway(id: string, broker: Mosquitto, credentials: TlsCredential
     version: 'fleet-sim',
     random: strategy.random,
   });
-  const gateway: SimGateway = { id, buffer, uplink, metrics, accepted: 0, sim: undefined as unknown as SimSource };
+  const gateway: SimGateway = { id, buffer, uplink, metrics, accepted: 0, accepting: 0, sim: undefined as unknown as SimSource };
   gateway.sim = new SimSource({
     sensors: [{ id: SENSOR, rate, quantities: ['temperature'] }],
     sink: {
       accept: async (sample) => {
-        await buffer.accept(sample);
-        gateway.accepted++;
+        gateway.accepting++;
+        try {
+          await buffer.accept(sample);
+          gateway.accepted++;
+        } finally {
+          gateway.accepting--;
+        }
         uplink.wake();
       },
     },
@@ -284,6 +291,8 @@ async function runStrategy(
 
   await sleep(1_000);
   for (const g of gateways) await g.sim.stop();
+  // A sample the sim handed over just before it stopped may still be on its way into the buffer.
+  await until(() => gateways.every((g) => g.accepting === 0), options.timeoutMs);
   const accepted = gateways.reduce((sum, g) => sum + g.accepted, 0);
   const drained = () => gateways.every((g) => ingest.delivered(g.id) >= g.accepted);
   if (!(await until(drained, options.timeoutMs, 100))) say('not every accepted reading reached the ingest before the timeout');
