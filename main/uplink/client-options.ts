@@ -7,12 +7,15 @@ import type { TlsCredentialProvider } from '../shared/tls.js';
 import { certFacts, credentialError } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
 import { profileLimits } from './profiles/index.js';
+import type { OutboundMessage, PlatformWire } from './profiles/wire.js';
 import type { TlsSessionCache, TlsSessionSlot } from './tls-session-cache.js';
 
 export interface ClientOptionsDeps {
   config: CloudConfig;
   gatewayId: string;
   credentials: TlsCredentialProvider;
+  /** The cloud profile's client id and user name. */
+  wire: PlatformWire;
   log: Logger;
   /** Where the last connection's TLS session ticket is kept for a resumed handshake. */
   tlsSessions?: TlsSessionCache;
@@ -20,7 +23,8 @@ export interface ClientOptionsDeps {
 
 /**
  * Builds the mqtt.js options for each connect: freshly read TLS credentials (so a rotated
- * certificate is picked up), the offline will, and the check that the certificate's CN is gateway.id.
+ * certificate is picked up), the profile's client id and user name, the offline will, and the
+ * check that the certificate's CN is gateway.id.
  */
 export class ClientOptionsBuilder {
   /** Facts about the client certificate loaded by the last build; undefined without TLS. */
@@ -30,18 +34,19 @@ export class ClientOptionsBuilder {
 
   constructor(private readonly deps: ClientOptionsDeps) {}
 
-  async build(will: { topic: string; payload: Buffer }): Promise<IClientOptions> {
-    const { config } = this.deps;
+  /** `will`: the offline status; none for a test connection, whose unclean end must not mark the gateway offline. */
+  async build(will: OutboundMessage | undefined): Promise<IClientOptions> {
+    const { config, wire } = this.deps;
     const secure = isTlsUrl(config.url);
     const options: IClientOptions = {
       protocolVersion: config.protocolVersion,
-      clientId: config.clientId ?? this.deps.gatewayId,
+      ...(await wire.connectOptions()),
       clean: true,
       keepalive: config.keepaliveSeconds,
       connectTimeout: config.connectTimeoutMs,
       reconnectPeriod: 0,
       resubscribe: false,
-      will: { ...will, qos: 1, retain: true },
+      ...(will && { will: { topic: will.topic, payload: will.payload, qos: 1, retain: will.retain ?? false, ...(will.properties && { properties: will.properties }) } }),
       // The broker must not send us larger packets, so it cannot make the gateway buffer huge ones.
       ...(config.protocolVersion === 5 ? { properties: { maximumPacketSize: OWN_MAXIMUM_PACKET_SIZE } } : {}),
     };

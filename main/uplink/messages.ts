@@ -9,7 +9,7 @@ export interface ReadingsMessage {
 }
 
 /** `{"readings":[...]}`, splicing the buffer's pre-encoded wire JSON. */
-function encode(readings: readonly LeasedReading[]): Buffer {
+export function encodeReadings(readings: readonly LeasedReading[]): Buffer {
   const parts = readings.map((r) => r.wire);
   return Buffer.from(`{"readings":[${parts.join(',')}]}`);
 }
@@ -22,6 +22,8 @@ export interface PackLimits {
   payloadLimit?: (sensorId: string) => number;
   /** Readings to send in a message of their own (suspected of getting their message refused). */
   alone?: (id: number) => boolean;
+  /** The payload of one message; `{"readings":[...]}` unless the cloud profile has its own. */
+  encode?: (sensorId: string, readings: readonly LeasedReading[]) => Buffer;
 }
 
 export interface PackedReadings {
@@ -42,11 +44,12 @@ export function packReadings(leased: readonly LeasedReading[], limits: PackLimit
     else bySensor.set(reading.sensorId, [reading]);
   }
   const packed: PackedReadings = { messages: [], unsendable: [] };
+  const encode = limits.encode ?? ((_sensorId: string, readings: readonly LeasedReading[]) => encodeReadings(readings));
   for (const [sensorId, readings] of bySensor) {
     const hardMax = limits.payloadLimit?.(sensorId) ?? Number.POSITIVE_INFINITY;
     const split = (run: LeasedReading[]) => {
       for (let start = 0; start < run.length; start += limits.maxReadings) {
-        splitBySize(sensorId, run.slice(start, start + limits.maxReadings), Math.min(limits.maxBytes, hardMax), hardMax, packed);
+        splitBySize(sensorId, run.slice(start, start + limits.maxReadings), { maxBytes: Math.min(limits.maxBytes, hardMax), hardMax, encode }, packed);
       }
     };
     let run: LeasedReading[] = [];
@@ -64,17 +67,24 @@ export function packReadings(leased: readonly LeasedReading[], limits: PackLimit
   return packed;
 }
 
-function splitBySize(sensorId: string, readings: LeasedReading[], maxBytes: number, hardMax: number, out: PackedReadings): void {
+interface SplitLimits {
+  maxBytes: number;
+  hardMax: number;
+  encode: (sensorId: string, readings: readonly LeasedReading[]) => Buffer;
+}
+
+function splitBySize(sensorId: string, readings: LeasedReading[], limits: SplitLimits, out: PackedReadings): void {
   if (readings.length === 0) return;
-  const payload = encode(readings);
+  const { maxBytes, hardMax } = limits;
+  const payload = limits.encode(sensorId, readings);
   if (payload.length <= maxBytes || readings.length === 1) {
     if (payload.length > hardMax) out.unsendable.push(...readings);
     else out.messages.push({ sensorId, ids: readings.map((r) => r.id), payload });
     return;
   }
   const half = Math.ceil(readings.length / 2);
-  splitBySize(sensorId, readings.slice(0, half), maxBytes, hardMax, out);
-  splitBySize(sensorId, readings.slice(half), maxBytes, hardMax, out);
+  splitBySize(sensorId, readings.slice(0, half), limits, out);
+  splitBySize(sensorId, readings.slice(half), limits, out);
 }
 
 /** The alert the cloud receives for readings the buffer dropped on purpose (capacity, TTL, I/O error). */

@@ -10,8 +10,8 @@ import { dropAlert, packReadings } from './messages.js';
 import type { UplinkMetrics } from './metrics.js';
 import { maxPayloadBytes } from './packet-size.js';
 import { RefusalTracker, type HoldReason } from './refusals.js';
+import type { OutboundMessage, PlatformWire } from './profiles/wire.js';
 import type { PendingPublish, PublishCargo, Session } from './session.js';
-import type { Topics } from './topics.js';
 
 const PACKET_TOO_LARGE = 0x95;
 
@@ -19,7 +19,8 @@ export interface SenderDeps {
   buffer: ReadingBuffer;
   config: CloudConfig;
   gatewayId: string;
-  topics: Topics;
+  /** The cloud profile's topics and payloads. */
+  wire: PlatformWire;
   log: Logger;
   clock: Clock;
   metrics: Pick<UplinkMetrics, 'messages' | 'readingsSent' | 'pubackSeconds'>;
@@ -47,6 +48,8 @@ export class Sender {
   private readonly pendingAlertIds = new Set<number>();
   private readonly pendingDropIds = new Set<number>();
   private readonly refusals = new RefusalTracker();
+  /** Sensors announced on the current connection (PlatformWire.sensorOnline). */
+  private readonly announced = new Set<string>();
   private pendingAcks: number[] = [];
   /** Readings messages whose PUBACK is in pendingAcks. */
   private ackedMessages = 0;
@@ -82,6 +85,7 @@ export class Sender {
   /** Starts sending on a freshly connected session. */
   begin(): void {
     this.nextDropCheck = 0;
+    this.announced.clear();
     this.pump();
   }
 
@@ -168,13 +172,15 @@ export class Sender {
         maxBytes,
         ...this.payloadLimit(session),
         alone: (id) => this.refusals.isSuspect(id),
+        encode: (sensorId, readings) => this.deps.wire.encodeReadings(sensorId, readings),
       });
       let setAsideFailed = false;
       for (const reading of waiting) this.withhold(session, reading, 'refused');
       for (const reading of packed.unsendable) if (!this.withhold(session, reading, 'oversize')) setAsideFailed = true;
       this.publishLimiter?.take(packed.messages.length, this.deps.clock.now());
       for (const { sensorId, ids, payload } of packed.messages) {
-        this.publish(session, this.deps.topics.readings(sensorId), payload, { readingIds: ids, sensorId, bytes: payload.length });
+        this.announce(session, sensorId);
+        this.publish(session, { topic: this.deps.wire.readingsTopic(sensorId), payload }, { readingIds: ids, sensorId, bytes: payload.length });
       }
       // They are back in the buffer's queue: leasing again now would only fail again.
       if (setAsideFailed) break;
@@ -187,7 +193,19 @@ export class Sender {
     const limit = session.maximumPacketSize;
     if (limit === undefined) return {};
     const protocolVersion = this.deps.config.protocolVersion;
-    return { payloadLimit: (sensorId) => maxPayloadBytes({ topicBytes: Buffer.byteLength(this.deps.topics.readings(sensorId)), protocolVersion }, limit) };
+    return { payloadLimit: (sensorId) => maxPayloadBytes({ topicBytes: Buffer.byteLength(this.deps.wire.readingsTopic(sensorId)), protocolVersion }, limit) };
+  }
+
+  /** Tells a platform that wants it that a sensor is there, before its first readings on this connection (same connection, so in order). */
+  private announce(session: Session, sensorId: string): void {
+    const wire = this.deps.wire;
+    if (!wire.sensorOnline || this.announced.has(sensorId)) return;
+    this.announced.add(sensorId);
+    const { topic, payload, ...options } = wire.sensorOnline(sensorId);
+    session.publishAsync(topic, payload, options).catch((error: unknown) => {
+      this.announced.delete(sensorId);
+      this.deps.log.warn({ sensor: sensorId, err: error }, 'uplink: could not announce a sensor to the platform');
+    });
   }
 
   /**
@@ -251,7 +269,7 @@ export class Sender {
     this.nextDropCheck = records.length >= room ? 0 : this.deps.clock.now() + DROP_CHECK_MS;
     for (const record of records.slice(0, room)) {
       this.pendingDropIds.add(record.id);
-      this.publish(session, this.deps.topics.alerts, dropAlert(this.deps.gatewayId, record), { dropRecordId: record.id });
+      this.publish(session, this.deps.wire.alert(dropAlert(this.deps.gatewayId, record)), { dropRecordId: record.id });
     }
   }
 
@@ -268,12 +286,12 @@ export class Sender {
     }
     for (const entry of entries.slice(0, room)) {
       this.pendingAlertIds.add(entry.id);
-      this.publish(session, this.deps.topics.alerts, Buffer.from(entry.payload), { alertOutboxId: entry.id });
+      this.publish(session, this.deps.wire.alert(Buffer.from(entry.payload)), { alertOutboxId: entry.id });
     }
   }
 
-  private publish(session: Session, topic: string, payload: Buffer, cargo: PublishCargo): void {
-    session.publish(topic, payload, cargo, (error, entry) => this.onPublished(session, entry, error));
+  private publish(session: Session, { topic, payload, ...options }: OutboundMessage, cargo: PublishCargo): void {
+    session.publish(topic, payload, cargo, (error, entry) => this.onPublished(session, entry, error), options);
   }
 
   private onPublished(session: Session, entry: PendingPublish, error: UplinkError | undefined): void {

@@ -13,7 +13,7 @@ import type { TlsCredentialProvider, TlsKey } from '../shared/tls.js';
 import { ClientOptionsBuilder } from './client-options.js';
 import { fileCredentialProvider, readCredentialFile } from './credentials.js';
 import { UplinkError, classifyConnectError, type UplinkErrorKind } from './errors.js';
-import { profileLimits } from './profiles/index.js';
+import { createWire, profileLimits } from './profiles/index.js';
 import { openSession, type Session } from './session.js';
 
 /** What the technician can do about each kind of failure, shown beside the exact message. */
@@ -69,16 +69,15 @@ export class CloudTester implements CloudBackend {
       this.deps.log.info({ broker: settings.url, kind: error.kind, code: error.code }, 'cloud test failed');
       return { ok: false, kind: error.kind, message: error.message, hint: UPLINK_ERROR_HINTS[error.kind] };
     };
-    const builder = new ClientOptionsBuilder({ config: settings, gatewayId: this.deps.gatewayId, credentials: this.credentials(settings), log: this.deps.log });
+    const wire = createWire(settings, this.deps.gatewayId);
+    const builder = new ClientOptionsBuilder({ config: settings, gatewayId: this.deps.gatewayId, credentials: this.credentials(settings), wire, log: this.deps.log });
     const context = () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) });
     let session: Session;
     try {
-      // No will: an unclean end of this test must not mark the gateway offline.
-      const options = await builder.build({ topic: 'unused', payload: Buffer.alloc(0) });
-      delete options.will;
+      const options = await builder.build(undefined);
       session = await openSession({
         url: settings.url,
-        options: { ...options, clientId: `${settings.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
+        options: { ...options, clientId: `${options.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
         protocolVersion: settings.protocolVersion,
         inFlightWindow: 1,
         clock: this.deps.clock,

@@ -14,14 +14,13 @@ import { HeldUplinkError } from './credentials.js';
 import { CommandHandler } from './command-handler.js';
 import { ControlSubscriptions, type ControlHandler } from './control-subscriptions.js';
 import { UplinkError, classifyConnectError, classifySubackRefusal, type ClassifyContext, type UplinkErrorKind } from './errors.js';
-import { offlineStatus, onlineStatus } from './messages.js';
 import { createUplinkMetrics, type UplinkMetrics } from './metrics.js';
-import { profileLimits, type ProfileLimits } from './profiles/index.js';
+import { createWire, profileLimits, type ProfileLimits } from './profiles/index.js';
+import type { OutboundMessage, PlatformWire } from './profiles/wire.js';
 import { ReconnectWaiters } from './reconnect-waiters.js';
 import { Sender } from './sender.js';
 import { openSession, type Session } from './session.js';
 import { TlsSessionCache } from './tls-session-cache.js';
-import { Topics } from './topics.js';
 
 export type { ControlHandler };
 
@@ -68,7 +67,7 @@ export interface UplinkStatus {
  */
 export class Uplink implements Component {
   readonly name = 'uplink';
-  private readonly topics: Topics;
+  private readonly wire: PlatformWire;
   private readonly backoff: Backoff;
   private readonly clientOptions: ClientOptionsBuilder;
   private readonly sender: Sender;
@@ -96,17 +95,17 @@ export class Uplink implements Component {
   constructor(private readonly deps: UplinkDeps) {
     const { config, gatewayId, log, clock } = deps;
     this.broker = withoutUserinfo(config.url);
-    this.topics = new Topics(config.topicPrefix, gatewayId);
+    this.wire = createWire(config, gatewayId);
     this.limits = profileLimits(config);
     this.backoff = new Backoff({ ...config.backoff, ...(deps.random && { random: deps.random }) });
-    this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, log, tlsSessions: new TlsSessionCache(deps.metrics) });
+    this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, wire: this.wire, log, tlsSessions: new TlsSessionCache(deps.metrics) });
     this.metrics = createUplinkMetrics(deps.metrics, () => this.session?.pending.size ?? 0);
     const session = () => this.session;
     this.sender = new Sender({
       buffer: deps.buffer,
       config,
       gatewayId,
-      topics: this.topics,
+      wire: this.wire,
       log,
       clock,
       metrics: this.metrics,
@@ -118,15 +117,13 @@ export class Uplink implements Component {
       ...(this.limits.maxPublishesPerSecond && { maxPublishesPerSecond: this.limits.maxPublishesPerSecond }),
     });
     this.commands = new CommandHandler({
-      topics: this.topics,
-      protocolVersion: config.protocolVersion,
       version: deps.version,
       log,
       clock,
       bufferDepth: () => this.bufferDepth(),
       flush: () => this.sender.flushBacklog(),
     });
-    this.controls = new ControlSubscriptions({ log, session });
+    this.controls = new ControlSubscriptions({ log, session, topicFilter: (suffixFilter) => this.wire.controlFilter(suffixFilter) });
     this.wake = this.sender.wake;
   }
 
@@ -180,18 +177,18 @@ export class Uplink implements Component {
     };
   }
 
-  /** Publishes QoS 1 to `<prefix>/<gatewayId>/<topicSuffix>`; resolves on a successful PUBACK. Rejects when not connected. */
-  publishControl(topicSuffix: string, payload: string | Uint8Array | object, options: { retain?: boolean } = {}): Promise<void> {
-    const topic = this.topics.control(topicSuffix);
-    const session = this.session;
-    if (!session?.open) return Promise.reject(new UplinkError('connection-lost', `cannot publish to "${topic}": the uplink is not connected`));
+  /** Publishes a control message (QoS 1; `<prefix>/<gatewayId>/<topicSuffix>` on the generic topic tree); resolves on a successful PUBACK. Rejects when not connected. */
+  publishControl(topicSuffix: string, payload: string | Uint8Array | object): Promise<void> {
     const body = typeof payload === 'string' || payload instanceof Uint8Array ? Buffer.from(payload) : Buffer.from(JSON.stringify(payload));
-    return session.publishAsync(topic, body, { retain: options.retain ?? false }).then(() => this.metrics.messages.inc({ type: 'control' }));
+    const message = this.wire.control(topicSuffix, body);
+    const session = this.session;
+    if (!session?.open) return Promise.reject(new UplinkError('connection-lost', `cannot publish to "${message.topic}": the uplink is not connected`));
+    return this.publishAsync(session, message).then(() => this.metrics.messages.inc({ type: 'control' }));
   }
 
-  /** Subscribes (QoS 1) to `<prefix>/<gatewayId>/<topicSuffix>` (wildcards allowed), now and after every reconnect. Returns an unsubscribe function. */
+  /** Receives control messages under `topicSuffix` (wildcards allowed), now and after every reconnect. Returns an unsubscribe function. */
   onControl(topicSuffix: string, handler: ControlHandler): () => void {
-    return this.controls.add(this.topics.control(topicSuffix), handler);
+    return this.controls.add(topicSuffix, handler);
   }
 
   /**
@@ -277,7 +274,7 @@ export class Uplink implements Component {
     this.abortConnect = () => attempt.abort();
     const session = await openSession({
       url: this.deps.config.url,
-      options: await this.clientOptions.build({ topic: this.topics.status, payload: offlineStatus(this.deps.version) }),
+      options: await this.clientOptions.build(this.wire.offline(this.deps.version)),
       protocolVersion: this.deps.config.protocolVersion,
       inFlightWindow: Math.min(this.deps.config.inFlight, this.limits.maxInFlight ?? Number.POSITIVE_INFINITY),
       ...(this.limits.maxPacketBytes && { maximumPacketSize: this.limits.maxPacketBytes }),
@@ -313,7 +310,7 @@ export class Uplink implements Component {
   }
 
   private subscribe(session: Session): Promise<void> {
-    const filters = [this.topics.commands, ...this.controls.filters()];
+    const filters = [...this.wire.subscriptions(), ...this.controls.filters()];
     return new Promise((resolve, reject) => {
       session.client.subscribe(filters, { qos: 1 }, (error, granted) => {
         if (error) return reject(error);
@@ -326,22 +323,26 @@ export class Uplink implements Component {
 
   private async publishStatus(session: Session): Promise<void> {
     if (!session.open) return;
-    const status = onlineStatus(this.deps.version, this.bufferDepth(), this.deps.alerts?.counts() ?? null, this.deps.clock.now());
-    await session.publishAsync(this.topics.status, status, { retain: true });
+    const status = this.wire.status({ version: this.deps.version, bufferDepth: this.bufferDepth(), alerts: this.deps.alerts?.counts() ?? null, now: this.deps.clock.now() });
+    await this.publishAsync(session, status);
     this.metrics.messages.inc({ type: 'status' });
   }
 
+  private publishAsync(session: Session, { topic, payload, ...options }: OutboundMessage, timeoutMs?: number): Promise<void> {
+    return session.publishAsync(topic, payload, { ...options, ...(timeoutMs !== undefined && { timeoutMs }) });
+  }
+
   private onMessage(session: Session, topic: string, payload: Buffer, packet: IPublishPacket): void {
-    const name = this.topics.commandName(topic);
-    if (name !== undefined) this.commands.handle(session, name, payload, packet);
-    else this.controls.dispatch(payload, topic);
+    const request = this.wire.inbound(topic, payload, packet);
+    if (request?.kind === 'command') this.commands.handle(session, request);
+    else if (request?.kind === 'control') this.controls.dispatch(request.payload, request.suffix);
   }
 
   /** Waits for the PUBACK of everything pending (readings and control messages alike), then says offline. */
   private async closeGracefully(session: Session): Promise<void> {
     this.sender.stopPolling();
     await session.settled(STOP_DRAIN_MS);
-    if (session.open) await session.publishAsync(this.topics.status, offlineStatus(this.deps.version), { retain: true, timeoutMs: STOP_DRAIN_MS }).catch(() => undefined);
+    if (session.open) await this.publishAsync(session, this.wire.offline(this.deps.version), STOP_DRAIN_MS).catch(() => undefined);
     session.end(undefined);
   }
 

@@ -1,5 +1,7 @@
 import type { CloudConfig } from '../../shared/config/cloud.js';
 import { AWS_IOT_CORE, urlPort } from '../../shared/config/cloud-profiles.js';
+import { GenericWire } from './generic.js';
+import type { PlatformWire } from './wire.js';
 
 /** What a cloud profile changes in how the uplink connects and sends; `generic` changes nothing. */
 export interface ProfileLimits {
@@ -32,5 +34,14 @@ export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url'>): Pro
       };
     case 'generic':
       return { tls: {}, cnIsIdentity: true };
+  }
+}
+
+/** How `cloud.profile` maps the gateway's messages onto the platform's topics and payloads. */
+export function createWire(config: CloudConfig, gatewayId: string): PlatformWire {
+  switch (config.profile) {
+    case 'aws-iot-core':
+    case 'generic':
+      return new GenericWire({ config, gatewayId });
   }
 }

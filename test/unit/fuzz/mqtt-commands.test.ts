@@ -7,11 +7,11 @@ import type { IPublishPacket } from 'mqtt';
 import { silentLogger } from '../../../main/log/logger.js';
 import { CommandHandler } from '../../../main/uplink/command-handler.js';
 import { parseCommand } from '../../../main/uplink/commands.js';
+import { GenericWire } from '../../../main/uplink/profiles/generic.js';
 import type { Session } from '../../../main/uplink/session.js';
-import { Topics } from '../../../main/uplink/topics.js';
 import { fuzz } from './harness.js';
 
-const topics = new Topics('fieldgate', 'gw-1');
+const wire = new GenericWire({ config: { topicPrefix: 'fieldgate', protocolVersion: 5 }, gatewayId: 'gw-1' });
 const OWN = 'fieldgate/gw-1/';
 
 // The name is the rest of a received topic name, which the broker never lets carry wildcards or U+0000.
@@ -38,17 +38,19 @@ describe('fuzz: inbound MQTT commands', () => {
     });
   });
 
-  it('CommandHandler: exactly one reply, JSON, on an own topic without wildcards, for any request', () => {
+  it('GenericWire and CommandHandler: exactly one reply, JSON, on an own topic without wildcards, for any request', () => {
     const published: { topic: string; body: Buffer; options: unknown }[] = [];
     let flushes = 0;
     const session = { open: true, publishAsync: async (topic: string, body: Buffer, options: unknown) => void published.push({ topic, body, options }) } as unknown as Session;
-    const handler = new CommandHandler({ topics, protocolVersion: 5, version: '1.0.0', log: silentLogger, clock: { now: () => 0 } as never, bufferDepth: () => 3, flush: () => flushes++ });
+    const handler = new CommandHandler({ version: '1.0.0', log: silentLogger, clock: { now: () => 0 } as never, bufferDepth: () => 3, flush: () => flushes++ });
     const correlation = fc.option(fc.uint8Array({ maxLength: 16 }).map((bytes) => Buffer.from(bytes)), { nil: undefined });
     fuzz(fc.tuple(name, payload, responseTopic, correlation), ([command, bytes, reply, correlationData]) => {
       published.length = 0;
       const before = flushes;
       const packet = { cmd: 'publish', topic: `${OWN}cmd/${command}`, payload: bytes, qos: 1, dup: false, retain: false, properties: { ...(reply !== undefined && { responseTopic: reply }), ...(correlationData && { correlationData }) } } as IPublishPacket;
-      handler.handle(session, command, bytes, packet);
+      const request = wire.inbound(packet.topic, bytes, packet);
+      assert.equal(request?.kind, 'command');
+      if (request?.kind === 'command') handler.handle(session, request);
       assert.equal(published.length, 1, 'one reply');
       const [answer] = published as [(typeof published)[number]];
       assert.ok(answer.topic.startsWith(OWN), answer.topic);

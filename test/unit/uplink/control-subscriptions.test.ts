@@ -4,8 +4,8 @@ import pino from 'pino';
 import { ControlSubscriptions } from '../../../main/uplink/control-subscriptions.js';
 
 function recordingLogger() {
-  const lines: Array<{ msg: string; topic?: string }> = [];
-  const log = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string; topic?: string }) });
+  const lines: Array<{ msg: string; control?: string }> = [];
+  const log = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string; control?: string }) });
   return { log, lines };
 }
 
@@ -14,25 +14,25 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 describe('ControlSubscriptions', () => {
   it('delivers a message to every handler whose filter matches, wildcards included', async () => {
     const { log } = recordingLogger();
-    const controls = new ControlSubscriptions({ log, session: () => undefined });
+    const controls = new ControlSubscriptions({ log, session: () => undefined, topicFilter: (suffix) => `p/gw/${suffix}` });
     const got: string[] = [];
-    controls.add('p/gw/cert/+', (payload, topic) => void got.push(`plus ${topic} ${payload.toString()}`));
-    controls.add('p/gw/#', (_payload, topic) => void got.push(`hash ${topic}`));
-    controls.add('p/gw/other', () => void got.push('other'));
-    controls.dispatch(Buffer.from('x'), 'p/gw/cert/renew');
+    controls.add('cert/+', (payload, topic) => void got.push(`plus ${topic} ${payload.toString()}`));
+    controls.add('#', (_payload, topic) => void got.push(`hash ${topic}`));
+    controls.add('other', () => void got.push('other'));
+    controls.dispatch(Buffer.from('x'), 'cert/renew');
     await tick();
-    assert.deepEqual(got.sort(), ['hash p/gw/cert/renew', 'plus p/gw/cert/renew x']);
+    assert.deepEqual(got.sort(), ['hash cert/renew', 'plus cert/renew x']);
   });
 
   it('keeps a filter while it has handlers and forgets it with the last one', async () => {
     const { log } = recordingLogger();
-    const controls = new ControlSubscriptions({ log, session: () => undefined });
+    const controls = new ControlSubscriptions({ log, session: () => undefined, topicFilter: (suffix) => `p/gw/${suffix}` });
     const got: string[] = [];
-    const first = controls.add('p/gw/a', () => void got.push('first'));
-    const second = controls.add('p/gw/a', () => void got.push('second'));
+    const first = controls.add('a', () => void got.push('first'));
+    const second = controls.add('a', () => void got.push('second'));
     assert.deepEqual(controls.filters(), ['p/gw/a']);
     first();
-    controls.dispatch(Buffer.alloc(0), 'p/gw/a');
+    controls.dispatch(Buffer.alloc(0), 'a');
     await tick();
     assert.deepEqual(got, ['second']);
     second();
@@ -41,19 +41,19 @@ describe('ControlSubscriptions', () => {
 
   it('logs a failing handler (thrown or rejected) and still runs the others', async () => {
     const { log, lines } = recordingLogger();
-    const controls = new ControlSubscriptions({ log, session: () => undefined });
+    const controls = new ControlSubscriptions({ log, session: () => undefined, topicFilter: (suffix) => `p/gw/${suffix}` });
     let ran = false;
-    controls.add('p/gw/a', () => {
+    controls.add('a', () => {
       throw new Error('boom');
     });
-    controls.add('p/gw/a', () => Promise.reject(new Error('later boom')));
-    controls.add('p/gw/a', () => void (ran = true));
-    controls.dispatch(Buffer.alloc(0), 'p/gw/a');
+    controls.add('a', () => Promise.reject(new Error('later boom')));
+    controls.add('a', () => void (ran = true));
+    controls.dispatch(Buffer.alloc(0), 'a');
     await tick();
     assert.equal(ran, true);
-    assert.deepEqual(lines.map((l) => [l.msg, l.topic]), [
-      ['uplink: control handler failed', 'p/gw/a'],
-      ['uplink: control handler failed', 'p/gw/a'],
+    assert.deepEqual(lines.map((l) => [l.msg, l.control]), [
+      ['uplink: control handler failed', 'a'],
+      ['uplink: control handler failed', 'a'],
     ]);
   });
 });

@@ -5,7 +5,7 @@ import { AWS_IOT_CORE, awsTopicProblem } from '../../../../main/shared/config/cl
 import { ConfigError } from '../../../../main/shared/errors.js';
 import { silentLogger } from '../../../../main/log/logger.js';
 import { ClientOptionsBuilder } from '../../../../main/uplink/client-options.js';
-import { profileLimits } from '../../../../main/uplink/profiles/index.js';
+import { createWire, profileLimits } from '../../../../main/uplink/profiles/index.js';
 import { Topics } from '../../../../main/uplink/topics.js';
 
 /** The README's worked aws-iot-core config. */
@@ -79,8 +79,8 @@ test('the MQTT options on 443 offer ALPN x-amzn-mqtt-ca and use the thing name a
   const config = validateConfig({ ...worked, cloud: { ...worked.cloud, url: 'mqtts://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com:443', certFile: '/c.pem', keyFile: '/k.pem' } });
   const cloud = config.cloud;
   assert.ok(cloud);
-  const builder = new ClientOptionsBuilder({ config: cloud, gatewayId: config.gateway.id, credentials: async () => ({ ca: '', cert: '', key: '' }), log: silentLogger });
-  const options = (await builder.build({ topic: 'fieldgate/plant3-line2_gw-7/status', payload: Buffer.from('{}') })) as { clientId?: string; ALPNProtocols?: string[] };
+  const builder = new ClientOptionsBuilder({ config: cloud, gatewayId: config.gateway.id, credentials: async () => ({ ca: '', cert: '', key: '' }), wire: createWire(cloud, config.gateway.id), log: silentLogger });
+  const options = (await builder.build(undefined)) as { clientId?: string; ALPNProtocols?: string[] };
   assert.equal(options.clientId, 'plant3-line2_gw-7');
   assert.deepEqual(options.ALPNProtocols, ['x-amzn-mqtt-ca']);
 });
