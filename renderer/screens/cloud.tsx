@@ -1,15 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { CloudTestResult, IdentityView, MethodInput } from '../../main/shared/api.js';
 import { Button } from '../components/button.js';
+import type { CloudProfileName } from '../../main/shared/config/cloud-profiles.js';
 import { FieldFrame, TextField } from '../components/field.js';
 import { StatusDot } from '../components/status-dot.js';
 import { showToast } from '../components/toasts.js';
 import { downloadText, readFileText } from '../download.js';
 import { fieldErrors, lastSegment } from '../field-errors.js';
 import { errorMessage } from '../format.js';
-import { resync } from '../state/live.js';
+import { resync, status } from '../state/live.js';
 import { call } from '../state/session.js';
 import { UPLINK_ERROR_WORDS } from '../uplink-words.js';
+import { PlatformChoice, platformNotes, urlPlaceholder } from './cloud-platform.js';
 
 type CloudSettings = MethodInput<'saveCloud'>['settings'];
 
@@ -37,7 +39,9 @@ function TestResult({ result }: { result: CloudTestResult }) {
 
 function BrokerForm() {
   const [settings, setSettings] = useState<CloudSettings | undefined>();
+  const [profile, setProfile] = useState<CloudProfileName>('generic');
   const [url, setUrl] = useState('');
+  const [clientId, setClientId] = useState('');
   const [caFile, setCaFile] = useState('');
   const [certFile, setCertFile] = useState('');
   const [keyFile, setKeyFile] = useState('');
@@ -50,7 +54,9 @@ function BrokerForm() {
       ({ settings: current }) => {
         if (current) {
           setSettings(current);
+          setProfile(current.profile ?? 'generic');
           setUrl(current.url);
+          setClientId(current.clientId ?? '');
           setCaFile(current.caFile ?? '');
           setCertFile(current.certFile ?? '');
           setKeyFile(current.keyFile ?? '');
@@ -60,16 +66,21 @@ function BrokerForm() {
     );
   }, []);
 
-  /** The saved settings with this form's fields; an emptied file field drops its key. */
+  const notes = platformNotes(profile);
+  const gatewayId = status.value?.gatewayId ?? '';
+
+  /** The saved settings with this form's fields; an emptied field drops its key, and so does a client id the platform sets itself. */
   const proposed = (): CloudSettings => {
-    const next: CloudSettings = { ...(settings ?? {}), url };
-    for (const [key, value] of [['caFile', caFile], ['certFile', certFile], ['keyFile', keyFile]] as const) {
+    const next: CloudSettings = { ...(settings ?? {}), profile, url };
+    for (const [key, value] of [['caFile', caFile], ['certFile', certFile], ['keyFile', keyFile], ['clientId', notes.fixedClientId ? '' : clientId]] as const) {
       if (value) next[key] = value;
       else delete next[key];
     }
     return next;
   };
-  const localKey = (path: string) => ({ url: 'url', caFile: 'caFile', certFile: 'certFile', keyFile: 'keyFile' })[lastSegment(path)];
+  /** Where an API error goes; `gateway.id` is the client id on a platform that sets it (the thing name on AWS IoT Core). */
+  const localKey = (path: string) =>
+    path === 'gateway.id' && notes.fixedClientId ? 'clientId' : ({ profile: 'profile', url: 'url', caFile: 'caFile', certFile: 'certFile', keyFile: 'keyFile', clientId: 'clientId' })[lastSegment(path)];
 
   const uploadCa = async (input: HTMLInputElement) => {
     const pem = await readFileText(input);
@@ -119,7 +130,13 @@ function BrokerForm() {
   return (
     <form class="card stack" onSubmit={save} noValidate aria-labelledby="broker-title">
       <h2 id="broker-title">Broker</h2>
-      <TextField label="Broker URL" name="url" value={url} onValue={setUrl} error={errors.url} placeholder="mqtts://broker.example.com:8883" spellcheck={false} />
+      <PlatformChoice value={profile} onValue={setProfile} error={errors.profile} />
+      <TextField label="Broker URL" name="url" value={url} onValue={setUrl} error={errors.url} placeholder={urlPlaceholder(profile)} spellcheck={false} />
+      {notes.fixedClientId ? (
+        <TextField label="Client id" name="clientId" value={gatewayId} onValue={() => undefined} error={errors.clientId} readOnly hint={`Set by ${notes.title}: ${notes.fixedClientId} (gateway.id under Settings).`} />
+      ) : (
+        <TextField label="Client id" name="clientId" value={clientId} onValue={setClientId} error={errors.clientId} placeholder={gatewayId} spellcheck={false} hint="Leave empty to use the gateway id." />
+      )}
       <TextField label="CA file on the gateway" name="caFile" value={caFile} onValue={setCaFile} error={errors.caFile} hint="The PEM of the CA that signed the broker's certificate. Upload one below." />
       <div class="form-grid">
         <TextField label="Client certificate file" name="certFile" value={certFile} onValue={setCertFile} error={errors.certFile} hint="Leave both empty to use this box's own identity." />
