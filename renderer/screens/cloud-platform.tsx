@@ -36,7 +36,7 @@ const NOTES: Partial<Record<CloudProfileName, PlatformNotes>> = {
 
 /** The notes for a profile; one without an entry is shown by its name. */
 export function platformNotes(profile: CloudProfileName): PlatformNotes {
-  return NOTES[profile] ?? { title: profile, description: "The gateway follows this platform's conventions and limits; Test connection and Save check the settings against them." };
+  return NOTES[profile] ?? { title: profile, description: "Test connection and Save check the settings against this platform's rules." };
 }
 
 export function urlPlaceholder(profile: CloudProfileName): string {

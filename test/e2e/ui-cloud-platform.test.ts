@@ -43,13 +43,17 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.equal(await page.getByRole('radio', { checked: true }).getAttribute('value'), 'generic');
     });
 
-    await t.test('generic: the client id can be set, and Test connection reaches mutual-TLS Mosquitto', async () => {
+    await t.test('generic: the client id is checked on its field, and Test connection reaches mutual-TLS Mosquitto', async () => {
       assert.equal(await page.getByLabel('Client id', { exact: true }).getAttribute('placeholder'), 'gw.7');
       assert.equal(await page.getByLabel('Client id', { exact: true }).getAttribute('readonly'), null);
       await page.getByLabel('Broker URL').fill(broker.url);
       await page.getByLabel('CA file on the gateway').fill(pki.ca.certPath);
       await page.getByLabel('Client certificate file').fill(client.certPath);
       await page.getByLabel('Client key file').fill(client.keyPath);
+      await page.getByLabel('Client id', { exact: true }).fill('line 2');
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await fieldError(page, 'Client id').filter({ hasText: /expected 1-64 characters of letters, digits/ }).waitFor();
+      await page.getByLabel('Client id', { exact: true }).fill('');
       await page.getByRole('button', { name: 'Test connection' }).click();
       await page.locator('#cloud-test-result[data-ok="true"]').waitFor({ timeout: 30_000 });
       await captureScreen(page, 'cloud-platform-generic');
