@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { CloudTestResult, IdentityView, MethodInput } from '../../main/shared/api.js';
-import { Button } from '../components/button.js';
 import type { CloudProfileName } from '../../main/shared/config/cloud-profiles.js';
+import { Button } from '../components/button.js';
 import { FieldFrame, TextField } from '../components/field.js';
 import { StatusDot } from '../components/status-dot.js';
 import { showToast } from '../components/toasts.js';
@@ -82,6 +82,13 @@ function BrokerForm() {
   const localKey = (path: string) =>
     path === 'gateway.id' && notes.fixedClientId ? 'clientId' : ({ profile: 'profile', url: 'url', caFile: 'caFile', certFile: 'certFile', keyFile: 'keyFile', clientId: 'clientId' })[lastSegment(path)];
 
+  /** The last check's errors and test result were about the other platform. */
+  const choosePlatform = (next: CloudProfileName) => {
+    setProfile(next);
+    setErrors({});
+    setResult(undefined);
+  };
+
   const uploadCa = async (input: HTMLInputElement) => {
     const pem = await readFileText(input);
     if (!pem) return;
@@ -130,7 +137,7 @@ function BrokerForm() {
   return (
     <form class="card stack" onSubmit={save} noValidate aria-labelledby="broker-title">
       <h2 id="broker-title">Broker</h2>
-      <PlatformChoice value={profile} onValue={setProfile} error={errors.profile} />
+      <PlatformChoice value={profile} onValue={choosePlatform} error={errors.profile} />
       <TextField label="Broker URL" name="url" value={url} onValue={setUrl} error={errors.url} placeholder={urlPlaceholder(profile)} spellcheck={false} />
       {notes.fixedClientId ? (
         <TextField label="Client id" name="clientId" value={gatewayId} onValue={() => undefined} error={errors.clientId} readOnly hint={`Set by ${notes.title}: ${notes.fixedClientId} (gateway.id under Settings).`} />

@@ -89,6 +89,15 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       await captureScreen(page, 'cloud-platform-aws-thing-name');
       assert.equal((parse(readFileSync(gateway.configFile, 'utf8')) as { cloud?: unknown }).cloud, undefined);
     });
+
+    await t.test('back to generic: the AWS errors go, the client id is editable again', async () => {
+      await page.getByRole('radio', { name: /Any MQTT broker/ }).check();
+      assert.equal(await page.locator('.field-error').count(), 0);
+      const clientId = page.getByLabel('Client id', { exact: true });
+      assert.equal(await clientId.getAttribute('readonly'), null);
+      assert.equal(await clientId.inputValue(), '');
+      assert.equal(await page.getByLabel('Broker URL').getAttribute('placeholder'), 'mqtts://broker.example.com:8883');
+    });
     assert.deepEqual(problems, []);
   });
 
