@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { CloudTestResult, IdentityView, MethodInput } from '../../main/shared/api.js';
 import type { CloudProfileName } from '../../main/shared/config/cloud-profiles.js';
+import { cloudSchema } from '../../main/shared/config/cloud.js';
 import { Button } from '../components/button.js';
 import { FieldFrame, TextField } from '../components/field.js';
 import { StatusDot } from '../components/status-dot.js';
@@ -37,6 +38,11 @@ function TestResult({ result }: { result: CloudTestResult }) {
   );
 }
 
+/** The broker form's fields, named as the last segment of their config key. */
+const BROKER_FIELDS = ['profile', 'url', 'clientId', 'caFile', 'certFile', 'keyFile', 'maxReadings', 'maxBytes', 'inFlight'];
+/** The schema's defaults, shown in the empty number fields. */
+const DEFAULTS = cloudSchema.parse({ url: 'mqtts://defaults.invalid', caFile: '/defaults' });
+
 function BrokerForm() {
   const [settings, setSettings] = useState<CloudSettings | undefined>();
   const [profile, setProfile] = useState<CloudProfileName>('generic');
@@ -45,6 +51,9 @@ function BrokerForm() {
   const [caFile, setCaFile] = useState('');
   const [certFile, setCertFile] = useState('');
   const [keyFile, setKeyFile] = useState('');
+  const [maxReadings, setMaxReadings] = useState('');
+  const [maxBytes, setMaxBytes] = useState('');
+  const [inFlight, setInFlight] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [result, setResult] = useState<CloudTestResult | undefined>();
   const [busy, setBusy] = useState<'test' | 'save' | 'ca' | undefined>();
@@ -60,6 +69,9 @@ function BrokerForm() {
           setCaFile(current.caFile ?? '');
           setCertFile(current.certFile ?? '');
           setKeyFile(current.keyFile ?? '');
+          setMaxReadings(String(current.batch?.maxReadings ?? ''));
+          setMaxBytes(String(current.batch?.maxBytes ?? ''));
+          setInFlight(String(current.inFlight ?? ''));
         }
       },
       (error) => setErrors(fieldErrors(error, () => undefined)),
@@ -69,9 +81,16 @@ function BrokerForm() {
   const notes = platformNotes(profile);
   const gatewayId = status.value?.gatewayId ?? '';
 
-  /** The saved settings with this form's fields; an emptied field drops its key, and so does a client id the platform sets itself. */
+  /** The saved settings with this form's fields; an emptied field drops its key (a number takes its default), and so does a client id the platform sets itself. */
   const proposed = (): CloudSettings => {
-    const next: CloudSettings = { ...(settings ?? {}), profile, url };
+    const count = (text: string) => (text.trim() === '' ? undefined : Number(text));
+    const next: CloudSettings = {
+      ...(settings ?? {}),
+      profile,
+      url,
+      batch: { ...settings?.batch, maxReadings: count(maxReadings), maxBytes: count(maxBytes) },
+      inFlight: count(inFlight),
+    };
     for (const [key, value] of [['caFile', caFile], ['certFile', certFile], ['keyFile', keyFile], ['clientId', notes.fixedClientId ? '' : clientId]] as const) {
       if (value) next[key] = value;
       else delete next[key];
@@ -79,8 +98,7 @@ function BrokerForm() {
     return next;
   };
   /** Where an API error goes; `gateway.id` is the client id on a platform that sets it (the thing name on AWS IoT Core). */
-  const localKey = (path: string) =>
-    path === 'gateway.id' && notes.fixedClientId ? 'clientId' : ({ profile: 'profile', url: 'url', caFile: 'caFile', certFile: 'certFile', keyFile: 'keyFile', clientId: 'clientId' })[lastSegment(path)];
+  const localKey = (path: string) => (path === 'gateway.id' && notes.fixedClientId ? 'clientId' : BROKER_FIELDS.find((field) => field === lastSegment(path)));
 
   /** The last check's errors and test result were about the other platform. */
   const choosePlatform = (next: CloudProfileName) => {
@@ -154,6 +172,15 @@ function BrokerForm() {
           <input id={id} type="file" accept=".pem,.crt,.cer,application/x-pem-file" aria-describedby={describedBy} onChange={(event) => void uploadCa(event.currentTarget)} />
         )}
       </FieldFrame>
+      <fieldset>
+        <legend>Sending</legend>
+        <div class="form-grid">
+          <TextField label="Readings / message" name="maxReadings" type="number" inputMode="numeric" min={1} placeholder={String(DEFAULTS.batch.maxReadings)} value={maxReadings} onValue={setMaxReadings} error={errors.maxReadings} />
+          <TextField label="Bytes / message" name="maxBytes" type="number" inputMode="numeric" min={256} placeholder={String(DEFAULTS.batch.maxBytes)} value={maxBytes} onValue={setMaxBytes} error={errors.maxBytes} />
+          <TextField label="In flight" name="inFlight" type="number" inputMode="numeric" min={1} placeholder={String(DEFAULTS.inFlight)} value={inFlight} onValue={setInFlight} error={errors.inFlight} hint="Messages awaiting PUBACK." />
+        </div>
+        <p class="hint">Empty fields take the default shown in them.</p>
+      </fieldset>
       {errors.form && (
         <p class="notice bad" role="alert">
           {errors.form}

@@ -101,7 +101,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
     assert.deepEqual(problems, []);
   });
 
-  await t.test('with a valid thing name: a client id typed for generic is dropped, Test connection runs, Save stores cloud.profile aws-iot-core', async (t) => {
+  await t.test('with a valid thing name: a client id typed for generic is dropped, Test connection runs, AWS limits are refused on their fields, Save stores cloud.profile aws-iot-core', async (t) => {
     const { gateway, page, problems } = await openCloudScreen(t, 'plant3-line2_gw-7');
     const client = await pki.issueClientCert({ cn: 'plant3-line2_gw-7' });
     await page.getByLabel('Client id', { exact: true }).fill('custom-client');
@@ -117,12 +117,22 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
     await result.waitFor({ timeout: 30_000 });
     assert.equal(await result.getAttribute('data-kind'), 'dns', 'the AWS settings passed the check and the test tried to connect');
 
+    assert.equal(await page.getByLabel('In flight').getAttribute('placeholder'), '32', 'the schema default');
+    await page.getByLabel('In flight').fill('200');
+    await page.getByLabel('Bytes / message').fill('262144');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await fieldError(page, 'In flight').filter({ hasText: /AWS IoT Core allows at most 100 unacknowledged publishes/ }).waitFor();
+    await fieldError(page, 'Bytes / message').filter({ hasText: /AWS IoT Core accepts payloads up to 128 KB/ }).waitFor();
+    await captureScreen(page, 'cloud-platform-aws-limits');
+    await page.getByLabel('In flight').fill('100');
+    await page.getByLabel('Bytes / message').fill('');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Cloud settings saved').waitFor();
     const saved = (parse(readFileSync(gateway.configFile, 'utf8')) as { cloud: Record<string, unknown> }).cloud;
     assert.equal(saved.profile, 'aws-iot-core');
     assert.equal(saved.url, `mqtts://${AWS_HOST}:8883`);
     assert.equal(saved.clientId, undefined);
+    assert.equal(saved.inFlight, 100);
     await captureScreen(page, 'cloud-platform-aws-saved');
 
     await page.reload();
