@@ -43,6 +43,19 @@ const BROKER_FIELDS = ['profile', 'url', 'clientId', 'caFile', 'certFile', 'keyF
 /** The schema's defaults, shown in the empty number fields. */
 const DEFAULTS = cloudSchema.parse({ url: 'mqtts://defaults.invalid', caFile: '/defaults' });
 
+/**
+ * The saved settings without the values that are only the schema's defaults (the API fills them
+ * in), one level deep: after a switch of platform, the new one's defaults (e.g. its MQTT version) apply.
+ */
+function withoutDefaults(settings: CloudSettings): CloudSettings {
+  const differing = (values: object, defaults: object) => Object.entries(values).filter(([key, value]) => value !== (defaults as Record<string, unknown>)[key]);
+  const entries = differing(settings, DEFAULTS).map(([key, value]) => {
+    const nestedDefaults = (DEFAULTS as Record<string, unknown>)[key];
+    return [key, typeof value === 'object' && value !== null && typeof nestedDefaults === 'object' && nestedDefaults !== null ? Object.fromEntries(differing(value, nestedDefaults)) : value];
+  });
+  return Object.fromEntries(entries) as CloudSettings;
+}
+
 function BrokerForm() {
   const [settings, setSettings] = useState<CloudSettings | undefined>();
   const [profile, setProfile] = useState<CloudProfileName>('generic');
@@ -60,8 +73,9 @@ function BrokerForm() {
 
   useEffect(() => {
     call('cloud', {}).then(
-      ({ settings: current }) => {
-        if (current) {
+      ({ settings: saved }) => {
+        if (saved) {
+          const current = withoutDefaults(saved);
           setSettings(current);
           setProfile(current.profile ?? 'generic');
           setUrl(current.url);

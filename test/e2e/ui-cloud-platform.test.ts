@@ -139,6 +139,9 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
     await goTo(page, 'Cloud');
     await waitFor('the saved URL in the form', async () => (await page.getByLabel('Broker URL').inputValue()) === `mqtts://${AWS_HOST}:8883`);
     assert.equal(await page.getByRole('radio', { checked: true }).getAttribute('value'), 'aws-iot-core');
+    assert.equal(await page.getByLabel('In flight').inputValue(), '100');
+    assert.equal(await page.getByLabel('Readings / message').inputValue(), '', 'a value that is only the default shows as the placeholder');
+    assert.equal(await page.getByLabel('Client id', { exact: true }).inputValue(), 'plant3-line2_gw-7');
     assert.deepEqual(problems, []);
   });
 });
