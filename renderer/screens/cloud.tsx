@@ -40,7 +40,7 @@ function TestResult({ result }: { result: CloudTestResult }) {
 
 /** The broker form's fields, named as the last segment of their config key. */
 const BROKER_FIELDS = ['profile', 'url', 'clientId', 'caFile', 'certFile', 'keyFile', 'maxReadings', 'maxBytes', 'inFlight'];
-/** The schema's defaults, shown in the empty number fields. */
+/** The schema's defaults: the empty number fields show them, and they are not carried over from the saved settings. */
 const DEFAULTS = cloudSchema.parse({ url: 'mqtts://defaults.invalid', caFile: '/defaults' });
 
 /**
@@ -48,12 +48,9 @@ const DEFAULTS = cloudSchema.parse({ url: 'mqtts://defaults.invalid', caFile: '/
  * in), one level deep: after a switch of platform, the new one's defaults (e.g. its MQTT version) apply.
  */
 function withoutDefaults(settings: CloudSettings): CloudSettings {
-  const differing = (values: object, defaults: object) => Object.entries(values).filter(([key, value]) => value !== (defaults as Record<string, unknown>)[key]);
-  const entries = differing(settings, DEFAULTS).map(([key, value]) => {
-    const nestedDefaults = (DEFAULTS as Record<string, unknown>)[key];
-    return [key, typeof value === 'object' && value !== null && typeof nestedDefaults === 'object' && nestedDefaults !== null ? Object.fromEntries(differing(value, nestedDefaults)) : value];
-  });
-  return Object.fromEntries(entries) as CloudSettings;
+  const differing = (values: object, defaults: unknown) => Object.entries(values).filter(([key, value]) => value !== (defaults as Record<string, unknown> | undefined)?.[key]);
+  const defaults = DEFAULTS as Record<string, unknown>;
+  return Object.fromEntries(differing(settings, defaults).map(([key, value]) => [key, typeof value === 'object' && value !== null ? Object.fromEntries(differing(value, defaults[key])) : value])) as CloudSettings;
 }
 
 function BrokerForm() {
