@@ -46,6 +46,8 @@ export interface MosquittoOptions {
   extraConfig?: readonly string[];
   /** The ACL file's text instead of recommendedAcl(prefix, readerCn), e.g. one mimicking a cloud platform's policy. */
   acl?: string;
+  /** false: the MQTT user name is the one the client sends (the certificate is still required), for ACLs on it. Default true: the CN. */
+  identityAsUsername?: boolean;
 }
 
 export interface Mosquitto {
@@ -103,7 +105,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     `keyfile ${server.keyPath}`,
     'tls_version tlsv1.2',
     'require_certificate true',
-    'use_identity_as_username true',
+    `use_identity_as_username ${options.identityAsUsername ?? true}`,
   ];
   const aclPath = join(dir, 'acl');
   const confPath = join(dir, 'mosquitto.conf');
