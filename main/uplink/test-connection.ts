@@ -98,7 +98,7 @@ export class CloudTester implements CloudBackend {
     this.deps.log.info({ broker: settings.url }, 'cloud test connected');
     const as = cn !== undefined ? ` as "${cn}"` : ' without TLS';
     const takenOver = limits.oneConnectionPerClientId
-      ? `; the platform keeps one connection per device, so this test took over the running uplink's connection as "${this.deps.gatewayId}", which reconnects by itself`
+      ? `; the platform keeps one connection per device, so this test connected as "${this.deps.gatewayId}" and took over the running uplink's connection, if any: it reconnects by itself`
       : '';
     return { ok: true, broker: settings.url, message: `connected to ${settings.url}${as}; nothing was saved${takenOver}` };
   }
