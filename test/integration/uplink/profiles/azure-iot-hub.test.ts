@@ -235,7 +235,7 @@ test('MQTT over WebSockets at /$iothub/websocket carries the same telemetry', as
   assert.equal(telemetry('readings')[0]?.topic, `${EVENTS}type=readings&sensor=ws1&$.ct=application%2Fjson&$.ce=utf-8`);
 });
 
-test("the test connection uses the device id (IoT Hub takes no other) and says it took over the uplink's connection, which comes back", async () => {
+test("the test connection uses the device id (IoT Hub takes no other) and says it took over the uplink's connection, which sends its will and comes back", async () => {
   const { buffer, uplink } = await startGateway();
   const dir = await mkdtemp(join(tmpdir(), 'fieldgate-azure-test-'));
   running.push(() => rm(dir, { recursive: true, force: true }));
@@ -245,6 +245,9 @@ test("the test connection uses the device id (IoT Hub takes no other) and says i
   assert.match(result.message, /connected as "MyDevice01" and took over the running uplink's connection, if any: it reconnects by itself/);
   assert.match(broker.log(), new RegExp(`Client ${DEVICE} already connected, closing old connection`), 'the test connected with the device id');
   await waitFor(() => (uplink.status().errors['connection-lost'] ?? 0) >= 1 && uplink.status().state === 'connected', 'the uplink to lose its connection and reconnect');
+  // The dropped connection ended without DISCONNECT: its will, the offline status, arrives as telemetry.
+  const will = await waitFor(() => telemetry('status')[0], 'the will');
+  assert.deepEqual([will.topic, JSON.parse(will.text), will.retain], [`${EVENTS}type=status&$.ct=application%2Fjson&$.ce=utf-8`, { online: false, version: '9.9.9-test' }, false]);
   const appended = await buffer.append({ sensorId: 't9', ts: Date.now(), values: { temperature: { value: 1, unit: '°C' } } });
   await waitFor(() => readingsIn().some((r) => r.sensor === 't9' && r.seq === appended.seq), 'a reading after the reconnect');
 });
