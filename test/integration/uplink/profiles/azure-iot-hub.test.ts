@@ -210,12 +210,14 @@ test("certificate rotation's control messages travel: cert/csr out as telemetry,
 });
 
 test('a reading over 256 KB is set aside with a drop record sent as a type=alert telemetry message; the rest flows', async () => {
-  const { buffer } = await startGateway();
+  const { buffer, uplink } = await startGateway();
   const big = await buffer.append({ sensorId: 'cam', ts: Date.now(), values: { image: { value: 1, unit: 'x'.repeat(270_000) } } });
   const small = await buffer.append({ sensorId: 't1', ts: Date.now(), values: { temperature: { value: 20, unit: '°C' } } });
   const drop = await waitFor(() => telemetry('alert').map((m) => JSON.parse(m.text) as Record<string, unknown>).find((a) => a.type === 'readings-dropped'), 'the drop record');
   assert.deepEqual({ sensor: drop.sensor, reason: drop.reason, firstSeq: drop.firstSeq }, { sensor: 'cam', reason: 'refused', firstSeq: big.seq });
   await waitFor(() => readingsIn().some((r) => r.sensor === 't1' && r.seq === small.seq), 'the small reading');
+  // The profile's cap stopped it before the broker's max_packet_size could close the connection.
+  assert.deepEqual(uplink.status().errors, {});
 });
 
 test('a graceful stop sends the offline status as a type=status telemetry message (the will has the same topic)', async () => {
