@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import type { IPublishPacket } from 'mqtt';
 import { validateConfig } from '../../../../main/config/validate.js';
 import type { LeasedReading } from '../../../../main/buffer/types.js';
@@ -10,6 +11,7 @@ import { ClientOptionsBuilder } from '../../../../main/uplink/client-options.js'
 import { AzureIotHubWire } from '../../../../main/uplink/profiles/azure-iot-hub.js';
 import { createWire, profileLimits } from '../../../../main/uplink/profiles/index.js';
 import type { CommandRequest, ControlRequest, OutboundMessage } from '../../../../main/uplink/profiles/wire.js';
+import { fuzz } from '../../fuzz/harness.js';
 
 /** The README's worked azure-iot-hub config. */
 const worked = {
@@ -189,4 +191,20 @@ test('logged, not handled: a failed twin update (status not 2xx) and a devicebou
 
 test('limits: 256 KB messages, no CN identity (thumbprint devices), one connection per device id', () => {
   assert.deepEqual(profileLimits({ profile: 'azure-iot-hub', url: worked.cloud.url }), { tls: {}, maxPacketBytes: 262_144, cnIsIdentity: false, oneConnectionPerClientId: true });
+});
+
+test('fuzz: any inbound topic and payload gives undefined or a request whose answer stays on the device\'s own topics, never a throw', () => {
+  const wire = wireFor();
+  // Received topic names never carry wildcards or U+0000.
+  const rest = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('%', '%E0%A4%A', 'command=%ZZ', 'control=', '?$rid=', 'ping/?$rid=%2F..%2F', '/?$rid=1')).filter((text) => !/[#+\u0000]/.test(text));
+  const prefix = fc.constantFrom('devices/MyDevice01/messages/devicebound/', '$iothub/methods/POST/', '$iothub/twin/res/', '$iothub/twin/res/500/', 'devices/Other/messages/devicebound/', '');
+  fuzz(fc.tuple(prefix, rest, fc.uint8Array({ maxLength: 32 })), ([start, tail, bytes]) => {
+    const request = wire.inbound(`${start}${tail}`, Buffer.from(bytes), packet);
+    if (request?.kind !== 'command') return;
+    for (const ok of [true, false]) {
+      const { topic, retain } = request.reply({ command: request.name, ok });
+      assert.ok(topic.startsWith('$iothub/methods/res/') || topic.startsWith('devices/MyDevice01/messages/events/type=command-result&'), topic);
+      assert.notEqual(retain, true);
+    }
+  });
 });
