@@ -15,12 +15,15 @@ export const AZURE_IOT_HUB = {
   apiVersion: '2021-04-12',
   /** Device-to-cloud message, maximum size. */
   maxMessageBytes: 256 * 1024,
+  /** The hub times a client out after 1.5 keep-alives but at most 1767 s (the Azure load balancer's idle timeout): 1767 / 1.5. */
+  maxKeepaliveSeconds: 1177,
 };
 
 interface AzureCloudFacts {
   url: string;
   protocolVersion?: 4 | 5 | undefined;
   clientId?: string | undefined;
+  keepaliveSeconds: number;
   batch: { maxBytes: number };
 }
 
@@ -46,6 +49,13 @@ export function checkAzureIotHub(cloud: AzureCloudFacts, ctx: z.core.$Refinement
   }
   if (cloud.clientId !== undefined) {
     issue(['clientId'], cloud.clientId, 'with cloud.profile azure-iot-hub the client id is the device id, which is gateway.id: remove cloud.clientId');
+  }
+  if (cloud.keepaliveSeconds > AZURE_IOT_HUB.maxKeepaliveSeconds) {
+    issue(
+      ['keepaliveSeconds'],
+      cloud.keepaliveSeconds,
+      `Azure IoT Hub drops a connection idle for 29.45 minutes, whatever the keep-alive: set cloud.keepaliveSeconds to ${AZURE_IOT_HUB.maxKeepaliveSeconds} or less`,
+    );
   }
   if (cloud.batch.maxBytes > AZURE_IOT_HUB.maxMessageBytes) {
     issue(['batch', 'maxBytes'], cloud.batch.maxBytes, `Azure IoT Hub accepts device-to-cloud messages up to 256 KB: set cloud.batch.maxBytes to ${AZURE_IOT_HUB.maxMessageBytes} or less`);

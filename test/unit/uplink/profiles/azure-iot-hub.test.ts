@@ -58,6 +58,10 @@ test('config check names each IoT Hub rule a config breaks, with the fix', () =>
     '"cloud.batch.maxBytes": Azure IoT Hub accepts device-to-cloud messages up to 256 KB: set cloud.batch.maxBytes to 262144 or less, got 262145',
   ]);
   assert.deepEqual(problemsOf({ batch: { maxBytes: 262_144 } }), []);
+  assert.deepEqual(problemsOf({ keepaliveSeconds: 1_178 }), [
+    '"cloud.keepaliveSeconds": Azure IoT Hub drops a connection idle for 29.45 minutes, whatever the keep-alive: set cloud.keepaliveSeconds to 1177 or less, got 1178',
+  ]);
+  assert.deepEqual(problemsOf({ keepaliveSeconds: 1_177 }), []);
   assert.deepEqual(problemsOf({ url: 'mqtts://contoso.azure-devices.net:1883' }), [
     '"cloud.url": Azure IoT Hub serves MQTT on port 8883 only (or MQTT over WebSockets: wss://<hub>.azure-devices.net/$iothub/websocket); port 1883 is not served, got "mqtts://contoso.azure-devices.net:1883"',
   ]);
