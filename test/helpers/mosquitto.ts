@@ -46,6 +46,12 @@ export interface MosquittoOptions {
   extraConfig?: readonly string[];
   /** The ACL file's text instead of recommendedAcl(prefix, readerCn), e.g. one mimicking a cloud platform's policy. */
   acl?: string;
+  /**
+   * false: the MQTT user name is the one the client sends, unchecked but for the ACL (the client
+   * certificate is still required and is the authentication; Mosquitto then needs allow_anonymous,
+   * and a client without a user name gets no ACL rule). Default true: the user name is the CN.
+   */
+  identityAsUsername?: boolean;
 }
 
 export interface Mosquitto {
@@ -105,7 +111,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     `keyfile ${server.keyPath}`,
     'tls_version tlsv1.2',
     'require_certificate true',
-    'use_identity_as_username true',
+    `use_identity_as_username ${options.identityAsUsername ?? true}`,
   ];
   const aclPath = join(dir, 'acl');
   const confPath = join(dir, 'mosquitto.conf');
@@ -123,7 +129,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       'log_type information',
       'per_listener_settings false',
       ...(options.extraConfig ?? []),
-      'allow_anonymous false',
+      `allow_anonymous ${options.identityAsUsername === false}`,
       `acl_file ${aclPath}`,
       `listener ${port} 127.0.0.1`,
       ...tlsListener,

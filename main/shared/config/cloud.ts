@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkAzureIotHub, defaultProtocolVersion } from './cloud-profile-azure.js';
 import { checkAwsIotCore, cloudProfileSchema } from './cloud-profiles.js';
 import { durationMs, filePath, identifier } from './common.js';
 
@@ -61,7 +62,8 @@ export const cloudSchema = z
     certFile: filePath.optional(),
     keyFile: filePath.optional(),
     topicPrefix: identifier.default('fieldgate'),
-    protocolVersion: z.union([z.literal(5), z.literal(4)], { error: 'expected 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).default(5),
+    /** Omitted: the profile's (MQTT 5; 3.1.1 for azure-iot-hub), filled in by the transform below. */
+    protocolVersion: z.union([z.literal(5), z.literal(4)], { error: 'expected 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).optional(),
     /** MQTT client id; defaults to gateway.id. */
     clientId: identifier.optional(),
     keepaliveSeconds: z.number().int().min(5, { error: 'expected an integer >= 5' }).max(65_535).default(30),
@@ -79,6 +81,7 @@ export const cloudSchema = z
   })
   .superRefine((cloud, ctx) => {
     if (cloud.profile === 'aws-iot-core') checkAwsIotCore(cloud, ctx);
+    if (cloud.profile === 'azure-iot-hub') checkAzureIotHub(cloud, ctx);
     if (/^(mqtt|ws):/.test(cloud.url) && !cloud.allowInsecure) {
       ctx.addIssue({
         code: 'custom',
@@ -107,7 +110,8 @@ export const cloudSchema = z
         });
       }
     }
-  });
+  })
+  .transform((cloud) => ({ ...cloud, protocolVersion: cloud.protocolVersion ?? defaultProtocolVersion(cloud.profile) }));
 
 export type CloudConfig = z.infer<typeof cloudSchema>;
 
