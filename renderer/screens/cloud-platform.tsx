@@ -1,3 +1,4 @@
+import { AZURE_IOT_HUB } from '../../main/shared/config/cloud-profile-azure.js';
 import { AWS_IOT_CORE, cloudProfileSchema, type CloudProfileName } from '../../main/shared/config/cloud-profiles.js';
 
 /** The choices are the config schema's `cloud.profile` enum: a profile added there shows up here. */
@@ -31,6 +32,15 @@ const NOTES: Partial<Record<CloudProfileName, PlatformNotes>> = {
       `at most ${AWS_IOT_CORE.maxPublishesPerSecond} messages/s, ${AWS_IOT_CORE.maxInFlight} unacknowledged and ${AWS_IOT_CORE.maxPayloadBytes / 1024} KB per message, applied automatically.`,
     urlPlaceholder: 'mqtts://<endpoint>-ats.iot.<region>.amazonaws.com:8883',
     fixedClientId: 'the thing name, which is the gateway id',
+  },
+  'azure-iot-hub': {
+    title: 'Azure IoT Hub',
+    description: "Microsoft's managed IoT hub, with X.509 device certificates.",
+    changes:
+      `Client id = device id = gateway id; MQTT 3.1.1 on port ${AZURE_IOT_HUB.mqttPort}, or WebSockets on ${AZURE_IOT_HUB.webSocketPort} at ${AZURE_IOT_HUB.webSocketPath}; ` +
+      `the status goes to the device twin; messages up to ${AZURE_IOT_HUB.maxMessageBytes / 1024} KB. Test connection briefly takes over the running connection.`,
+    urlPlaceholder: 'mqtts://<hub>.azure-devices.net:8883',
+    fixedClientId: 'the device id, which is the gateway id',
   },
 };
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CloudTestResult, IdentityView, MethodInput } from '../../main/shared/api.js';
 import type { CloudProfileName } from '../../main/shared/config/cloud-profiles.js';
 import { cloudSchema } from '../../main/shared/config/cloud.js';
@@ -67,6 +67,9 @@ function BrokerForm() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [result, setResult] = useState<CloudTestResult | undefined>();
   const [busy, setBusy] = useState<'test' | 'save' | 'ca' | undefined>();
+  const form = useRef<HTMLFormElement>(null);
+  // The field an error names may be far above the buttons (on the touchscreen): go to the first one.
+  useEffect(() => form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), [errors]);
 
   useEffect(() => {
     call('cloud', {}).then(
@@ -164,7 +167,7 @@ function BrokerForm() {
   };
 
   return (
-    <form class="card stack" onSubmit={save} noValidate aria-labelledby="broker-title">
+    <form ref={form} class="card stack" onSubmit={save} noValidate aria-labelledby="broker-title">
       <h2 id="broker-title">Broker</h2>
       <PlatformChoice value={profile} onValue={choosePlatform} error={errors.profile} />
       <TextField label="Broker URL" name="url" value={url} onValue={setUrl} error={errors.url} placeholder={urlPlaceholder(profile)} spellcheck={false} />

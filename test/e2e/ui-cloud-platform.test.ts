@@ -77,6 +77,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.equal(await page.locator('#cloud-test-result').count(), 0);
       await page.getByRole('button', { name: 'Save' }).click();
       await fieldError(page, 'Broker URL').filter({ hasText: /port 8884 is not served/ }).waitFor();
+      assert.equal(await page.evaluate("document.activeElement.getAttribute('name')"), 'url', 'the field in error is brought into view');
       await captureScreen(page, 'cloud-platform-aws-port');
     });
 
@@ -88,6 +89,18 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.equal(await page.locator('form[aria-labelledby="broker-title"] > .notice.bad').count(), 0, 'the error is on the field, not under the form');
       await captureScreen(page, 'cloud-platform-aws-thing-name');
       assert.equal((parse(readFileSync(gateway.configFile, 'utf8')) as { cloud?: unknown }).cloud, undefined);
+    });
+
+    await t.test('Azure IoT Hub: the client id is the gateway id, read-only; a port IoT Hub does not serve is refused on the URL field', async () => {
+      await page.getByRole('radio', { name: /Azure IoT Hub/ }).check();
+      assert.equal(await page.getByLabel('Client id', { exact: true }).inputValue(), 'gw.7');
+      assert.notEqual(await page.getByLabel('Client id', { exact: true }).getAttribute('readonly'), null);
+      assert.equal(await page.getByLabel('Broker URL').getAttribute('placeholder'), 'mqtts://<hub>.azure-devices.net:8883');
+      assert.match((await page.locator('#platform-changes').textContent()) ?? '', /device id = gateway id; MQTT 3\.1\.1/);
+      await page.getByLabel('Broker URL').fill('mqtts://contoso.azure-devices.invalid:1883');
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await fieldError(page, 'Broker URL').filter({ hasText: /Azure IoT Hub .*port 1883 is not served/ }).waitFor();
+      await captureScreen(page, 'cloud-platform-azure-port');
     });
 
     await t.test('back to generic: the AWS errors go, the client id is editable again', async () => {
