@@ -68,6 +68,9 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.match((await page.locator('#platform-changes').textContent()) ?? '', /thing name = gateway id; port 8883 or 443.*applied automatically/);
       await page.getByRole('heading', { name: 'Cloud', exact: true }).scrollIntoViewIfNeeded();
       await captureScreen(page, 'cloud-platform-aws');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await captureScreen(page, 'cloud-platform-aws-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
     });
 
     await t.test('AWS IoT Core: a port it does not serve is refused on the URL field, at Test connection and at Save', async () => {
