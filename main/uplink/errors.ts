@@ -176,6 +176,13 @@ export function reasonCodeOf(error: unknown): number | undefined {
 export function classifyConnack(code: number, protocolVersion: 4 | 5, ctx: ClassifyContext): UplinkError {
   const text = (protocolVersion === 5 ? meaning(code, 'connack') : CONNACK_V4[code]?.meaning) ?? `reason code ${code}`;
   const kind = protocolVersion === 5 ? kindOf(code, 'connack') : (CONNACK_V4[code]?.kind ?? 'protocol');
+  if (kind === 'not-authorized' && ctx.cert === undefined) {
+    return new UplinkError(
+      kind,
+      `${ctx.url} refused the connection: ${text} (${hex(code)}). No client certificate was presented, so the broker went by the user name: with cloud.accessTokenFile, check that the file holds the gateway device's current access token`,
+      code,
+    );
+  }
   if (kind === 'not-authorized') {
     return new UplinkError(
       kind,

@@ -94,7 +94,7 @@ export class CloudTester implements CloudBackend {
       return failure(new UplinkError('identity-mismatch', `connected, but the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`));
     }
     this.deps.log.info({ broker: settings.url }, 'cloud test connected');
-    const as = cn !== undefined ? ` as "${cn}"` : ' without TLS';
+    const as = cn !== undefined ? ` as "${cn}"` : settings.accessTokenFile !== undefined ? ' with the access token in cloud.accessTokenFile' : ' without TLS';
     return { ok: true, broker: settings.url, message: `connected to ${settings.url}${as}; nothing was saved` };
   }
 

@@ -1,6 +1,8 @@
 import type { CloudConfig } from '../../shared/config/cloud.js';
 import { AWS_IOT_CORE, urlPort } from '../../shared/config/cloud-profiles.js';
 import { GenericWire } from './generic.js';
+import { THINGSBOARD } from '../../shared/config/cloud-profile-thingsboard.js';
+import { ThingsboardWire } from './thingsboard.js';
 import type { PlatformWire } from './wire.js';
 
 /** What a cloud profile changes in how the uplink connects and sends; `generic` changes nothing. */
@@ -19,11 +21,15 @@ export interface ProfileLimits {
    * attached to the thing; certificates AWS issues have the CN "AWS IoT Certificate".
    */
   cnIsIdentity: boolean;
+  /** False where the gateway authenticates otherwise (ThingsBoard's access token): no client certificate is presented, the CA alone is read. */
+  clientCertificate?: false;
 }
 
 /** The platform limits of `cloud.profile`, which the uplink applies without further configuration. */
-export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url'>): ProfileLimits {
+export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url' | 'accessTokenFile'>): ProfileLimits {
   switch (config.profile) {
+    case 'thingsboard':
+      return { tls: {}, maxPacketBytes: THINGSBOARD.maxPayloadBytes, cnIsIdentity: false, ...(config.accessTokenFile !== undefined && { clientCertificate: false as const }) };
     case 'aws-iot-core':
       return {
         tls: urlPort(config.url) === 443 ? { ALPNProtocols: [AWS_IOT_CORE.alpnOn443] } : {},
@@ -40,6 +46,8 @@ export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url'>): Pro
 /** How `cloud.profile` maps the gateway's messages onto the platform's topics and payloads. */
 export function createWire(config: CloudConfig, gatewayId: string): PlatformWire {
   switch (config.profile) {
+    case 'thingsboard':
+      return new ThingsboardWire({ config, gatewayId });
     case 'aws-iot-core':
     case 'generic':
       return new GenericWire({ config, gatewayId });

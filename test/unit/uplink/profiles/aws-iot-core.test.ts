@@ -50,9 +50,7 @@ test('config check names each AWS IoT Core rule a config breaks', () => {
 });
 
 test('profiles that are not complete are not accepted', () => {
-  for (const profile of ['thingsboard', 'azure-iot-hub']) {
-    assert.deepEqual(problemsOf({ profile }), [`"cloud.profile": expected "generic" or "aws-iot-core" (azure-iot-hub and thingsboard are not supported yet), got "${profile}"`]);
-  }
+  assert.deepEqual(problemsOf({ profile: 'azure-iot-hub' }), ['"cloud.profile": expected "generic", "aws-iot-core" or "thingsboard" (azure-iot-hub is not supported yet), got "azure-iot-hub"']);
 });
 
 test('topic rules follow the AWS IoT Core documentation: $aws/ is reserved, at most 7 slashes', () => {
