@@ -197,6 +197,13 @@ export function classifyConnack(code: number, protocolVersion: 4 | 5, ctx: Class
 /** A PUBACK with a reason code >= 0x80: the broker received the message but did not take it. */
 export function classifyPubackRefusal(code: number, topic: string, ctx: ClassifyContext): UplinkError {
   const kind = kindOf(code, 'puback');
+  if (kind === 'publish-not-authorized' && ctx.cert === undefined) {
+    return new UplinkError(
+      kind,
+      `the broker refused to accept a publish to "${topic}": not authorized (${hex(code)}). No client certificate was presented, so it went by the user name: with cloud.accessTokenFile, check that the file holds the gateway device's current access token`,
+      code,
+    );
+  }
   if (kind === 'publish-not-authorized') {
     return new UplinkError(
       kind,

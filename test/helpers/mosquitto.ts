@@ -46,6 +46,13 @@ export interface MosquittoOptions {
   extraConfig?: readonly string[];
   /** The ACL file's text instead of recommendedAcl(prefix, readerCn), e.g. one mimicking a cloud platform's policy. */
   acl?: string;
+  /**
+   * Also listen with TLS that asks for no client certificate, at `usernameUrl`: a client there is
+   * known by the user name it gives (a platform's access token), and the ACL alone decides what it
+   * may do. Mosquitto 2.0 cannot check a user name without a password, so an unknown name connects
+   * and is refused at its first SUBSCRIBE or PUBLISH.
+   */
+  usernameListener?: boolean;
 }
 
 export interface Mosquitto {
@@ -55,6 +62,8 @@ export interface Mosquitto {
   url: string;
   /** `wss://localhost:<wsPort>` with the `websockets` option. */
   wsUrl?: string;
+  /** `mqtts://localhost:<port>` of the listener without client certificates, with the `usernameListener` option. */
+  usernameUrl?: string;
   prefix: string;
   readerCn: string;
   running(): boolean;
@@ -97,14 +106,9 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const server = options.serverCert ?? (await options.pki.issueServerCert());
   const port = options.port ?? (await freePort());
   const wsPort = options.websockets ? await freePort() : undefined;
-  const tlsListener = [
-    `cafile ${options.pki.ca.certPath}`,
-    `certfile ${server.certPath}`,
-    `keyfile ${server.keyPath}`,
-    'tls_version tlsv1.2',
-    'require_certificate true',
-    'use_identity_as_username true',
-  ];
+  const usernamePort = options.usernameListener ? await freePort() : undefined;
+  const serverTls = [`cafile ${options.pki.ca.certPath}`, `certfile ${server.certPath}`, `keyfile ${server.keyPath}`, 'tls_version tlsv1.2'];
+  const tlsListener = [...serverTls, 'require_certificate true', 'use_identity_as_username true'];
   const aclPath = join(dir, 'acl');
   const confPath = join(dir, 'mosquitto.conf');
   await writeFile(aclPath, options.acl ?? recommendedAcl(prefix, readerCn));
@@ -121,11 +125,13 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       'log_type information',
       'per_listener_settings false',
       ...(options.extraConfig ?? []),
-      'allow_anonymous false',
+      // Clients of the certificate listeners always have a user name (their CN); the user name listener takes any name.
+      `allow_anonymous ${usernamePort === undefined ? 'false' : 'true'}`,
       `acl_file ${aclPath}`,
       `listener ${port} 127.0.0.1`,
       ...tlsListener,
       ...(wsPort === undefined ? [] : [`listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...tlsListener]),
+      ...(usernamePort === undefined ? [] : [`listener ${usernamePort} 127.0.0.1`, ...serverTls, 'require_certificate false']),
       '',
     ].join('\n'),
   );
@@ -189,6 +195,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     port,
     url: `mqtts://localhost:${port}`,
     ...(wsPort === undefined ? {} : { wsUrl: `wss://localhost:${wsPort}` }),
+    ...(usernamePort === undefined ? {} : { usernameUrl: `mqtts://localhost:${usernamePort}` }),
     prefix,
     readerCn,
     running: () => child !== undefined,

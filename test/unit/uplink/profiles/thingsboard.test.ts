@@ -9,7 +9,7 @@ import { silentLogger } from '../../../../main/log/logger.js';
 import { ConfigError } from '../../../../main/shared/errors.js';
 import { ClientOptionsBuilder } from '../../../../main/uplink/client-options.js';
 import { parseCommand } from '../../../../main/uplink/commands.js';
-import { UplinkError } from '../../../../main/uplink/errors.js';
+import { classifyConnack, UplinkError } from '../../../../main/uplink/errors.js';
 import { createWire, profileLimits } from '../../../../main/uplink/profiles/index.js';
 import { readAccessToken } from '../../../../main/uplink/profiles/thingsboard.js';
 import type { CommandRequest, ControlRequest, PlatformWire } from '../../../../main/uplink/profiles/wire.js';
@@ -197,5 +197,14 @@ test('with a token the MQTT options carry it as the user name, no password and n
     assert.equal(builder.cert, undefined);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('ThingsBoard\'s CONNACK refusals of a token (0x05 over MQTT 3.1.1; 0x86 or 0x87 over MQTT 5) are not-authorized, worded for the token', () => {
+  const ctx = { url: 'mqtts://thingsboard.example.com:8883', gatewayId: gateway.id, now: 0 };
+  for (const [code, version] of [[5, 4], [0x86, 5], [0x87, 5]] as const) {
+    const error = classifyConnack(code, version, ctx);
+    assert.equal(error.kind, 'not-authorized');
+    assert.match(error.message, /No client certificate was presented, so the broker went by the user name: with cloud\.accessTokenFile, check that the file holds the gateway device's current access token/);
   }
 });
