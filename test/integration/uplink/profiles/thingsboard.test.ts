@@ -267,3 +267,17 @@ test('with X.509 (the on-box identity): readings flow, and rotation works throug
   await waitFor(() => gw.uplink.status().state === 'connected', 'the uplink connected with the new certificate');
   assert.equal(gw.uplink.status().certificate?.commonName, GATEWAY);
 });
+
+test('a reading larger than the 65536-byte payload limit is set aside with a readingsDropped record; the rest flows', async () => {
+  const { buffer, uplink } = await startGateway();
+  await waitFor(() => uplink.status().state === 'connected', 'the connection');
+  // Values travel as bare numbers, so only many quantities make a reading this large (~80 KB).
+  const many = Object.fromEntries(Array.from({ length: 1_200 }, (_, i) => [`q${String(i).padStart(4, '0')}${'x'.repeat(55)}`, { value: 1.5, unit: 'x' }]));
+  const big = await buffer.append({ sensorId: 'wide', ts: Date.now(), values: many });
+  const small = await buffer.append({ sensorId: 'wide', ts: Date.now(), values: { temperature: { value: 20, unit: '°C' } } });
+  uplink.wake();
+  const drop = await waitFor(() => on('v1/devices/me/telemetry').map((m) => (m.body.values as { readingsDropped?: Record<string, unknown> } | undefined)?.readingsDropped).find((d) => d !== undefined), 'the readingsDropped record');
+  assert.deepEqual({ sensor: drop.sensor, reason: drop.reason, firstSeq: drop.firstSeq, lastSeq: drop.lastSeq }, { sensor: 'wide', reason: 'refused', firstSeq: big.seq, lastSeq: big.seq });
+  await waitFor(() => buffer.stats(Date.now()).depth === 0, 'the buffer to empty');
+  assert.deepEqual(telemetryOf(`${GATEWAY}/wide`).map((e) => e.values._seq), [small.seq]);
+});
