@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { LeasedReading } from '../../../../main/buffer/types.js';
 import { validateConfig } from '../../../../main/config/validate.js';
 import { silentLogger } from '../../../../main/log/logger.js';
-import { ConfigError } from '../../../../main/shared/errors.js';
+import { EXPOSED_KEY_EXIT_CODE, refuseExposedKeys } from '../../../../main/identity/preflight.js';
+import { ConfigError, UserError } from '../../../../main/shared/errors.js';
 import { ClientOptionsBuilder } from '../../../../main/uplink/client-options.js';
 import { parseCommand } from '../../../../main/uplink/commands.js';
 import { classifyConnack, UplinkError } from '../../../../main/uplink/errors.js';
@@ -206,5 +207,20 @@ test('ThingsBoard\'s CONNACK refusals of a token (0x05 over MQTT 3.1.1; 0x86 or 
     const error = classifyConnack(code, version, ctx);
     assert.equal(error.kind, 'not-authorized');
     assert.match(error.message, /No client certificate was presented, so the broker went by the user name: with cloud\.accessTokenFile, check that the file holds the gateway device's current access token/);
+  }
+});
+
+test('fieldgate run refuses to start (exit 78) with a token file group or others can read, as with an exposed key', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fieldgate-tb-run-'));
+  try {
+    const file = join(dir, 'token');
+    await writeFile(file, 'A1b2C3');
+    await chmod(file, 0o644);
+    const config = validateConfig({ gateway: { ...gateway, dataDir: dir }, cloud: { ...tokenCloud, accessTokenFile: file } });
+    assert.throws(() => refuseExposedKeys(config), (error: unknown) => error instanceof UserError && error.exitCode === EXPOSED_KEY_EXIT_CODE && /cloud\.accessTokenFile ".*token" is readable by group or others; refusing to start\. Fix: chmod 600 /.test(error.message));
+    await chmod(file, 0o600);
+    refuseExposedKeys(config);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
