@@ -91,10 +91,17 @@ export class ClientOptionsBuilder {
   }
 
   /** TLS that only checks the server (the gateway authenticates by its MQTT user name): the CA read fresh from cloud.caFile. */
-  private async serverOnlyTls(profile: ProfileLimits): Promise<{ minVersion: 'TLSv1.2'; ca: string; rejectUnauthorized: true; ALPNProtocols?: string[] }> {
+  private async serverOnlyTls(profile: ProfileLimits): Promise<Pick<ConnectionOptions, 'minVersion' | 'rejectUnauthorized' | 'secureContext' | 'session'> & { ca: string; ALPNProtocols?: string[] }> {
     this.cert = undefined;
-    this.tlsSession = undefined;
     const ca = await readCredentialFile('cloud.caFile', this.deps.config.caFile ?? '');
-    return { minVersion: 'TLSv1.2', ca, rejectUnauthorized: true, ...profile.tls } satisfies ConnectionOptions;
+    this.tlsSession = this.deps.tlsSessions?.slot(this.deps.config.url, { ca }, 'TLSv1.2');
+    return {
+      minVersion: 'TLSv1.2',
+      ca,
+      rejectUnauthorized: true,
+      ...profile.tls,
+      ...(this.tlsSession && { secureContext: this.tlsSession.secureContext }),
+      ...(this.tlsSession?.session && { session: this.tlsSession.session }),
+    };
   }
 }

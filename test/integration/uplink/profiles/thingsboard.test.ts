@@ -121,7 +121,7 @@ async function startGateway(options: { cloud?: ReturnType<typeof tbCloud>; crede
     await rm(gwDir, { recursive: true, force: true });
   };
   running.push(stop);
-  return { buffer, uplink, stop };
+  return { buffer, uplink, metrics, stop };
 }
 
 const on = (topic: string) => received.filter((m) => m.topic === topic);
@@ -193,6 +193,17 @@ test('server-side RPC ping and flush are answered by the command handler; unknow
   await platform.publishAsync('v1/gateway/rpc', JSON.stringify({ device: `${GATEWAY}/t1`, data: { id: 5, method: 'ping', params: {} } }), { qos: 1 });
   const reply = await waitFor(() => on('v1/gateway/rpc').find((m) => m.body.id === 5 && 'data' in m.body && (m.body.data as { ok?: boolean }).ok !== undefined), 'the gateway RPC reply');
   assert.deepEqual({ device: reply.body.device, ok: (reply.body.data as { ok: boolean }).ok }, { device: `${GATEWAY}/t1`, ok: true });
+});
+
+test('with the access token a reconnect resumes the TLS session (no client certificate in it) and still delivers', async () => {
+  const { buffer, uplink, metrics } = await startGateway();
+  await waitFor(() => uplink.status().state === 'connected', 'the first connection');
+  await uplink.reconnect();
+  const values = (await metrics.getSingleMetric('fieldgate_uplink_tls_handshakes_total')?.get())?.values ?? [];
+  assert.deepEqual(Object.fromEntries(values.map((v) => [v.labels.resumed, v.value])), { false: 1, true: 1 });
+  const reading = await buffer.append({ sensorId: 't1', ts: Date.now(), values: { temperature: { value: 22, unit: '°C' } } });
+  uplink.wake();
+  await waitFor(() => telemetryOf(`${GATEWAY}/t1`).some((e) => e.values._seq === reading.seq), 'the reading over the resumed session');
 });
 
 test('a wrong access token is refused (not-authorized); a missing, empty or group-readable token file is bad-credentials naming the key', async () => {
