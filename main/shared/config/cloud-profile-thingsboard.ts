@@ -47,6 +47,7 @@ interface ThingsboardCloudFacts {
   accessTokenFile?: string | undefined;
   certFile?: string | undefined;
   keyFile?: string | undefined;
+  topicPrefix: string;
   batch: { maxBytes: number };
 }
 
@@ -61,6 +62,9 @@ export function checkThingsboard(cloud: ThingsboardCloudFacts, ctx: z.core.$Refi
   }
   if (/^wss?:/i.test(cloud.url)) {
     issue(['url'], cloud.url, "ThingsBoard's MQTT transport does not serve MQTT over WebSockets: use mqtts://<your ThingsBoard host>:8883");
+  }
+  if (cloud.topicPrefix !== 'fieldgate') {
+    issue(['topicPrefix'], cloud.topicPrefix, "ThingsBoard's topics are fixed (v1/gateway/…, v1/devices/me/…) and take no prefix: remove cloud.topicPrefix");
   }
   if (cloud.accessTokenFile !== undefined) {
     for (const key of ['certFile', 'keyFile'] as const) {

@@ -59,6 +59,9 @@ test('config check names the key and the fix for each ThingsBoard rule a config 
     '"cloud.certFile": with cloud.accessTokenFile no client certificate is presented (ThingsBoard authenticates a client that presents one by the certificate and ignores the token): remove cloud.certFile, or remove cloud.accessTokenFile to authenticate by X.509, got "/c.pem"',
     '"cloud.keyFile": with cloud.accessTokenFile no client certificate is presented (ThingsBoard authenticates a client that presents one by the certificate and ignores the token): remove cloud.keyFile, or remove cloud.accessTokenFile to authenticate by X.509, got "/k.pem"',
   ]);
+  assert.deepEqual(problemsOf({ ...x509Cloud, topicPrefix: 'acme' }), [
+    '"cloud.topicPrefix": ThingsBoard\'s topics are fixed (v1/gateway/…, v1/devices/me/…) and take no prefix: remove cloud.topicPrefix, got "acme"',
+  ]);
   assert.deepEqual(problemsOf({ ...x509Cloud, batch: { maxBytes: 131_072 } }), [
     '"cloud.batch.maxBytes": ThingsBoard\'s MQTT transport takes messages up to 65536 bytes by default (NETTY_MAX_PAYLOAD_SIZE) and closes the connection for a larger one: set cloud.batch.maxBytes to 65536 or less, got 131072',
   ]);
