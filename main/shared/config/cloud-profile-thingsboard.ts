@@ -2,7 +2,9 @@ import type { z } from 'zod';
 
 /**
  * ThingsBoard's MQTT transport (CE, PE and Cloud), as its documentation and default
- * configuration describe it:
+ * configuration describe it (thingsboard.io/docs/reference/mqtt-api/,
+ * thingsboard.io/docs/reference/gateway-mqtt-api/, application/src/main/resources/thingsboard.yml
+ * and the transport's MqttTransportHandler in github.com/thingsboard/thingsboard):
  * - "MQTT Device API": QoS 0 and 1 only; the access token is the MQTT user name (no password);
  *   a client that presents a certificate over TLS is authenticated by that certificate alone
  *   (X.509), and the token is then ignored.

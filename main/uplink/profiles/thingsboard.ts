@@ -44,9 +44,10 @@ export class ThingsboardWire implements PlatformWire {
 
   /** The gateway device's telemetry `{"ts":<event ms>,"values":{"alert":{…}}}`, or `"readingsDropped"` for a drop record. */
   alert(payload: Buffer): OutboundMessage {
-    const event = JSON.parse(payload.toString('utf8')) as { type?: unknown; ts?: unknown };
-    const key = event.type === 'readings-dropped' ? 'readingsDropped' : 'alert';
-    const ts = typeof event.ts === 'string' ? Date.parse(event.ts) : Number.NaN;
+    const event = parseOrText(payload);
+    const { type, ts: at } = (typeof event === 'object' && event !== null ? event : {}) as { type?: unknown; ts?: unknown };
+    const key = type === 'readings-dropped' ? 'readingsDropped' : 'alert';
+    const ts = typeof at === 'string' ? Date.parse(at) : Number.NaN;
     return { topic: topics.ownTelemetry, payload: json(Number.isFinite(ts) ? { ts, values: { [key]: event } } : { [key]: event }) };
   }
 
