@@ -50,7 +50,7 @@ export interface MosquittoOptions {
    * Also listen with TLS that asks for no client certificate, at `usernameUrl`: a client there is
    * known by the user name it gives (a platform's access token), and the ACL alone decides what it
    * may do. Mosquitto 2.0 cannot check a user name without a password, so an unknown name connects
-   * and is refused at its first SUBSCRIBE or PUBLISH.
+   * and is refused at its first PUBLISH (PUBACK 0x87; its subscriptions are granted but deliver nothing).
    */
   usernameListener?: boolean;
 }
