@@ -25,9 +25,9 @@ export const UPLINK_ERROR_HINTS: Record<UplinkErrorKind, string> = {
   'client-cert-rejected': 'the broker does not accept this gateway certificate: have the CSR signed by the CA the broker trusts, then import the certificate',
   'client-cert-expired': 'renew the gateway certificate (create a CSR, have it signed, import it), or check the box clock',
   'client-cert-not-yet-valid': 'check the box clock (is NTP working?); the gateway certificate is not valid yet',
-  'bad-credentials': 'the certificate or key file cannot be used: check that both exist, are PEM and belong together',
+  'bad-credentials': 'the certificate or key file cannot be used: check that both exist, are PEM and belong together (an access token file: that it exists, is not empty and is chmod 600)',
   'hardware-key-unavailable': 'the token holding the device key cannot be used: fix what the message names (PIN file, token, library), then restart fieldgate',
-  'not-authorized': 'the broker refused this gateway: allow its certificate CN on the broker, and make it match gateway.id',
+  'not-authorized': 'the broker refused this gateway: allow its certificate CN on the broker, and make it match gateway.id (with cloud.accessTokenFile: put the gateway device\'s current access token in the file)',
   'publish-not-authorized': 'the broker ACL does not allow this gateway to publish: allow topics under its certificate CN',
   'publish-rejected': 'the broker refused a message: check its limits (message size, quotas)',
   'packet-too-large': "a packet exceeded the broker's max_packet_size: raise that limit, or lower cloud.batch.maxBytes below it",
@@ -96,7 +96,7 @@ export class CloudTester implements CloudBackend {
       return failure(new UplinkError('identity-mismatch', `connected, but the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`));
     }
     this.deps.log.info({ broker: settings.url }, 'cloud test connected');
-    const as = cn !== undefined ? ` as "${cn}"` : ' without TLS';
+    const as = cn !== undefined ? ` as "${cn}"` : settings.accessTokenFile !== undefined ? ' with the access token in cloud.accessTokenFile' : ' without TLS';
     const takenOver = limits.oneConnectionPerClientId
       ? `; the platform keeps one connection per device, so this test connected as "${this.deps.gatewayId}" and took over the running uplink's connection, if any: it reconnects by itself`
       : '';

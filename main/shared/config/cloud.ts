@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkAzureIotHub, defaultProtocolVersion } from './cloud-profile-azure.js';
 import { checkAwsIotCore, cloudProfileSchema } from './cloud-profiles.js';
+import { checkThingsboard } from './cloud-profile-thingsboard.js';
 import { durationMs, filePath, identifier } from './common.js';
 
 const batchSchema = z
@@ -61,6 +62,8 @@ export const cloudSchema = z
     /** Client certificate and key: the on-box identity's files, or an externally managed pair. */
     certFile: filePath.optional(),
     keyFile: filePath.optional(),
+    /** cloud.profile thingsboard: a file (0600) holding the gateway device's access token, read at every connect. */
+    accessTokenFile: filePath.optional(),
     topicPrefix: identifier.default('fieldgate'),
     /** Omitted: the profile's (MQTT 5; 3.1.1 for azure-iot-hub), filled in by the transform below. */
     protocolVersion: z.union([z.literal(5), z.literal(4)], { error: 'expected 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).optional(),
@@ -82,6 +85,7 @@ export const cloudSchema = z
   .superRefine((cloud, ctx) => {
     if (cloud.profile === 'aws-iot-core') checkAwsIotCore(cloud, ctx);
     if (cloud.profile === 'azure-iot-hub') checkAzureIotHub(cloud, ctx);
+    checkThingsboard(cloud, ctx);
     if (/^(mqtt|ws):/.test(cloud.url) && !cloud.allowInsecure) {
       ctx.addIssue({
         code: 'custom',

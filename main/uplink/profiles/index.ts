@@ -4,6 +4,8 @@ import type { CloudConfig } from '../../shared/config/cloud.js';
 import { AWS_IOT_CORE, urlPort } from '../../shared/config/cloud-profiles.js';
 import { AzureIotHubWire } from './azure-iot-hub.js';
 import { GenericWire } from './generic.js';
+import { THINGSBOARD } from '../../shared/config/cloud-profile-thingsboard.js';
+import { ThingsboardWire } from './thingsboard.js';
 import type { PlatformWire } from './wire.js';
 
 /** What a cloud profile changes in how the uplink connects and sends; `generic` changes nothing. */
@@ -24,11 +26,15 @@ export interface ProfileLimits {
   cnIsIdentity: boolean;
   /** The platform accepts only the gateway's own client id and drops its older connection on a new one, so a test connection takes over the uplink's. */
   oneConnectionPerClientId?: boolean;
+  /** False where the gateway authenticates otherwise (ThingsBoard's access token): no client certificate is presented, the CA alone is read. */
+  clientCertificate?: false;
 }
 
 /** The platform limits of `cloud.profile`, which the uplink applies without further configuration. */
-export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url'>): ProfileLimits {
+export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url' | 'accessTokenFile'>): ProfileLimits {
   switch (config.profile) {
+    case 'thingsboard':
+      return { tls: {}, maxPacketBytes: THINGSBOARD.maxPayloadBytes, cnIsIdentity: false, ...(config.accessTokenFile !== undefined && { clientCertificate: false as const }) };
     case 'aws-iot-core':
       return {
         tls: urlPort(config.url) === 443 ? { ALPNProtocols: [AWS_IOT_CORE.alpnOn443] } : {},
@@ -55,6 +61,8 @@ export function createWire(config: CloudConfig, gatewayId: string, log: Logger):
   switch (config.profile) {
     case 'azure-iot-hub':
       return new AzureIotHubWire({ config, gatewayId, log });
+    case 'thingsboard':
+      return new ThingsboardWire({ config, gatewayId });
     case 'aws-iot-core':
     case 'generic':
       return new GenericWire({ config, gatewayId });

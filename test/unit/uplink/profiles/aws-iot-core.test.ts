@@ -50,7 +50,7 @@ test('config check names each AWS IoT Core rule a config breaks', () => {
 });
 
 test('profiles that are not complete are not accepted', () => {
-  assert.deepEqual(problemsOf({ profile: 'thingsboard' }), ['"cloud.profile": expected "generic", "aws-iot-core" or "azure-iot-hub" (thingsboard is not supported yet), got "thingsboard"']);
+  assert.deepEqual(problemsOf({ profile: 'hivemq' }), ['"cloud.profile": expected "generic", "aws-iot-core", "azure-iot-hub" or "thingsboard", got "hivemq"']);
 });
 
 test('topic rules follow the AWS IoT Core documentation: $aws/ is reserved, at most 7 slashes', () => {
