@@ -1,5 +1,6 @@
 import { AZURE_IOT_HUB } from '../../main/shared/config/cloud-profile-azure.js';
 import { AWS_IOT_CORE, cloudProfileSchema, type CloudProfileName } from '../../main/shared/config/cloud-profiles.js';
+import { THINGSBOARD } from '../../main/shared/config/cloud-profile-thingsboard.js';
 
 /** The choices are the config schema's `cloud.profile` enum: a profile added there shows up here. */
 export const CLOUD_PLATFORMS: readonly CloudProfileName[] = cloudProfileSchema.unwrap().options;
@@ -13,6 +14,8 @@ interface PlatformNotes {
   urlPlaceholder?: string;
   /** Present when the platform sets the client id itself: what the client id then is. */
   fixedClientId?: string;
+  /** Present when the platform takes an access token file (`cloud.accessTokenFile`): the field's hint. */
+  accessTokenHint?: string;
 }
 
 const GENERIC_URL = 'mqtts://broker.example.com:8883';
@@ -41,6 +44,15 @@ const NOTES: Partial<Record<CloudProfileName, PlatformNotes>> = {
       `the status goes to the device twin; messages up to ${AZURE_IOT_HUB.maxMessageBytes / 1024} KB. Test connection briefly takes over the running connection.`,
     urlPlaceholder: 'mqtts://<hub>.azure-devices.net:8883',
     fixedClientId: 'the device id, which is the gateway id',
+  },
+  thingsboard: {
+    title: 'ThingsBoard',
+    description: 'ThingsBoard CE, PE or Cloud, through its MQTT gateway API.',
+    changes:
+      "The gateway is a ThingsBoard gateway device named like the gateway id, each sensor a device it connects; the status goes to the gateway's attributes; " +
+      `an access token or X.509; messages up to ${THINGSBOARD.maxPayloadBytes / 1024} KB.`,
+    urlPlaceholder: 'mqtts://thingsboard.example.com:8883',
+    accessTokenHint: "A file on the gateway holding the gateway device's access token, readable by its owner only. With it, leave the client certificate and key empty.",
   },
 };
 

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { cloudProfileSchema } from '../../main/shared/config/cloud-profiles.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { createPki } from '../helpers/pki.js';
 import { waitFor } from '../integration/serial/fixture.js';
-import { captureScreen, completeFirstRun, goTo, launchBrowser, openUi, startGateway } from './ui-harness.js';
+import { captureScreen, completeFirstRun, goTo, launchBrowser, openUi, startGateway, tempDir } from './ui-harness.js';
 
 /** A host that never resolves (RFC 2606), on AWS IoT Core's URL shape. */
 const AWS_HOST = 'fieldgate-e2e-ats.iot.eu-west-1.amazonaws.invalid';
@@ -80,7 +81,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.equal(await page.locator('#cloud-test-result').count(), 0);
       await page.getByRole('button', { name: 'Save' }).click();
       await fieldError(page, 'Broker URL').filter({ hasText: /port 8884 is not served/ }).waitFor();
-      assert.equal(await page.evaluate("document.activeElement.getAttribute('name')"), 'url', 'the field in error is brought into view');
+      await waitFor('the field in error to get the focus (and so come into view)', async () => (await page.evaluate("document.activeElement.getAttribute('name')")) === 'url');
       await captureScreen(page, 'cloud-platform-aws-port');
     });
 
@@ -106,12 +107,36 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       await captureScreen(page, 'cloud-platform-azure-port');
     });
 
+    await t.test('ThingsBoard: an access token file field appears; with a token the certificate fields are refused on those fields; without them it saves', async () => {
+      const tokenFile = join(tempDir(t), 'thingsboard.token');
+      writeFileSync(tokenFile, 'A1_TEST_TOKEN\n', { mode: 0o600 });
+      assert.equal(await page.getByLabel('Access token file').count(), 0);
+      await page.getByRole('radio', { name: /ThingsBoard/ }).check();
+      assert.equal(await page.getByLabel('Client id', { exact: true }).getAttribute('readonly'), null);
+      assert.equal(await page.getByLabel('Broker URL').getAttribute('placeholder'), 'mqtts://thingsboard.example.com:8883');
+      await page.getByLabel('Broker URL').fill('mqtts://thingsboard.example.invalid:8883');
+      await page.getByLabel('Access token file').fill(tokenFile);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await fieldError(page, 'Client certificate file').filter({ hasText: /with cloud.accessTokenFile no client certificate is presented/ }).waitFor();
+      await fieldError(page, 'Client key file').filter({ hasText: /with cloud.accessTokenFile no client certificate is presented/ }).waitFor();
+      await captureScreen(page, 'cloud-platform-thingsboard-token');
+      await page.getByLabel('Client certificate file').fill('');
+      await page.getByLabel('Client key file').fill('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Cloud settings saved').waitFor();
+      const saved = (parse(readFileSync(gateway.configFile, 'utf8')) as { cloud: Record<string, unknown> }).cloud;
+      assert.equal(saved.profile, 'thingsboard');
+      assert.equal(saved.accessTokenFile, tokenFile);
+      assert.equal(saved.certFile, undefined);
+    });
+
     await t.test('back to generic: the AWS errors go, the client id is editable again', async () => {
       await page.getByRole('radio', { name: /Any MQTT broker/ }).check();
       assert.equal(await page.locator('.field-error').count(), 0);
       const clientId = page.getByLabel('Client id', { exact: true });
       assert.equal(await clientId.getAttribute('readonly'), null);
       assert.equal(await clientId.inputValue(), '');
+      assert.equal(await page.getByLabel('Access token file').count(), 0, 'only ThingsBoard takes an access token');
       assert.equal(await page.getByLabel('Broker URL').getAttribute('placeholder'), 'mqtts://broker.example.com:8883');
     });
     assert.deepEqual(problems, []);
