@@ -14,6 +14,8 @@ interface PlatformNotes {
   urlPlaceholder?: string;
   /** Present when the platform sets the client id itself: what the client id then is. */
   fixedClientId?: string;
+  /** True when the platform's topics are its own, so `cloud.topicPrefix` does not apply. */
+  fixedTopics?: boolean;
   /** Present when the platform takes an access token file (`cloud.accessTokenFile`): the field's hint. */
   accessTokenHint?: string;
 }
@@ -44,6 +46,7 @@ const NOTES: Partial<Record<CloudProfileName, PlatformNotes>> = {
       `the status goes to the device twin; messages up to ${AZURE_IOT_HUB.maxMessageBytes / 1024} KB. Test connection briefly takes over the running connection.`,
     urlPlaceholder: 'mqtts://<hub>.azure-devices.net:8883',
     fixedClientId: 'the device id, which is the gateway id',
+    fixedTopics: true,
   },
   thingsboard: {
     title: 'ThingsBoard',
@@ -52,6 +55,7 @@ const NOTES: Partial<Record<CloudProfileName, PlatformNotes>> = {
       "The gateway is a ThingsBoard gateway device named like the gateway id, each sensor a device it connects; the status goes to the gateway's attributes; " +
       `an access token or X.509; messages up to ${THINGSBOARD.maxPayloadBytes / 1024} KB.`,
     urlPlaceholder: 'mqtts://thingsboard.example.com:8883',
+    fixedTopics: true,
     accessTokenHint: "A file on the gateway holding the gateway device's access token, readable by its owner only. With it, leave the client certificate and key empty.",
   },
 };

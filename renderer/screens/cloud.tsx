@@ -39,7 +39,7 @@ function TestResult({ result }: { result: CloudTestResult }) {
 }
 
 /** The broker form's fields, named as the last segment of their config key. */
-const BROKER_FIELDS = ['profile', 'url', 'clientId', 'accessTokenFile', 'caFile', 'certFile', 'keyFile', 'maxReadings', 'maxBytes', 'inFlight'];
+const BROKER_FIELDS = ['profile', 'url', 'clientId', 'topicPrefix', 'accessTokenFile', 'caFile', 'certFile', 'keyFile', 'maxReadings', 'maxBytes', 'inFlight'];
 /** The schema's defaults: the empty number fields show them, and they are not carried over from the saved settings. */
 const DEFAULTS = cloudSchema.parse({ url: 'mqtts://defaults.invalid', caFile: '/defaults' });
 
@@ -58,6 +58,7 @@ function BrokerForm() {
   const [profile, setProfile] = useState<CloudProfileName>('generic');
   const [url, setUrl] = useState('');
   const [clientId, setClientId] = useState('');
+  const [topicPrefix, setTopicPrefix] = useState('');
   const [accessTokenFile, setAccessTokenFile] = useState('');
   const [caFile, setCaFile] = useState('');
   const [certFile, setCertFile] = useState('');
@@ -81,6 +82,7 @@ function BrokerForm() {
           setProfile(current.profile ?? 'generic');
           setUrl(current.url);
           setClientId(current.clientId ?? '');
+          setTopicPrefix(current.topicPrefix ?? '');
           setAccessTokenFile(current.accessTokenFile ?? '');
           setCaFile(current.caFile ?? '');
           setCertFile(current.certFile ?? '');
@@ -97,7 +99,7 @@ function BrokerForm() {
   const notes = platformNotes(profile);
   const gatewayId = status.value?.gatewayId ?? '';
 
-  /** The saved settings with this form's fields; an emptied field drops its key (a number takes its default), and so do a client id the platform sets itself and an access token it does not take. */
+  /** The saved settings with this form's fields; an emptied field drops its key (a number takes its default), and so do a client id or topic prefix the platform sets itself and an access token it does not take. */
   const proposed = (): CloudSettings => {
     const count = (text: string) => (text.trim() === '' ? undefined : Number(text));
     const next: CloudSettings = {
@@ -107,7 +109,7 @@ function BrokerForm() {
       batch: { ...settings?.batch, maxReadings: count(maxReadings), maxBytes: count(maxBytes) },
       inFlight: count(inFlight),
     };
-    for (const [key, value] of [['caFile', caFile], ['certFile', certFile], ['keyFile', keyFile], ['clientId', notes.fixedClientId ? '' : clientId], ['accessTokenFile', notes.accessTokenHint ? accessTokenFile : '']] as const) {
+    for (const [key, value] of [['caFile', caFile], ['certFile', certFile], ['keyFile', keyFile], ['clientId', notes.fixedClientId ? '' : clientId], ['topicPrefix', notes.fixedTopics ? '' : topicPrefix], ['accessTokenFile', notes.accessTokenHint ? accessTokenFile : '']] as const) {
       if (value) next[key] = value;
       else delete next[key];
     }
@@ -177,6 +179,9 @@ function BrokerForm() {
         <TextField label="Client id" name="clientId" value={gatewayId} onValue={() => undefined} error={errors.clientId} readOnly hint={`Set by ${notes.title}: ${notes.fixedClientId} (gateway.id under Settings).`} />
       ) : (
         <TextField label="Client id" name="clientId" value={clientId} onValue={setClientId} error={errors.clientId} placeholder={gatewayId} spellcheck={false} hint="Leave empty to use the gateway id." />
+      )}
+      {!notes.fixedTopics && (
+        <TextField label="Topic prefix" name="topicPrefix" value={topicPrefix} onValue={setTopicPrefix} error={errors.topicPrefix} placeholder={DEFAULTS.topicPrefix} spellcheck={false} hint="The first topic level, before the gateway id." />
       )}
       {notes.accessTokenHint && <TextField label="Access token file" name="accessTokenFile" value={accessTokenFile} onValue={setAccessTokenFile} error={errors.accessTokenFile} spellcheck={false} hint={notes.accessTokenHint} />}
       <TextField label="CA file on the gateway" name="caFile" value={caFile} onValue={setCaFile} error={errors.caFile} hint="The PEM of the CA that signed the broker's certificate. Upload one below." />

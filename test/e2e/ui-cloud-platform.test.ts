@@ -51,6 +51,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       await page.getByLabel('CA file on the gateway').fill(pki.ca.certPath);
       await page.getByLabel('Client certificate file').fill(client.certPath);
       await page.getByLabel('Client key file').fill(client.keyPath);
+      await page.getByLabel('Topic prefix').fill('site-a');
       await page.getByLabel('Client id', { exact: true }).fill('line 2');
       await page.getByRole('button', { name: 'Test connection' }).click();
       await fieldError(page, 'Client id').filter({ hasText: /expected 1-64 characters of letters, digits/ }).waitFor();
@@ -112,6 +113,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       writeFileSync(tokenFile, 'A1_TEST_TOKEN\n', { mode: 0o600 });
       assert.equal(await page.getByLabel('Access token file').count(), 0);
       await page.getByRole('radio', { name: /ThingsBoard/ }).check();
+      assert.equal(await page.getByLabel('Topic prefix').count(), 0, "ThingsBoard's topics are its own");
       assert.equal(await page.getByLabel('Client id', { exact: true }).getAttribute('readonly'), null);
       assert.equal(await page.getByLabel('Broker URL').getAttribute('placeholder'), 'mqtts://thingsboard.example.com:8883');
       await page.getByLabel('Broker URL').fill('mqtts://thingsboard.example.invalid:8883');
@@ -128,6 +130,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.equal(saved.profile, 'thingsboard');
       assert.equal(saved.accessTokenFile, tokenFile);
       assert.equal(saved.certFile, undefined);
+      assert.equal(saved.topicPrefix ?? 'fieldgate', 'fieldgate', 'the prefix typed for generic is not saved');
     });
 
     await t.test('back to generic: the AWS errors go, the client id is editable again', async () => {
@@ -137,6 +140,7 @@ test('cloud screen: the platform choice is the cloud.profile enum; AWS IoT Core 
       assert.equal(await clientId.getAttribute('readonly'), null);
       assert.equal(await clientId.inputValue(), '');
       assert.equal(await page.getByLabel('Access token file').count(), 0, 'only ThingsBoard takes an access token');
+      assert.equal(await page.getByLabel('Topic prefix').inputValue(), 'site-a');
       assert.equal(await page.getByLabel('Broker URL').getAttribute('placeholder'), 'mqtts://broker.example.com:8883');
     });
     assert.deepEqual(problems, []);
