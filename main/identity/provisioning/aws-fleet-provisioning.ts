@@ -97,14 +97,14 @@ function rejectionHint(step: 'CreateCertificateFromCsr' | 'RegisterThing', rejec
   const status = rejection.statusCode ?? 0;
   if (status === 401 || status === 403) {
     return step === 'RegisterThing'
-      ? `the claim certificate may not use template "${template}", or the template's provisioning role lacks permissions (attach AWSIoTThingsRegistration to it)`
-      : 'the claim certificate is not allowed to create certificates: check that it is ACTIVE and its policy allows the $aws/certificates/create-from-csr/* topics';
+      ? `The claim certificate may not use template "${template}", or the template's provisioning role lacks permissions (attach AWSIoTThingsRegistration to it)`
+      : 'The claim certificate is not allowed to create certificates: check that it is ACTIVE and its policy allows the $aws/certificates/create-from-csr/* topics';
   }
-  if (status === 404) return `no provisioning template "${template}" in this account and region: check --template and the endpoint in cloud.url`;
+  if (status === 404) return `No provisioning template "${template}" in this account and region: check --template and the endpoint in cloud.url`;
   if (status === 429) return 'AWS IoT throttled the request: wait a minute and run the command again';
   if (status >= 500) return 'AWS IoT had an internal error: run the command again later';
   return step === 'RegisterThing'
-    ? `the template refused the parameters (a missing required parameter, or a pre-provisioning hook said no): check the --parameter values against template "${template}"`
+    ? `The template refused the parameters (a missing required parameter, or a pre-provisioning hook said no): check the --parameter values against template "${template}"`
     : `AWS IoT refused the CSR: it takes RSA keys of 2048 bits or more, or EC P-256/P-384/P-521 (identity.keyAlgorithm)`;
 }
 
