@@ -30,11 +30,7 @@ export function duration(ms: number): string {
   return `${Math.round(hours / 24)} days`;
 }
 
-export function bytes(count: number): string {
-  if (count < 1024) return `${count} B`;
-  if (count < 1024 * 1024) return `${(count / 1024).toFixed(1)} KiB`;
-  return `${(count / 1024 / 1024).toFixed(1)} MiB`;
-}
+export { formatBytes as bytes } from '../main/shared/units.js';
 
 export function clockTime(at: string | number): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });

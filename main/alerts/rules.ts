@@ -17,6 +17,7 @@ import type { AlertCenter } from './alert-center.js';
 import { FailureWindow } from './failure-window.js';
 import { SensorIntervals } from './sensor-intervals.js';
 import { ShareWindow } from './share-window.js';
+import { formatBytes } from '../shared/units.js';
 
 /** Totals since start for one line-oriented serial port entry. */
 export interface PortLineTotals {
@@ -242,7 +243,7 @@ export class AlertRules implements Component {
             kind: 'disk-low',
             subject: 'disk',
             severity: 'critical',
-            message: `only ${free} bytes are free on the filesystem of ${config.gateway.dataDir} (alerts.disk.minFreeBytes is ${min})`,
+            message: `only ${formatBytes(free)} free on the filesystem of ${config.gateway.dataDir} (alerts.disk.minFreeBytes is ${formatBytes(min)})`,
             hint: 'free space on that filesystem (old logs, files of other programs) or cap buffer.maxFileBytes below what is left',
           }]
         : [];

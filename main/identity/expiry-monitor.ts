@@ -22,8 +22,9 @@ export interface ExpiryMonitorDeps {
 
 /**
  * Checks the identity at start-up (permissions, key match, chain, clock, expiry) so a broken one
- * fails with its own diagnosis instead of a TLS error, then keeps `fieldgate_identity_cert_days_left`
- * current and raises an alert once per certificate for each threshold it reaches.
+ * fails with its own diagnosis instead of a TLS error (a clock before the certificate's validity
+ * only raises clock-wrong), then keeps `fieldgate_identity_cert_days_left` current and raises an
+ * alert once per certificate for each threshold it reaches.
  */
 export class ExpiryMonitor implements Component {
   readonly name = 'identity';
@@ -41,7 +42,9 @@ export class ExpiryMonitor implements Component {
       this.deps.store.load(this.deps.clock.now());
     } catch (error) {
       this.onStartFailure(error);
-      throw error;
+      // A box without a battery-backed clock often boots before NTP has set it: keep checking, the
+      // uplink connects once the clock is right (it reads the identity at every connect).
+      if (!(error instanceof IdentityError && error.problem === 'not-yet-valid')) throw error;
     }
     this.check();
     if (!signal.aborted) {

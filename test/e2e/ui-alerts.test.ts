@@ -27,7 +27,7 @@ test('the overview shows the active alerts from the status, critical first with 
   await page.locator('li[data-alert="sensor-silent:cellar-1"]').waitFor({ timeout: 20_000 });
   await page.locator('li[data-alert="disk-low:disk"]').waitFor();
   assert.deepEqual(await items.evaluateAll((list) => list.map((li) => li.getAttribute('data-alert'))), ['disk-low:disk', 'sensor-silent:cellar-1'], 'critical before warning');
-  assert.match((await page.locator('li[data-alert="disk-low:disk"]').textContent()) ?? '', /^Critical only \d+ bytes are free.*Fix: free space/);
+  assert.match((await page.locator('li[data-alert="disk-low:disk"]').textContent()) ?? '', /^Critical only \d+\.\d [KMGTP]iB free.*Fix: free space/);
   assert.match((await page.locator('#alerts-title').textContent()) ?? '', /Active alerts \(2\)1 critical · 1 warning/);
   assert.equal(await page.locator('#topbar-alerts').textContent(), '2 active alerts');
   await captureScreen(page, 'overview-alerts');

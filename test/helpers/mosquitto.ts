@@ -62,6 +62,8 @@ export interface Mosquitto {
   start(): Promise<void>;
   /** SIGTERM and wait for the process to exit. */
   stop(): Promise<void>;
+  /** The running broker's process id (e.g. to read its CPU time from /proc). */
+  pid(): number | undefined;
   /** Sends a signal to the running broker (e.g. SIGSTOP/SIGCONT to stall it); false when not running. */
   signal(signal: NodeJS.Signals): boolean;
   /** The broker's log so far (useful in assertion messages). */
@@ -194,6 +196,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     running: () => child !== undefined,
     start: startWithRetry,
     stop,
+    pid: () => child?.pid,
     signal: (signal) => child?.kill(signal) ?? false,
     log: () => output,
     cleanup: async () => {

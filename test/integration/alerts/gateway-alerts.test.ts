@@ -132,6 +132,7 @@ describe('alerts on a real gateway', () => {
     await gateway.apply(config((c) => (c.alerts.disk.minFreeBytes = Number.MAX_SAFE_INTEGER)));
     const raised = await waitEvent('disk-low:disk', 'raise');
     assert.equal(raised.severity, 'critical');
+    assert.match(raised.message, /^only \d+\.\d [KMGTP]iB free on the filesystem of .* \(alerts\.disk\.minFreeBytes is 8\.0 PiB\)$/);
     const metrics = parsePrometheusText(await (await fetch(`${(gateway.apiServer as NonNullable<Gateway['apiServer']>).url}/metrics`)).text());
     const gauge = metrics.get('fieldgate_alerts_active');
     assert.equal(gauge?.type, 'gauge');

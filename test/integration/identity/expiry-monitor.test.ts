@@ -71,3 +71,52 @@ test('the days-left gauge follows the clock and alerts fire once at 30 days (war
     ws.cleanup();
   }
 });
+
+test('a clock before the certificate\'s validity at start raises clock-wrong and the monitor keeps running; other problems still fail the start', async () => {
+  const ws = workspace({ caFile: pki.ca.certPath });
+  const client = await pki.issueClientCert({ cn: GATEWAY_ID, notAfter: daysFromNow(40) });
+  installIdentity(ws.identityDir, client.keyPem, client.certPem);
+  const start = identityStoreFromConfig(ws.config).describe().notBefore.getTime();
+  let now = start - DAY;
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const alerts: IdentityAlert[] = [];
+  const monitor = new ExpiryMonitor({
+    store: identityStoreFromConfig(ws.config),
+    alertDaysLeft: [30, 7],
+    checkIntervalMs: 3_600_000,
+    metrics,
+    log: silentLogger,
+    clock: { now: () => now },
+    onAlert: (alert) => alerts.push(alert),
+  });
+  try {
+    await monitor.start(new AbortController().signal);
+    assert.deepEqual(alerts.map((a) => [a.kind, a.severity]), [['clock-wrong', 'critical']]);
+    assert.match(alerts[0]?.message ?? '', /system clock looks wrong/);
+    now = start + DAY;
+    monitor.check();
+    assert.equal(await daysLeftGauge(metrics), 39);
+    assert.equal(alerts.length, 1);
+  } finally {
+    await monitor.stop();
+    ws.cleanup();
+  }
+
+  const expired = workspace({ caFile: pki.ca.certPath });
+  const old = await pki.issueClientCert({ cn: GATEWAY_ID, notAfter: daysFromNow(1) });
+  installIdentity(expired.identityDir, old.keyPem, old.certPem);
+  const failing = new ExpiryMonitor({
+    store: identityStoreFromConfig(expired.config),
+    alertDaysLeft: [30, 7],
+    checkIntervalMs: 3_600_000,
+    metrics: createMetricsRegistry({ processMetrics: false }),
+    log: silentLogger,
+    clock: { now: () => Date.now() + 2 * DAY },
+  });
+  try {
+    await assert.rejects(failing.start(new AbortController().signal), /expired/);
+  } finally {
+    await failing.stop();
+    expired.cleanup();
+  }
+});

@@ -25,7 +25,7 @@ export const STATUS: GatewayStatus = {
   },
   identity: { managed: 'on-box', subject: 'CN=gw-fake', notAfter: '2027-01-01T00:00:00.000Z', daysLeft: 365, validity: 'valid' },
   alerts: {
-    active: [{ key: 'disk-low:disk', kind: 'disk-low', subject: 'disk', severity: 'critical', message: 'only 1000 bytes are free', raisedAt: '2026-01-01T00:00:00.000Z', clearedAt: null }],
+    active: [{ key: 'disk-low:disk', kind: 'disk-low', subject: 'disk', severity: 'critical', message: 'only 1000 B free', raisedAt: '2026-01-01T00:00:00.000Z', clearedAt: null }],
     counts: { info: 0, warning: 0, critical: 1 },
   },
 };
