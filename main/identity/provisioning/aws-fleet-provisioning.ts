@@ -139,17 +139,22 @@ class ClaimConnection {
   static async open(url: string, options: IClientOptions, timeoutMs: number, gatewayId: string): Promise<ClaimConnection> {
     const endpoint = withoutUserinfo(url);
     const client = mqtt.connect(url, options);
+    let fail: (error: unknown) => void = () => undefined;
+    // Stays attached after a failure: mqtt.js may emit more errors while it closes.
+    const onError = (error: Error) => fail(error);
+    client.on('error', onError);
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+        fail = (error) => (clearTimeout(timer), reject(error));
         client.once('connect', () => (clearTimeout(timer), resolve()));
-        client.once('error', (error) => (clearTimeout(timer), reject(error)));
-        client.once('close', () => (clearTimeout(timer), reject(Object.assign(new Error('the connection was closed during the handshake'), { code: 'ECONNRESET' }))));
+        client.once('close', () => fail(Object.assign(new Error('the connection was closed during the handshake'), { code: 'ECONNRESET' })));
       });
     } catch (error) {
       client.end(true);
       throw claimConnectError(error, endpoint, gatewayId);
     }
+    client.removeListener('error', onError);
     return new ClaimConnection(client, endpoint, timeoutMs);
   }
 

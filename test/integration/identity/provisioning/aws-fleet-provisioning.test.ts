@@ -236,6 +236,16 @@ test('the claim connection: a wrong cloud.caFile and a claim certificate AWS doe
   assert.equal(existsSync(join(target.identityDir, 'cert.pem')), false);
 });
 
+test('the exemption from the chain check holds for the recorded certificate only: another one from the same issuer is refused', async () => {
+  const target = box();
+  await provision(target);
+  const store = identityStoreFromConfig(target.config);
+  const { csrPem } = await store.writeProvisioningCsr();
+  // Same key, same issuer, not delivered by provisioning: as if someone swapped cert.pem.
+  writeFileSync(join(target.identityDir, 'cert.pem'), await issuerPki.signCsr(csrPem, { days: 365 }), { mode: 0o600 });
+  assert.throws(() => store.load(Date.now()), /does not chain to the configured CA/);
+});
+
 test('AWS names the thing differently: the certificate is installed and the result says gateway.id must change', async () => {
   const target = box();
   aws.behaviour = { kind: 'accept', thingName: (parameters) => `Thing_${parameters.SerialNumber}` };
