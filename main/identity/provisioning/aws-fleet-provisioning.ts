@@ -116,7 +116,7 @@ function describeRejection(rejection: FleetRejection): string {
   ].join(', ');
 }
 
-/** One request/response exchange on the claim connection: publish, then the first answer on `/accepted` or `/rejected`. */
+/** The MQTT connection made with the claim certificate; each request publishes and waits for the first answer on `/accepted` or `/rejected`. */
 class ClaimConnection {
   private readonly waiting = new Map<string, (payload: Buffer) => void>();
   private closedBecause: string | undefined;
@@ -174,11 +174,13 @@ class ClaimConnection {
     if (this.closedBecause !== undefined) throw this.closedError(step, topics, this.closedBecause);
     let settle: { resolve(payload: Buffer): void; reject(error: Error): void } | undefined;
     const answer = new Promise<Buffer>((resolve, reject) => (settle = { resolve, reject }));
+    // It may settle while the publish is still awaited; the await below takes the outcome.
+    answer.catch(() => undefined);
     const timer = setTimeout(
       () =>
         settle?.reject(
           new FleetProvisioningError(
-            `no answer to ${step} on ${topics.accepted} or ${topics.rejected} within ${Math.round(this.timeoutMs / 1000)} s. ${POLICY_HINT}${step === 'RegisterThing' ? ` Check the template name "${template}"` : ''}; or raise --timeout-seconds on a slow link`,
+            `no answer to ${step} on ${topics.accepted} or ${topics.rejected} within ${Math.round(this.timeoutMs / 1000)} s. ${POLICY_HINT}.${step === 'RegisterThing' ? ` Check the template name "${template}".` : ''} On a slow link, raise --timeout-seconds`,
           ),
         ),
       this.timeoutMs,
@@ -286,7 +288,12 @@ export async function provisionThroughAws(request: FleetProvisioningRequest): Pr
     );
     const source = `the certificate AWS IoT issued (certificateId ${created.certificateId})`;
     // Before RegisterThing activates it: a certificate this key cannot use must not become the thing's.
-    store.verifyProvisioned(created.certificatePem, source, request.now());
+    try {
+      store.verifyProvisioned(created.certificatePem, source, request.now());
+    } catch (error) {
+      if (!(error instanceof IdentityError)) throw error;
+      throw new FleetProvisioningError(`AWS IoT issued a certificate this box cannot use, so the thing was not registered and nothing was installed: ${error.message}`);
+    }
     const registered = answerOf(
       'RegisterThing',
       await connection.request('RegisterThing', register, registerThingRequest(created.certificateOwnershipToken, request.parameters), request.template),
@@ -309,11 +316,6 @@ export async function provisionThroughAws(request: FleetProvisioningRequest): Pr
       certFile: store.paths.cert,
       originFile: store.paths.certOrigin,
     };
-  } catch (error) {
-    if (error instanceof IdentityError && !(error instanceof FleetProvisioningError)) {
-      throw new FleetProvisioningError(`AWS IoT issued a certificate this box cannot use, so the thing was not registered and nothing was installed: ${error.message}`);
-    }
-    throw error;
   } finally {
     await connection.close();
   }

@@ -81,13 +81,13 @@ function box(options: { identity?: Record<string, unknown> } = {}): Box {
   return { root, identityDir: join(dataDir, 'identity'), config, atBroker: { ...config, cloud: { ...config.cloud!, url: broker.url } }, runConfigFile };
 }
 
-function provision(target: Box, options: { timeoutMs?: number; parameters?: string[]; claimCert?: IssuedCert; config?: Config } = {}) {
+function provision(target: Box, options: { timeoutMs?: number; parameters?: string[]; claimCert?: IssuedCert; config?: Config; template?: string } = {}) {
   const config = options.config ?? target.atBroker;
   return provisionThroughAws({
     config,
     claimCertFile: (options.claimCert ?? claim).certPath,
     claimKeyFile: (options.claimCert ?? claim).keyPath,
-    template: TEMPLATE,
+    template: options.template ?? TEMPLATE,
     parameters: templateParameters(config, options.parameters ?? []),
     timeoutMs: options.timeoutMs ?? 10_000,
     now: Date.now,
@@ -215,6 +215,18 @@ test('no answer: the timeout names the topics and the claim policy, the old iden
   aws.behaviour = { kind: 'silent' };
   await assert.rejects(provision(target, { timeoutMs: 1_000 }), /no answer to CreateCertificateFromCsr on \$aws\/certificates\/create-from-csr\/json\/accepted or \$aws\/certificates\/create-from-csr\/json\/rejected within 1 s\. The claim certificate's IoT policy must allow/);
   assertIntact(target, first);
+});
+
+// Mosquitto grants a subscription its ACL denies (and delivers nothing on it), so here the refusal
+// comes as PUBACK 0x87 on the publish, as AWS IoT answers an MQTT 5 publish outside the policy.
+test('a claim policy that does not cover the template: the refused RegisterThing publish is named with the policy fix, nothing is installed', async () => {
+  const target = box();
+  await assert.rejects(
+    provision(target, { template: 'other-template' }),
+    /AWS IoT refused the publish on \$aws\/provisioning-templates\/other-template\/provision\/json \(reason code 0x87\): .*The claim certificate's IoT policy must allow iot:Publish/,
+  );
+  assert.equal(existsSync(join(target.identityDir, 'cert.pem')), false);
+  assert.equal(existsSync(join(target.identityDir, 'cert-origin.json')), false);
 });
 
 test('a certificate for another key is refused before RegisterThing could activate it; nothing is installed', async () => {
