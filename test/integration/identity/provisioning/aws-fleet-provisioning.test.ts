@@ -18,7 +18,11 @@ import { provisioningAcl, SERVICE_CN, startAwsIotEmulator, type AwsIotEmulator }
 const THING = 'plant3-line2_gw-7';
 const TEMPLATE = 'fieldgate-fleet';
 const CLAIM_CN = 'fleet-claim';
-const AWS_ENDPOINT = 'mqtts://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com:8883';
+// The endpoint: port 443 (which the aws-iot-core checks accept, and on which fieldgate offers ALPN
+// x-amzn-mqtt-ca) on a loopback address of this run's own, so parallel runs do not collide.
+const octet = () => 1 + Math.floor(Math.random() * 254);
+const AWS_HOST = `127.${octet()}.${octet()}.${octet()}`;
+const AWS_ENDPOINT = `mqtts://${AWS_HOST}:443`;
 
 // Two CAs, as with AWS: "Amazon Root CA 1" signs the endpoint (cloud.caFile), AWS's own issuing CA
 // signs claim and device certificates, and no CA file on the box holds the latter.
@@ -33,7 +37,9 @@ const cleanups: (() => unknown)[] = [];
 before(async () => {
   serverPki = await createPki({ name: 'Amazon Root CA 1 (test stand-in)' });
   issuerPki = await createPki({ name: 'AWS IoT issuing CA (test stand-in)' });
-  broker = await startMosquitto({ pki: issuerPki, serverCert: await serverPki.issueServerCert(), acl: provisioningAcl(CLAIM_CN, TEMPLATE) });
+  const serverCert = await serverPki.issueServerCert({ hosts: ['localhost', '127.0.0.1', AWS_HOST] });
+  const endpointListener = [`listener 443 ${AWS_HOST}`, `cafile ${issuerPki.ca.certPath}`, `certfile ${serverCert.certPath}`, `keyfile ${serverCert.keyPath}`, 'tls_version tlsv1.2', 'require_certificate true', 'use_identity_as_username true'];
+  broker = await startMosquitto({ pki: issuerPki, serverCert, acl: provisioningAcl(CLAIM_CN, TEMPLATE), extraConfig: endpointListener });
   claim = await issuerPki.issueClientCert({ cn: CLAIM_CN });
   aws = await startAwsIotEmulator({ broker, serverCa: serverPki.ca.certPem, issuer: issuerPki, service: await issuerPki.issueClientCert({ cn: SERVICE_CN }) });
   hsm = await createSoftHsm({ label: 'fg-aws' });
@@ -59,30 +65,29 @@ after(async () => {
 interface Box {
   root: string;
   identityDir: string;
-  /** As the installer writes it: aws-iot-core with the AWS endpoint. */
+  /** As the installer writes it: aws-iot-core with the endpoint. */
   config: Config;
-  /** The same, pointed at the test broker (whose random port the aws-iot-core checks would refuse). */
-  atBroker: Config;
-  /** `fieldgate run` config for the next start: the same identity, the test broker, the generic profile (the port again). */
-  runConfigFile: string;
+  configFile: string;
 }
 
 function box(options: { identity?: Record<string, unknown> } = {}): Box {
   const root = mkdtempSync(join(tmpdir(), 'fieldgate-awsprov-'));
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
   const dataDir = join(root, 'data');
-  const base = { gateway: { id: THING, dataDir }, ui: { enabled: false }, identity: options.identity ?? {} };
-  const config = validateConfig({ ...base, cloud: { profile: 'aws-iot-core', url: AWS_ENDPOINT, caFile: serverPki.ca.certPath } });
-  const runConfigFile = join(root, 'run.yaml');
-  writeFileSync(
-    runConfigFile,
-    JSON.stringify({ ...base, sensors: { sim: [{ id: 's1', rate: 20 }] }, cloud: { url: broker.url, caFile: serverPki.ca.certPath, connectTimeoutMs: 5_000, backoff: { initialMs: 200, maxMs: 1_000 } } }),
-  );
-  return { root, identityDir: join(dataDir, 'identity'), config, atBroker: { ...config, cloud: { ...config.cloud!, url: broker.url } }, runConfigFile };
+  const input = {
+    gateway: { id: THING, dataDir },
+    ui: { enabled: false },
+    identity: options.identity ?? {},
+    sensors: { sim: [{ id: 's1', rate: 20 }] },
+    cloud: { profile: 'aws-iot-core', url: AWS_ENDPOINT, caFile: serverPki.ca.certPath, connectTimeoutMs: 5_000, backoff: { initialMs: 200, maxMs: 1_000 } },
+  };
+  const configFile = join(root, 'fieldgate.yaml');
+  writeFileSync(configFile, JSON.stringify(input));
+  return { root, identityDir: join(dataDir, 'identity'), config: validateConfig(input), configFile };
 }
 
 function provision(target: Box, options: { timeoutMs?: number; parameters?: string[]; claimCert?: IssuedCert; config?: Config; template?: string } = {}) {
-  const config = options.config ?? target.atBroker;
+  const config = options.config ?? target.config;
   return provisionThroughAws({
     config,
     claimCertFile: (options.claimCert ?? claim).certPath,
@@ -104,7 +109,7 @@ const registerRequests = () => aws.requests.filter((r) => r.topic === `$aws/prov
 
 /** `fieldgate run` with the installed identity; resolves once a reading of its sim sensor reached the broker. */
 async function nextRunDeliversReadings(target: Box, env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const gateway = new CliProcess(['run', '--config', target.runConfigFile], env);
+  const gateway = new CliProcess(['run', '--config', target.configFile], env);
   cleanups.push(async () => {
     gateway.child.kill('SIGTERM');
     await gateway.exit();
@@ -127,12 +132,17 @@ function assertIntact(target: Box, before: { cert: string; key: string }): void 
   assert.doesNotThrow(() => identityStoreFromConfig(target.config).load(Date.now()), 'the old identity still loads');
 }
 
-test('a fresh box: the key is made on the box, only its CSR goes to AWS, the certificate is installed 0600 and the next run connects with it', async () => {
+test('`fieldgate identity provision-aws` on a fresh box: the key is made on the box, only its CSR goes to AWS, the certificate is installed 0600 and the next `fieldgate run` connects with it', async () => {
   const target = box();
   const claimKeyBefore = { text: readFileSync(claim.keyPath, 'utf8'), mode: mode(claim.keyPath), mtime: statSync(claim.keyPath).mtimeMs };
 
-  const result = await provision(target, { parameters: ['SerialNumber=SN-0042'] });
-
+  const cli = await runCli([
+    'identity', 'provision-aws', '--config', target.configFile, '--claim-cert', claim.certPath, '--claim-key', claim.keyPath,
+    '--template', TEMPLATE, '--parameter', 'SerialNumber=SN-0042', '--json',
+  ]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stderr, /generated a new ecdsa-p256 key for this box; only its CSR went to AWS IoT/);
+  const result = JSON.parse(cli.stdout) as { thingName: string; thingNameMatches: boolean; keyCreated: boolean; certificateId: string; deviceConfiguration: Record<string, string> };
   assert.equal(result.thingName, THING);
   assert.equal(result.thingNameMatches, true);
   assert.equal(result.keyCreated, true);
@@ -169,7 +179,7 @@ test('a fresh box: the key is made on the box, only its CSR goes to AWS, the cer
   for (const file of filesUnder(target.root)) assert.equal(readFileSync(file, 'utf8').replace(/\s/g, '').includes(claimKeyBody), false, `${file} holds no claim key`);
 
   // `identity show` takes it although its issuer is in no CA file on the box.
-  const show = await runCli(['identity', 'show', '--config', target.runConfigFile, '--json']);
+  const show = await runCli(['identity', 'show', '--config', target.configFile, '--json']);
   assert.equal(show.code, 0, show.stderr);
   assert.equal((JSON.parse(show.stdout) as { issuer: string }).issuer, `CN=${issuerPki.ca.name}`);
 
@@ -240,8 +250,8 @@ test('a certificate for another key is refused before RegisterThing could activa
 
 test('the claim connection: a wrong cloud.caFile and a claim certificate AWS does not know fail with the fix, before anything is asked', async () => {
   const target = box();
-  const wrongCa = { ...target.atBroker, cloud: { ...target.atBroker.cloud!, caFile: issuerPki.ca.certPath } };
-  await assert.rejects(provision(target, { config: wrongCa }), /cannot connect to mqtts:\/\/localhost:\d+ with the claim certificate \(unknown-ca\).*Fix: cloud.caFile must hold the Amazon root CA/);
+  const wrongCa = { ...target.config, cloud: { ...target.config.cloud!, caFile: issuerPki.ca.certPath } };
+  await assert.rejects(provision(target, { config: wrongCa }), /cannot connect to mqtts:\/\/[\d.]+:443 with the claim certificate \(unknown-ca\).*Fix: cloud.caFile must hold the Amazon root CA/);
   const stranger = await serverPki.issueClientCert({ cn: CLAIM_CN });
   await assert.rejects(provision(target, { claimCert: stranger }), /with the claim certificate \((client-cert-rejected|connection-lost)\)/);
   assert.equal(aws.requests.length, 0);
@@ -258,12 +268,17 @@ test('the exemption from the chain check holds for the recorded certificate only
   assert.throws(() => store.load(Date.now()), /does not chain to the configured CA/);
 });
 
-test('AWS names the thing differently: the certificate is installed and the result says gateway.id must change', async () => {
+test('AWS names the thing differently: the certificate is installed, and the command exits 1 saying which gateway.id to set', async () => {
   const target = box();
   aws.behaviour = { kind: 'accept', thingName: (parameters) => `Thing_${parameters.SerialNumber}` };
-  const result = await provision(target, { parameters: ['SerialNumber=SN-0042'] });
-  assert.equal(result.thingName, 'Thing_SN-0042');
-  assert.equal(result.thingNameMatches, false);
+  const cli = await runCli(['identity', 'provision-aws', '--config', target.configFile, '--claim-cert', claim.certPath, '--claim-key', claim.keyPath, '--template', TEMPLATE, '--parameter', 'SerialNumber=SN-0042']);
+  assert.equal(cli.code, 1);
+  assert.match(cli.stdout, /^thing: {7}Thing_SN-0042$/m);
+  assert.match(cli.stdout, /^device configuration: FallbackUrl=https:\/\/www\.example\.com\/test-site$/m);
+  assert.ok(
+    cli.stderr.includes(`AWS IoT registered the thing as "Thing_SN-0042" but gateway.id is "${THING}". The certificate is installed; set gateway.id: Thing_SN-0042 in ${target.configFile}`),
+    cli.stderr,
+  );
   assert.doesNotThrow(() => identityStoreFromConfig(target.config).load(Date.now()));
 });
 

@@ -4,9 +4,11 @@
  * issuing CA, and RegisterThing by checking the ownership token, on the documented topics.
  *
  * Mosquitto lets clients publish and subscribe to `$aws/…` topics (only `$SYS` is special, and
- * `#`/`+` at the first level do not match `$` topics), so the topics are AWS's own. What it cannot
- * emulate: AWS sends the answer to the requesting connection only, here every subscriber allowed
- * by the ACL gets it; the ACL confines the claim certificate to the provisioning topics instead.
+ * `#`/`+` at the first level do not match `$` topics), so the topics are AWS's own. Where it differs:
+ * AWS sends an answer to the requesting connection only, Mosquitto to every subscriber the ACL
+ * allows (the ACL confines the claim certificate to the provisioning topics); and Mosquitto grants
+ * a subscription its ACL denies and delivers nothing on it, where AWS refuses or disconnects; a
+ * publish outside the ACL gets PUBACK 0x87 from both (MQTT 5).
  */
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
