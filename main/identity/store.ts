@@ -256,6 +256,8 @@ export class IdentityStore {
     }
     identityFailpoint('promote-between-renames');
     if (existsSync(this.paths.nextCert)) renameDurably(this.paths.nextCert, this.paths.cert);
+    // A rotated certificate is checked in full: the record of a provisioned one no longer applies.
+    if (existsSync(this.paths.certOrigin)) unlinkSync(this.paths.certOrigin);
     if (existsSync(this.paths.retiredKey)) {
       // Still the current key only if the new one never moved in: then unlink, do not overwrite.
       if (sameFile(this.paths.retiredKey, this.paths.key)) unlinkSync(this.paths.retiredKey);
