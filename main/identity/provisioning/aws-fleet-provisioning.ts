@@ -273,9 +273,9 @@ export async function provisionThroughAws(request: FleetProvisioningRequest): Pr
   const { config } = request;
   const cloud = requireAwsCloud(config);
   const register = registerThingTopics(request.template);
-  assertPrivate(request.claimKeyFile, 'file');
   const store = identityStoreFromConfig(config);
   const options = claimOptions(config, cloud, request, store.readCa());
+  assertPrivate(request.claimKeyFile, 'file');
   const { csrPem, keyCreated } = await store.writeProvisioningCsr();
   const endpoint = withoutUserinfo(cloud.url);
   const connection = await ClaimConnection.open(cloud.url, options, request.timeoutMs, config.gateway.id);

@@ -52,6 +52,12 @@ test('a claim key others can read is refused with the chmod, and no key is made'
   }
 });
 
+test('a claim file that is not there is named', async () => {
+  const result = await runCli(['identity', 'provision-aws', '--config', configFile('missing', aws), '--claim-cert', claim.certPath, '--claim-key', join(root, 'nope.key'), '--template', 'fieldgate-fleet']);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /cannot read the claim key ".*nope\.key": file not found/);
+});
+
 test('bad flags name the flag', async () => {
   const config = configFile('flags', aws);
   assert.match((await provision(config, '--parameter', 'SerialNumber')).stderr, /"--parameter": expected KEY=VALUE/);
