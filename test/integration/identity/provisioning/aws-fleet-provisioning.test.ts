@@ -147,6 +147,7 @@ test('`fieldgate identity provision-aws` on a fresh box: the key is made on the 
   assert.equal(result.thingNameMatches, true);
   assert.equal(result.keyCreated, true);
   assert.deepEqual(result.deviceConfiguration, aws.deviceConfiguration);
+  assert.match(broker.log(), new RegExp(`as ${THING} \\(p5, c1, k\\d+, u'${CLAIM_CN}'\\)`), 'the claim connection: client id = the thing name, claim certificate');
   // What went to AWS: exactly the documented request payloads, the CSR of the on-box key.
   const [csrRequest] = csrRequests();
   assert.deepEqual(Object.keys(csrRequest?.body ?? {}), ['certificateSigningRequest']);
