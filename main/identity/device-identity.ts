@@ -38,7 +38,8 @@ export interface DeviceIdentity {
  * managed identity, which the gateway uses as is and never rotates.
  */
 export function usesOnBoxIdentity(config: Config, store: IdentityStore): boolean {
-  if (!config.cloud || !isTlsUrl(config.cloud.url)) return false;
+  // With an access token (cloud.profile thingsboard) the gateway presents no client certificate.
+  if (!config.cloud || !isTlsUrl(config.cloud.url) || config.cloud.accessTokenFile !== undefined) return false;
   const { certFile, keyFile } = config.cloud;
   if (!certFile && !keyFile) return true;
   return certFile !== undefined && keyFile !== undefined && resolve(certFile) === resolve(store.paths.cert) && resolve(keyFile) === resolve(store.paths.key);

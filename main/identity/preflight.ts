@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Pkcs11Config } from '../shared/config/identity.js';
 import type { Config } from '../shared/config/schema.js';
 import { UserError } from '../shared/errors.js';
@@ -14,7 +14,8 @@ export const EXPOSED_KEY_EXIT_CODE = 78;
 /**
  * A private key that group or others can read may already be copied: the gateway refuses to start
  * until the operator fixes the mode, instead of connecting with it. A key not provisioned yet is
- * fine (the uplink waits for one). The same goes for a token PIN file that is exposed or unusable.
+ * fine (the uplink waits for one). The same goes for a token PIN file that is exposed or unusable,
+ * and for ThingsBoard's access token file (`cloud.accessTokenFile`).
  */
 export function refuseExposedKeys(config: Config): void {
   if (!config.cloud) return;
@@ -35,6 +36,10 @@ export function refuseExposedKeys(config: Config): void {
       if (error instanceof IdentityError && error.problem === 'permissions') throw new UserError(error.message, EXPOSED_KEY_EXIT_CODE);
       throw error;
     }
+  }
+  const tokenFile = config.cloud.accessTokenFile;
+  if (tokenFile !== undefined && existsSync(tokenFile) && (statSync(tokenFile).mode & 0o077) !== 0) {
+    throw new UserError(`cloud.accessTokenFile "${tokenFile}" is readable by group or others; refusing to start. Fix: chmod 600 ${tokenFile}`, EXPOSED_KEY_EXIT_CODE);
   }
   const { pkcs11 } = config.identity;
   if (config.identity.keyStore === 'pkcs11' && pkcs11 !== undefined && usesOnBoxIdentity(config, store)) refuseUnusablePinFile(pkcs11);

@@ -4,9 +4,9 @@ import type { IClientOptions } from 'mqtt';
 import type { Logger } from '../log/logger.js';
 import { OWN_MAXIMUM_PACKET_SIZE, isTlsUrl, withoutUserinfo, type CloudConfig } from '../shared/config/cloud.js';
 import type { TlsCredentialProvider } from '../shared/tls.js';
-import { certFacts, credentialError } from './credentials.js';
+import { certFacts, credentialError, readCredentialFile } from './credentials.js';
 import { UplinkError, type ClientCertFacts } from './errors.js';
-import { profileLimits } from './profiles/index.js';
+import { profileLimits, type ProfileLimits } from './profiles/index.js';
 import type { OutboundMessage, PlatformWire } from './profiles/wire.js';
 import type { TlsSessionCache, TlsSessionSlot } from './tls-session-cache.js';
 
@@ -58,12 +58,13 @@ export class ClientOptionsBuilder {
       this.deps.log.warn({ broker: withoutUserinfo(config.url) }, 'uplink: connecting WITHOUT TLS (cloud.allowInsecure is true): readings and the device identity travel in plaintext');
       return { ...options, ...noNagle };
     }
+    const profile = profileLimits(config);
+    if (profile.clientCertificate === false) return { ...options, ...noNagle, ...(await this.serverOnlyTls(profile)) };
     const credentials = await this.deps.credentials().catch((error: unknown) => {
       throw credentialError(error);
     });
     this.cert = certFacts(credentials.cert);
     const cn = this.cert.commonName;
-    const profile = profileLimits(config);
     if (cn !== undefined && cn !== this.deps.gatewayId && profile.cnIsIdentity) {
       const message = `the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`;
       // MQTT 3.1.1 cannot report refused publishes, so readings would be acked and lost: do not send.
@@ -87,5 +88,20 @@ export class ClientOptionsBuilder {
     // For wss:// mqtt.js forwards only some TLS options to the WebSocket (not minVersion): give it all of them.
     const transport = config.url.startsWith('wss:') ? { wsOptions: tlsOptions } : noNagle;
     return { ...options, ...transport, ...tlsOptions };
+  }
+
+  /** TLS that only checks the server (the gateway authenticates by its MQTT user name): the CA read fresh from cloud.caFile. */
+  private async serverOnlyTls(profile: ProfileLimits): Promise<Pick<ConnectionOptions, 'minVersion' | 'rejectUnauthorized' | 'secureContext' | 'session'> & { ca: string; ALPNProtocols?: string[] }> {
+    this.cert = undefined;
+    const ca = await readCredentialFile('cloud.caFile', this.deps.config.caFile ?? '');
+    this.tlsSession = this.deps.tlsSessions?.slot(this.deps.config.url, { ca }, 'TLSv1.2');
+    return {
+      minVersion: 'TLSv1.2',
+      ca,
+      rejectUnauthorized: true,
+      ...profile.tls,
+      ...(this.tlsSession && { secureContext: this.tlsSession.secureContext }),
+      ...(this.tlsSession?.session && { session: this.tlsSession.session }),
+    };
   }
 }

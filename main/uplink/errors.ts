@@ -176,6 +176,13 @@ export function reasonCodeOf(error: unknown): number | undefined {
 export function classifyConnack(code: number, protocolVersion: 4 | 5, ctx: ClassifyContext): UplinkError {
   const text = (protocolVersion === 5 ? meaning(code, 'connack') : CONNACK_V4[code]?.meaning) ?? `reason code ${code}`;
   const kind = protocolVersion === 5 ? kindOf(code, 'connack') : (CONNACK_V4[code]?.kind ?? 'protocol');
+  if (kind === 'not-authorized' && ctx.cert === undefined) {
+    return new UplinkError(
+      kind,
+      `${ctx.url} refused the connection: ${text} (${hex(code)}). No client certificate was presented, so the broker went by the user name: with cloud.accessTokenFile, check that the file holds the gateway device's current access token`,
+      code,
+    );
+  }
   if (kind === 'not-authorized') {
     return new UplinkError(
       kind,
@@ -190,6 +197,13 @@ export function classifyConnack(code: number, protocolVersion: 4 | 5, ctx: Class
 /** A PUBACK with a reason code >= 0x80: the broker received the message but did not take it. */
 export function classifyPubackRefusal(code: number, topic: string, ctx: ClassifyContext): UplinkError {
   const kind = kindOf(code, 'puback');
+  if (kind === 'publish-not-authorized' && ctx.cert === undefined) {
+    return new UplinkError(
+      kind,
+      `the broker refused to accept a publish to "${topic}": not authorized (${hex(code)}). No client certificate was presented, so it went by the user name: with cloud.accessTokenFile, check that the file holds the gateway device's current access token`,
+      code,
+    );
+  }
   if (kind === 'publish-not-authorized') {
     return new UplinkError(
       kind,

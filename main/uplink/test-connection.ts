@@ -25,9 +25,9 @@ export const UPLINK_ERROR_HINTS: Record<UplinkErrorKind, string> = {
   'client-cert-rejected': 'the broker does not accept this gateway certificate: have the CSR signed by the CA the broker trusts, then import the certificate',
   'client-cert-expired': 'renew the gateway certificate (create a CSR, have it signed, import it), or check the box clock',
   'client-cert-not-yet-valid': 'check the box clock (is NTP working?); the gateway certificate is not valid yet',
-  'bad-credentials': 'the certificate or key file cannot be used: check that both exist, are PEM and belong together',
+  'bad-credentials': 'the certificate or key file cannot be used: check that both exist, are PEM and belong together (an access token file: that it exists, is not empty and is chmod 600)',
   'hardware-key-unavailable': 'the token holding the device key cannot be used: fix what the message names (PIN file, token, library), then restart fieldgate',
-  'not-authorized': 'the broker refused this gateway: allow its certificate CN on the broker, and make it match gateway.id',
+  'not-authorized': 'the broker refused this gateway: allow its certificate CN on the broker, and make it match gateway.id (with cloud.accessTokenFile: put the gateway device\'s current access token in the file)',
   'publish-not-authorized': 'the broker ACL does not allow this gateway to publish: allow topics under its certificate CN',
   'publish-rejected': 'the broker refused a message: check its limits (message size, quotas)',
   'packet-too-large': "a packet exceeded the broker's max_packet_size: raise that limit, or lower cloud.batch.maxBytes below it",
@@ -57,7 +57,8 @@ export interface CloudTesterDeps {
 
 /**
  * Setup checks for the cloud settings: `test` makes one MQTT connection with the proposed settings
- * (nothing saved, no will, its own client id so the running uplink is not taken over) and says
+ * (nothing saved, no will, its own client id so the running uplink is not taken over, except on a
+ * platform that takes only the device's own id, such as Azure IoT Hub) and says
  * exactly why it failed; `uploadCa` checks and stores a CA file the settings can then name.
  */
 export class CloudTester implements CloudBackend {
@@ -69,7 +70,8 @@ export class CloudTester implements CloudBackend {
       this.deps.log.info({ broker: settings.url, kind: error.kind, code: error.code }, 'cloud test failed');
       return { ok: false, kind: error.kind, message: error.message, hint: UPLINK_ERROR_HINTS[error.kind] };
     };
-    const wire = createWire(settings, this.deps.gatewayId);
+    const wire = createWire(settings, this.deps.gatewayId, this.deps.log);
+    const limits = profileLimits(settings);
     const builder = new ClientOptionsBuilder({ config: settings, gatewayId: this.deps.gatewayId, credentials: this.credentials(settings), wire, log: this.deps.log });
     const context = () => ({ url: settings.url, gatewayId: this.deps.gatewayId, now: this.deps.clock.now(), ...(builder.cert && { cert: builder.cert }) });
     let session: Session;
@@ -77,7 +79,7 @@ export class CloudTester implements CloudBackend {
       const options = await builder.build(undefined);
       session = await openSession({
         url: settings.url,
-        options: { ...options, clientId: `${options.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
+        options: limits.oneConnectionPerClientId ? options : { ...options, clientId: `${options.clientId ?? this.deps.gatewayId}-test-${randomBytes(3).toString('hex')}` },
         protocolVersion: settings.protocolVersion,
         inFlightWindow: 1,
         clock: this.deps.clock,
@@ -90,12 +92,15 @@ export class CloudTester implements CloudBackend {
     }
     await new Promise<void>((resolve) => session.client.end(false, {}, () => resolve()));
     const cn = builder.cert?.commonName;
-    if (cn !== undefined && cn !== this.deps.gatewayId && profileLimits(settings).cnIsIdentity) {
+    if (cn !== undefined && cn !== this.deps.gatewayId && limits.cnIsIdentity) {
       return failure(new UplinkError('identity-mismatch', `connected, but the client certificate's CN "${cn}" differs from gateway.id "${this.deps.gatewayId}": a broker that confines gateways to their CN will refuse every publish`));
     }
     this.deps.log.info({ broker: settings.url }, 'cloud test connected');
-    const as = cn !== undefined ? ` as "${cn}"` : ' without TLS';
-    return { ok: true, broker: settings.url, message: `connected to ${settings.url}${as}; nothing was saved` };
+    const as = cn !== undefined ? ` as "${cn}"` : settings.accessTokenFile !== undefined ? ' with the access token in cloud.accessTokenFile' : ' without TLS';
+    const takenOver = limits.oneConnectionPerClientId
+      ? `; the platform keeps one connection per device, so this test connected as "${this.deps.gatewayId}" and took over the running uplink's connection, if any: it reconnects by itself`
+      : '';
+    return { ok: true, broker: settings.url, message: `connected to ${settings.url}${as}; nothing was saved${takenOver}` };
   }
 
   async uploadCa(input: ParsedInput<'uploadCa'>): Promise<MethodResult<'uploadCa'>> {

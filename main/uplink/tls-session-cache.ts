@@ -36,16 +36,16 @@ export class TlsSessionCache {
     });
   }
 
-  /** `minVersion` belongs to the secure context, so it is given here. */
-  slot(url: string, credentials: TlsCredentials, minVersion: 'TLSv1.2' | 'TLSv1.3'): TlsSessionSlot {
-    const { ca, cert, ...privateKey } = credentials;
+  /** `minVersion` belongs to the secure context, so it is given here. `{ ca }` alone: no client certificate (an access token authenticates). */
+  slot(url: string, credentials: TlsCredentials | { ca: string }, minVersion: 'TLSv1.2' | 'TLSv1.3'): TlsSessionSlot {
+    const { ca, ...client } = credentials;
     // A PEM key, or the engine and identifier of a key that stays in a token.
-    const keyText = 'key' in privateKey ? privateKey.key : `${privateKey.privateKeyEngine}\0${privateKey.privateKeyIdentifier}`;
-    const key = createHash('sha256').update(`${url}\0${minVersion}\0${ca}\0${cert}\0${keyText}`).digest('hex');
+    const clientText = !('cert' in client) ? '' : `${client.cert}\0${'key' in client ? client.key : `${client.privateKeyEngine}\0${client.privateKeyIdentifier}`}`;
+    const key = createHash('sha256').update(`${url}\0${minVersion}\0${ca}\0${clientText}`).digest('hex');
     if (key !== this.key || !this.secureContext) {
       this.key = key;
       this.ticket = undefined;
-      this.secureContext = createSecureContext({ minVersion, ca, cert, ...privateKey });
+      this.secureContext = createSecureContext({ minVersion, ca, ...client });
     }
     return {
       secureContext: this.secureContext,

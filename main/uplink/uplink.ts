@@ -95,7 +95,7 @@ export class Uplink implements Component {
   constructor(private readonly deps: UplinkDeps) {
     const { config, gatewayId, log, clock } = deps;
     this.broker = withoutUserinfo(config.url);
-    this.wire = createWire(config, gatewayId);
+    this.wire = createWire(config, gatewayId, log);
     this.limits = profileLimits(config);
     this.backoff = new Backoff({ ...config.backoff, ...(deps.random && { random: deps.random }) });
     this.clientOptions = new ClientOptionsBuilder({ config, gatewayId, credentials: deps.credentials, wire: this.wire, log, tlsSessions: new TlsSessionCache(deps.metrics) });

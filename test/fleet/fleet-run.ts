@@ -48,7 +48,7 @@ export const STRATEGIES: readonly Strategy[] = [
   {
     name: 'full-jitter',
     description: 'the uplink defaults: delay uniform in [0, min(60 s, 1 s * 2^n))',
-    backoff: cloudSchema.shape.backoff.parse(undefined),
+    backoff: cloudSchema.in.shape.backoff.parse(undefined),
     random: Math.random,
   },
   {

@@ -46,6 +46,19 @@ export interface MosquittoOptions {
   extraConfig?: readonly string[];
   /** The ACL file's text instead of recommendedAcl(prefix, readerCn), e.g. one mimicking a cloud platform's policy. */
   acl?: string;
+  /**
+   * false: the MQTT user name is the one the client sends, unchecked but for the ACL (the client
+   * certificate is still required and is the authentication; Mosquitto then needs allow_anonymous,
+   * and a client without a user name gets no ACL rule). Default true: the user name is the CN.
+   */
+  identityAsUsername?: boolean;
+  /**
+   * Also listen with TLS that asks for no client certificate, at `usernameUrl`: a client there is
+   * known by the user name it gives (a platform's access token), and the ACL alone decides what it
+   * may do. Mosquitto 2.0 cannot check a user name without a password, so an unknown name connects
+   * and is refused at its first PUBLISH (PUBACK 0x87; its subscriptions are granted but deliver nothing).
+   */
+  usernameListener?: boolean;
 }
 
 export interface Mosquitto {
@@ -55,6 +68,8 @@ export interface Mosquitto {
   url: string;
   /** `wss://localhost:<wsPort>` with the `websockets` option. */
   wsUrl?: string;
+  /** `mqtts://localhost:<port>` of the listener without client certificates, with the `usernameListener` option. */
+  usernameUrl?: string;
   prefix: string;
   readerCn: string;
   running(): boolean;
@@ -99,14 +114,9 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const server = options.serverCert ?? (await options.pki.issueServerCert());
   const port = options.port ?? (await freePort());
   const wsPort = options.websockets ? await freePort() : undefined;
-  const tlsListener = [
-    `cafile ${options.pki.ca.certPath}`,
-    `certfile ${server.certPath}`,
-    `keyfile ${server.keyPath}`,
-    'tls_version tlsv1.2',
-    'require_certificate true',
-    'use_identity_as_username true',
-  ];
+  const usernamePort = options.usernameListener ? await freePort() : undefined;
+  const serverTls = [`cafile ${options.pki.ca.certPath}`, `certfile ${server.certPath}`, `keyfile ${server.keyPath}`, 'tls_version tlsv1.2'];
+  const tlsListener = [...serverTls, 'require_certificate true', `use_identity_as_username ${options.identityAsUsername ?? true}`];
   const aclPath = join(dir, 'acl');
   const confPath = join(dir, 'mosquitto.conf');
   await writeFile(aclPath, options.acl ?? recommendedAcl(prefix, readerCn));
@@ -123,11 +133,13 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       'log_type information',
       'per_listener_settings false',
       ...(options.extraConfig ?? []),
-      'allow_anonymous false',
+      // Clients of a listener using the CN always have a user name; the other listeners take any name.
+      `allow_anonymous ${options.identityAsUsername === false || usernamePort !== undefined}`,
       `acl_file ${aclPath}`,
       `listener ${port} 127.0.0.1`,
       ...tlsListener,
       ...(wsPort === undefined ? [] : [`listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...tlsListener]),
+      ...(usernamePort === undefined ? [] : [`listener ${usernamePort} 127.0.0.1`, ...serverTls, 'require_certificate false']),
       '',
     ].join('\n'),
   );
@@ -191,6 +203,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     port,
     url: `mqtts://localhost:${port}`,
     ...(wsPort === undefined ? {} : { wsUrl: `wss://localhost:${wsPort}` }),
+    ...(usernamePort === undefined ? {} : { usernameUrl: `mqtts://localhost:${usernamePort}` }),
     prefix,
     readerCn,
     running: () => child !== undefined,

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * profiles are listed; `generic` is any MQTT broker with the README's topic tree.
  */
 export const cloudProfileSchema = z
-  .enum(['generic', 'aws-iot-core'], { error: 'expected "generic" or "aws-iot-core" (azure-iot-hub and thingsboard are not supported yet)' })
+  .enum(['generic', 'aws-iot-core', 'azure-iot-hub', 'thingsboard'], { error: 'expected "generic", "aws-iot-core", "azure-iot-hub" or "thingsboard"' })
   .default('generic');
 
 export type CloudProfileName = z.infer<typeof cloudProfileSchema>;

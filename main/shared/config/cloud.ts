@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { checkAzureIotHub, defaultProtocolVersion } from './cloud-profile-azure.js';
 import { checkAwsIotCore, cloudProfileSchema } from './cloud-profiles.js';
+import { checkThingsboard } from './cloud-profile-thingsboard.js';
 import { durationMs, filePath, identifier } from './common.js';
 
 const batchSchema = z
@@ -60,8 +62,11 @@ export const cloudSchema = z
     /** Client certificate and key: the on-box identity's files, or an externally managed pair. */
     certFile: filePath.optional(),
     keyFile: filePath.optional(),
+    /** cloud.profile thingsboard: a file (0600) holding the gateway device's access token, read at every connect. */
+    accessTokenFile: filePath.optional(),
     topicPrefix: identifier.default('fieldgate'),
-    protocolVersion: z.union([z.literal(5), z.literal(4)], { error: 'expected 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).default(5),
+    /** Omitted: the profile's (MQTT 5; 3.1.1 for azure-iot-hub), filled in by the transform below. */
+    protocolVersion: z.union([z.literal(5), z.literal(4)], { error: 'expected 5 (MQTT 5) or 4 (MQTT 3.1.1)' }).optional(),
     /** MQTT client id; defaults to gateway.id. */
     clientId: identifier.optional(),
     keepaliveSeconds: z.number().int().min(5, { error: 'expected an integer >= 5' }).max(65_535).default(30),
@@ -79,6 +84,8 @@ export const cloudSchema = z
   })
   .superRefine((cloud, ctx) => {
     if (cloud.profile === 'aws-iot-core') checkAwsIotCore(cloud, ctx);
+    if (cloud.profile === 'azure-iot-hub') checkAzureIotHub(cloud, ctx);
+    checkThingsboard(cloud, ctx);
     if (/^(mqtt|ws):/.test(cloud.url) && !cloud.allowInsecure) {
       ctx.addIssue({
         code: 'custom',
@@ -107,7 +114,8 @@ export const cloudSchema = z
         });
       }
     }
-  });
+  })
+  .transform((cloud) => ({ ...cloud, protocolVersion: cloud.protocolVersion ?? defaultProtocolVersion(cloud.profile) }));
 
 export type CloudConfig = z.infer<typeof cloudSchema>;
 
