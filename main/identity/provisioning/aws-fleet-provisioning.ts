@@ -230,7 +230,10 @@ function claimConnectError(error: unknown, endpoint: string, gatewayId: string):
     'not-authorized': 'the claim certificate\'s policy must allow iot:Connect for this client id (gateway.id)',
     'connection-lost': 'AWS IoT closed the connection: the claim certificate may be inactive or revoked, or its policy may not allow iot:Connect for this client id (gateway.id)',
   };
-  return new FleetProvisioningError(`cannot connect to ${endpoint} with the claim certificate (${classified.kind}): ${classified.message}${fix[classified.kind] ? `. Fix: ${fix[classified.kind]}` : ''}`);
+  const specific = fix[classified.kind];
+  // The uplink's own wording names cloud.certFile and the like; for the claim connection the fix above replaces it.
+  const detail = specific === undefined ? classified.message : `${(error as Error).message ?? String(error)}. Fix: ${specific}`;
+  return new FleetProvisioningError(`cannot connect to ${endpoint} with the claim certificate (${classified.kind}): ${detail}`);
 }
 
 function claimOptions(config: Config, cloud: NonNullable<Config['cloud']>, request: FleetProvisioningRequest, ca: string): IClientOptions {
