@@ -7,6 +7,7 @@ import type { Config } from '../shared/config/schema.js';
 import { reportCertificate, type CertificateReport } from '../identity/certificate.js';
 import { identityReport } from '../identity/identity-service.js';
 import { identityStoreFromConfig } from '../identity/from-config.js';
+import { provisionThroughAws, templateParameters, type FleetProvisioningResult } from '../identity/provisioning/aws-fleet-provisioning.js';
 import { wipeDevice } from '../identity/wipe.js';
 import { UserError } from '../shared/errors.js';
 import { printJson } from './output.js';
@@ -74,8 +75,24 @@ function formatReport(report: ShowReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+function formatProvisioning(result: FleetProvisioningResult, now: number): string {
+  const report = reportCertificate(result.certificate, now);
+  const configuration = Object.entries(result.deviceConfiguration);
+  return [
+    `thing:       ${result.thingName}`,
+    `certificate: ${result.certificateId}`,
+    `subject:     ${report.subject}`,
+    `issuer:      ${report.issuer}`,
+    `serial:      ${report.serial}${result.replacedSerial ? ` (replaces ${result.replacedSerial})` : ''}`,
+    `not after:   ${report.notAfter.toISOString()} (${report.daysLeft} days)`,
+    `installed:   ${result.certFile} (origin recorded in ${result.originFile})`,
+    ...configuration.map(([key, value], index) => `${index === 0 ? 'device configuration: ' : '                      '}${key}=${value}`),
+    '',
+  ].join('\n');
+}
+
 export function registerIdentityCommands(program: Command): void {
-  const identity = program.command('identity').description('device key, CSR, certificate: csr | import | show | wipe');
+  const identity = program.command('identity').description('device key, CSR, certificate: csr | import | provision-aws | show | wipe');
 
   identity
     .command('csr')
@@ -106,6 +123,41 @@ export function registerIdentityCommands(program: Command): void {
       const info = store.importCertificate(readCertificateArgument(certFile), certFile, Date.now());
       const report = reportCertificate(info, Date.now());
       process.stdout.write(`installed ${store.paths.cert}: ${info.subject}, serial ${info.serial}, valid until ${info.notAfter.toISOString()} (${report.daysLeft} days)\n`);
+    });
+
+  identity
+    .command('provision-aws')
+    .description('AWS IoT fleet provisioning by claim with the on-box key: CreateCertificateFromCsr, RegisterThing, then install the certificate')
+    .requiredOption('-c, --config <file>', 'YAML config file (cloud.profile aws-iot-core)')
+    .requiredOption('--claim-cert <file>', 'the claim certificate (PEM)')
+    .requiredOption('--claim-key <file>', 'the claim certificate\'s private key (PEM, 0600); only used for the TLS connection')
+    .requiredOption('--template <name>', 'the fleet provisioning template')
+    .option('--parameter <key=value>', 'a template parameter (repeatable); ThingName=<gateway.id> is sent unless given', (pair: string, pairs: string[]) => [...pairs, pair], [] as string[])
+    .option('--timeout-seconds <n>', 'how long to wait for the connection and for each answer', '30')
+    .option('--json', 'print JSON')
+    .action(async (options: ConfigOption & { claimCert: string; claimKey: string; template: string; parameter: string[]; timeoutSeconds: string; json?: boolean }) => {
+      const timeoutSeconds = Number(options.timeoutSeconds);
+      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UserError(`"--timeout-seconds": expected a number of seconds > 0, got ${JSON.stringify(options.timeoutSeconds)}`);
+      const config = loadConfig(options.config);
+      const result = await provisionThroughAws({
+        config,
+        claimCertFile: options.claimCert,
+        claimKeyFile: options.claimKey,
+        template: options.template,
+        parameters: templateParameters(config, options.parameter),
+        timeoutMs: timeoutSeconds * 1000,
+        now: Date.now,
+      });
+      if (result.keyCreated) process.stderr.write(`generated a new ${config.identity.keyAlgorithm} key for this box; only its CSR went to AWS IoT\n`);
+      if (options.json) printJson({ ...result, certificate: reportCertificate(result.certificate, Date.now()) });
+      else process.stdout.write(formatProvisioning(result, Date.now()));
+      if (!result.thingNameMatches) {
+        process.stderr.write(
+          `fieldgate: AWS IoT registered the thing as "${result.thingName}" but gateway.id is "${config.gateway.id}". The certificate is installed; ` +
+            `set gateway.id: ${result.thingName} in ${options.config} (under aws-iot-core it is the MQTT client id and must be the thing name), or make template "${options.template}" name the thing from ThingName\n`,
+        );
+        process.exitCode = 1;
+      }
     });
 
   identity

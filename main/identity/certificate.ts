@@ -74,6 +74,12 @@ export interface VerifyIdentityInput {
   now: number;
   /** Names the certificate in messages, e.g. its file. */
   source: string;
+  /**
+   * SHA-256 fingerprint of a leaf a provisioning service delivered over a connection that
+   * authenticated it (AWS IoT signs with its own CA, which no CA file holds). That leaf needs no
+   * chain to `caPem`, and its CN is the service's choice; key and validity are still checked.
+   */
+  provisionedFingerprint?: string | undefined;
 }
 
 const MAX_CHAIN = 8;
@@ -142,6 +148,10 @@ export function verifyIdentity(input: VerifyIdentityInput): CertificateInfo {
       'key-mismatch',
       `${input.source} (serial ${info.serial}) does not match the device key: it was issued for another key. Sign the CSR this device produced ("fieldgate identity csr")`,
     );
+  }
+  if (input.provisionedFingerprint !== undefined && input.provisionedFingerprint === info.fingerprint256) {
+    assertValidNow(info, input.now);
+    return info;
   }
   if (info.commonName !== input.gatewayId) {
     throw new IdentityError(

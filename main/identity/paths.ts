@@ -7,6 +7,8 @@ export interface IdentityPaths {
   cert: string;
   /** The provisioning CSR written by `fieldgate identity csr`. */
   csr: string;
+  /** Present when `cert.pem` came from a provisioning service (AWS IoT fleet provisioning): names it and the certificate's fingerprint. */
+  certOrigin: string;
   nextDir: string;
   nextKey: string;
   nextCsr: string;
@@ -26,6 +28,7 @@ export function identityPaths(dir: string, keyFileName = 'key.pem'): IdentityPat
     key: join(dir, keyFileName),
     cert: join(dir, 'cert.pem'),
     csr: join(dir, 'csr.pem'),
+    certOrigin: join(dir, 'cert-origin.json'),
     nextDir,
     nextKey: join(nextDir, keyFileName),
     nextCsr: join(nextDir, 'csr.pem'),

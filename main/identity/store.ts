@@ -3,7 +3,7 @@ import { existsSync, linkSync, readFileSync, readdirSync, rmdirSync, statSync, u
 import { join } from 'node:path';
 import type { TlsCredentials, TlsKey } from '../shared/tls.js';
 import type { KeyAlgorithm } from '../shared/config/identity.js';
-import { certificateMatchesKey, describeCertificate, verifyIdentity, type CertificateInfo } from './certificate.js';
+import { certificateMatchesKey, describeCertificate, verifyIdentity, type CertificateInfo, type VerifyIdentityInput } from './certificate.js';
 import { createCsrPem, type CsrSubject, type SubjectAltNames } from './csr.js';
 import { IdentityError } from './errors.js';
 import type { KeyStore, StoredKey } from './key-store/key-store.js';
@@ -28,6 +28,20 @@ export interface LoadedIdentity {
   key: TlsKey;
   certPem: string;
   info: CertificateInfo;
+}
+
+/** Where a provisioned certificate came from, recorded beside it. */
+export interface CertificateOrigin {
+  /** Names the certificate in messages and the record, e.g. "AWS IoT fleet provisioning (template fieldgate-fleet)". */
+  source: string;
+  /** The service's endpoint, without credentials. */
+  endpoint: string;
+  /** The service's id for the certificate (AWS: certificateId). */
+  certificateId: string;
+  /** The thing or device the service registered it for. */
+  registeredAs: string;
+  /** The service's template or profile that registered it. */
+  template: string;
 }
 
 export interface RotationRequest {
@@ -103,8 +117,34 @@ export class IdentityStore {
     assertPrivate(this.paths.dir, 'dir');
     const info = this.verify(certPem, this.readKey(this.paths.key), source, now);
     writePrivateFile(this.paths.cert, certPem.endsWith('\n') ? certPem : `${certPem}\n`);
+    if (existsSync(this.paths.certOrigin)) unlinkSync(this.paths.certOrigin);
     if (existsSync(this.paths.csr)) unlinkSync(this.paths.csr);
     return info;
+  }
+
+  /**
+   * Installs a certificate a provisioning service issued for the device key over a connection
+   * that authenticated the service (AWS IoT fleet provisioning). Its issuer is the service's own
+   * CA, so instead of a chain to caFile the store records the certificate's fingerprint and where
+   * it came from in `cert-origin.json`, which later loads honour for that certificate only. Key
+   * match and validity are checked as for an import; the old certificate stays until this one passed.
+   */
+  installProvisionedCertificate(certPem: string, origin: CertificateOrigin, now: number): CertificateInfo {
+    const info = this.verifyProvisioned(certPem, origin.source, now);
+    const { fingerprint256 } = info;
+    // The origin first: a crash before the certificate moves in leaves a record that matches no certificate.
+    writePrivateFile(this.paths.certOrigin, `${JSON.stringify({ ...origin, fingerprint256, installedAt: new Date(now).toISOString() }, null, 2)}\n`);
+    writePrivateFile(this.paths.cert, certPem.endsWith('\n') ? certPem : `${certPem}\n`);
+    if (existsSync(this.paths.csr)) unlinkSync(this.paths.csr);
+    return info;
+  }
+
+  /** Checks a certificate a provisioning service issued (see installProvisionedCertificate) without installing it. */
+  verifyProvisioned(certPem: string, source: string, now: number): CertificateInfo {
+    if (!this.hasKey()) throw new IdentityError('missing', `no device key in ${this.paths.dir}: the CSR must come from this box's key`);
+    assertPrivate(this.paths.dir, 'dir');
+    const { fingerprint256 } = describeCertificate(certPem, source);
+    return verifyIdentity({ ...this.verifyInput(certPem, this.readKey(this.paths.key), source, now), provisionedFingerprint: fingerprint256 });
   }
 
   /** The installed certificate's details, without checking validity (for `identity show`). */
@@ -216,6 +256,8 @@ export class IdentityStore {
     }
     identityFailpoint('promote-between-renames');
     if (existsSync(this.paths.nextCert)) renameDurably(this.paths.nextCert, this.paths.cert);
+    // A rotated certificate is checked in full: the record of a provisioned one no longer applies.
+    if (existsSync(this.paths.certOrigin)) unlinkSync(this.paths.certOrigin);
     if (existsSync(this.paths.retiredKey)) {
       // Still the current key only if the new one never moved in: then unlink, do not overwrite.
       if (sameFile(this.paths.retiredKey, this.paths.key)) unlinkSync(this.paths.retiredKey);
@@ -245,15 +287,23 @@ export class IdentityStore {
   }
 
   private verify(certPem: string, key: StoredKey, source: string, now: number): CertificateInfo {
-    return verifyIdentity({
-      certPem,
-      publicKey: key.publicKey,
-      caPem: this.readCa(),
-      caSource: this.options.caFile ?? 'CA',
-      gatewayId: this.options.gatewayId,
-      now,
-      source,
-    });
+    return verifyIdentity({ ...this.verifyInput(certPem, key, source, now), provisionedFingerprint: this.provisionedFingerprint() });
+  }
+
+  private verifyInput(certPem: string, key: StoredKey, source: string, now: number): VerifyIdentityInput {
+    return { certPem, publicKey: key.publicKey, caPem: this.readCa(), caSource: this.options.caFile ?? 'CA', gatewayId: this.options.gatewayId, now, source };
+  }
+
+  /** The fingerprint `cert-origin.json` records, if a provisioning service delivered the current certificate. */
+  private provisionedFingerprint(): string | undefined {
+    const origin = readText(this.paths.certOrigin);
+    if (origin === undefined) return undefined;
+    try {
+      const { fingerprint256 } = JSON.parse(origin) as { fingerprint256?: unknown };
+      return typeof fingerprint256 === 'string' ? fingerprint256 : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private readKey(path: string): StoredKey {
