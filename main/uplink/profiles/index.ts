@@ -42,6 +42,8 @@ export function profileLimits(config: Pick<CloudConfig, 'profile' | 'url' | 'acc
         maxPacketBytes: AWS_IOT_CORE.maxPayloadBytes,
         maxInFlight: AWS_IOT_CORE.maxInFlight,
         cnIsIdentity: false,
+        // The recommended policy allows iot:Connect only for the thing name as client id (thing policy variables need it).
+        oneConnectionPerClientId: true,
       };
     case 'azure-iot-hub':
       // IoT Hub quotas and throttling: device-to-cloud messages up to 256 KB. Its send and twin

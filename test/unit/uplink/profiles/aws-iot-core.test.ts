@@ -67,7 +67,7 @@ test('topic rules follow the AWS IoT Core documentation: $aws/ is reserved, at m
 
 test('limits: 100 publishes/s, 100 in flight, 128 KB; ALPN x-amzn-mqtt-ca only on port 443', () => {
   const on8883 = profileLimits({ profile: 'aws-iot-core', url: 'mqtts://x-ats.iot.eu-west-1.amazonaws.com:8883' });
-  assert.deepEqual(on8883, { tls: {}, maxPublishesPerSecond: 100, maxPacketBytes: 131_072, maxInFlight: 100, cnIsIdentity: false });
+  assert.deepEqual(on8883, { tls: {}, maxPublishesPerSecond: 100, maxPacketBytes: 131_072, maxInFlight: 100, cnIsIdentity: false, oneConnectionPerClientId: true });
   assert.deepEqual(profileLimits({ profile: 'aws-iot-core', url: 'mqtts://x-ats.iot.eu-west-1.amazonaws.com:443' }).tls, { ALPNProtocols: ['x-amzn-mqtt-ca'] });
   assert.deepEqual(profileLimits({ profile: 'generic', url: 'mqtts://broker:443' }), { tls: {}, cnIsIdentity: true });
   assert.equal(AWS_IOT_CORE.alpnOn443, 'x-amzn-mqtt-ca');
