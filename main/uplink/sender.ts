@@ -67,6 +67,11 @@ export class Sender {
     this.publishLimiter = deps.maxPublishesPerSecond ? new TokenBucket(deps.maxPublishesPerSecond) : undefined;
   }
 
+  /** Sensors announced to the platform on the current connection (PlatformWire.sensorOnline). */
+  get announcedSensors(): readonly string[] {
+    return [...this.announced];
+  }
+
   /** Readings the broker acknowledged since start. */
   get readingsSent(): number {
     return this.acknowledgedReadings;

@@ -338,11 +338,13 @@ export class Uplink implements Component {
     else if (request?.kind === 'control') this.controls.dispatch(request.payload, request.suffix);
   }
 
-  /** Waits for the PUBACK of everything pending (readings and control messages alike), then says offline. */
+  /** Waits for the PUBACK of everything pending (readings and control messages alike), then says goodbye and offline. */
   private async closeGracefully(session: Session): Promise<void> {
     this.sender.stopPolling();
     await session.settled(STOP_DRAIN_MS);
-    if (session.open) await this.publishAsync(session, this.wire.offline(this.deps.version), STOP_DRAIN_MS).catch(() => undefined);
+    const farewell = this.wire.farewell?.(this.deps.version, this.sender.announcedSensors) ?? [];
+    const goodbye = [...farewell, this.wire.offline(this.deps.version)];
+    if (session.open) await Promise.all(goodbye.map((message) => this.publishAsync(session, message, STOP_DRAIN_MS))).catch(() => undefined);
     session.end(undefined);
   }
 

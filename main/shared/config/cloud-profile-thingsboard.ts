@@ -21,6 +21,7 @@ export const THINGSBOARD = {
   maxPayloadBytes: 65_536,
   topics: {
     connect: 'v1/gateway/connect',
+    disconnect: 'v1/gateway/disconnect',
     telemetry: 'v1/gateway/telemetry',
     gatewayRpc: 'v1/gateway/rpc',
     attributes: 'v1/devices/me/attributes',

@@ -73,7 +73,16 @@ export class AzureIotHubWire implements PlatformWire {
   /** The reported property `status` of the device twin; IoT Hub answers on `$iothub/twin/res/<status>/?$rid=…`. */
   status(facts: StatusFacts): OutboundMessage {
     const status: unknown = JSON.parse(onlineStatus(facts.version, facts.bufferDepth, facts.alerts, facts.now).toString());
-    return { topic: `$iothub/twin/PATCH/properties/reported/?$rid=${++this.lastRequestId}`, payload: Buffer.from(JSON.stringify({ status })) };
+    return this.twinPatch({ status });
+  }
+
+  private twinPatch(reported: Record<string, unknown>): OutboundMessage {
+    return { topic: `$iothub/twin/PATCH/properties/reported/?$rid=${++this.lastRequestId}`, payload: Buffer.from(JSON.stringify(reported)) };
+  }
+
+  /** On a graceful stop the twin's reported `status` says offline too (the will reaches only telemetry). */
+  farewell(version: string): OutboundMessage[] {
+    return [this.twinPatch({ status: JSON.parse(offlineStatus(version).toString()) as unknown })];
   }
 
   /** A telemetry message (IoT Hub forwards a will sent on the events topic as telemetry, with `iothub-MessageType: Will`). */

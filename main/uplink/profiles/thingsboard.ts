@@ -60,6 +60,11 @@ export class ThingsboardWire implements PlatformWire {
     return { topic: topics.attributes, payload: json({ online: false, version }) };
   }
 
+  /** `v1/gateway/disconnect` for every sensor connected on this connection, so ThingsBoard marks them inactive at once. */
+  farewell(_version: string, sensors: readonly string[]): OutboundMessage[] {
+    return sensors.map((sensorId) => ({ topic: topics.disconnect, payload: json({ device: this.deviceName(sensorId) }) }));
+  }
+
   subscriptions(): string[] {
     return [topics.rpcRequests, topics.gatewayRpc];
   }

@@ -63,6 +63,12 @@ export interface PlatformWire {
   status(facts: StatusFacts): OutboundMessage;
   /** The offline status: the MQTT will, and the last message of a graceful stop. */
   offline(version: string): OutboundMessage;
+  /**
+   * Messages a graceful stop sends before `offline`, on platforms where the will alone does not
+   * tell everything (ThingsBoard's sensor disconnects, IoT Hub's twin status). `sensors`: those
+   * `sensorOnline` announced on this connection.
+   */
+  farewell?(version: string, sensors: readonly string[]): OutboundMessage[];
   /** Topic filters for commands (and platform responses), subscribed to on every connection. */
   subscriptions(): string[];
   /**

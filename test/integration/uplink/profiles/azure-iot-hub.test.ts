@@ -223,14 +223,20 @@ test('a reading over 256 KB is set aside with a drop record sent as a type=alert
   assert.deepEqual(uplink.status().errors, {});
 });
 
-test('a graceful stop sends the offline status as a type=status telemetry message (the will has the same topic)', async () => {
+test('a graceful stop sends the offline status as a type=status telemetry message (the will has the same topic) and as the twin\'s reported status', async () => {
   const { uplink } = await startGateway();
+  await waitFor(() => twinStatuses().some((status) => status.online === true), 'the online twin status');
   await uplink.stop();
   const offline = await waitFor(() => telemetry('status')[0], 'the offline status');
   assert.equal(offline.topic, `${EVENTS}type=status&$.ct=application%2Fjson&$.ce=utf-8`);
   assert.deepEqual(JSON.parse(offline.text), { online: false, version: '9.9.9-test' });
   assert.equal(offline.retain, false);
+  assert.deepEqual(await waitFor(() => twinStatuses().at(-1)?.online === false ? twinStatuses().at(-1) : undefined, 'the offline twin status'), { online: false, version: '9.9.9-test' });
 });
+
+function twinStatuses(): Array<Record<string, unknown>> {
+  return hub.messages.filter((m) => m.topic.startsWith('$iothub/twin/PATCH/properties/reported/')).map((m) => (JSON.parse(m.text) as { status: Record<string, unknown> }).status);
+}
 
 test('MQTT over WebSockets at /$iothub/websocket carries the same telemetry', async () => {
   assert.ok(broker.wsUrl);

@@ -33,6 +33,7 @@ const PLATFORM = 'tb-platform';
 /** What ThingsBoard lets a gateway device do, for the token and for the certificate's CN alike. */
 const gatewayTopics = [
   'topic write v1/gateway/connect',
+  'topic write v1/gateway/disconnect',
   'topic write v1/gateway/telemetry',
   'topic readwrite v1/gateway/rpc',
   'topic write v1/devices/me/attributes',
@@ -162,6 +163,7 @@ test('with the access token: each sensor connected before its first telemetry, r
   assert.equal(online.body.version, '9.9.9-test');
   await stop();
   await waitFor(() => on('v1/devices/me/attributes').find((m) => m.body.online === false), 'the offline status attributes on a graceful stop');
+  assert.deepEqual(on('v1/gateway/disconnect').map((m) => m.body.device).sort(), [`${GATEWAY}/t1`, `${GATEWAY}/t2`], 'each connected sensor disconnected on the graceful stop');
   assert.deepEqual(received.filter((m) => m.retain), []);
   // A late subscriber gets retained messages before anything published after its SUBACK: none arrive before the marker.
   const late = await connectAsync(broker.url, { ca: pki.ca.certPem, cert: platformCert.certPem, key: platformCert.keyPem, protocolVersion: 5, reconnectPeriod: 0, clientId: 'tb-late' });

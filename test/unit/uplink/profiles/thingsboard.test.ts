@@ -94,6 +94,14 @@ test('a sensor is connected as "<gateway.id>/<sensor>" of type fieldgate-sensor 
   });
 });
 
+test('a graceful stop disconnects each connected sensor on v1/gateway/disconnect, as in the Gateway API example {"device":"Device A"}', () => {
+  const messages = wireFor().farewell?.('1.0.0', ['t1', 't2']) ?? [];
+  assert.deepEqual(messages.map((m) => ({ topic: m.topic, payload: text(m.payload) })), [
+    { topic: 'v1/gateway/disconnect', payload: { device: 'plant3-gw7/t1' } },
+    { topic: 'v1/gateway/disconnect', payload: { device: 'plant3-gw7/t2' } },
+  ]);
+});
+
 test('status and offline are client attributes of the gateway device, never retained', () => {
   const wire = wireFor();
   const status = wire.status({ version: '1.2.3', bufferDepth: 5, alerts: { info: 0, warning: 1, critical: 0 }, now: Date.parse('2026-12-02T05:00:00Z') });
