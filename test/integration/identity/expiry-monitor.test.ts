@@ -24,6 +24,22 @@ async function daysLeftGauge(metrics: Registry): Promise<number | undefined> {
   return metric?.values[0]?.value;
 }
 
+/** A monitor with thresholds 30 and 7 days on the workspace's identity, its gauge registry and the alerts it raised. */
+function monitorOf(config: Parameters<typeof identityStoreFromConfig>[0], now: () => number) {
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const alerts: IdentityAlert[] = [];
+  const monitor = new ExpiryMonitor({
+    store: identityStoreFromConfig(config),
+    alertDaysLeft: [30, 7],
+    checkIntervalMs: 3_600_000,
+    metrics,
+    log: silentLogger,
+    clock: { now },
+    onAlert: (alert) => alerts.push(alert),
+  });
+  return { monitor, metrics, alerts };
+}
+
 test('the days-left gauge follows the clock and alerts fire once at 30 days (warning) and 7 days (critical)', async () => {
   const ws = workspace({ caFile: pki.ca.certPath });
   const notAfter = daysFromNow(40);
@@ -32,17 +48,7 @@ test('the days-left gauge follows the clock and alerts fire once at 30 days (war
   // openssl keeps whole seconds: measure from the certificate's own notAfter.
   const end = identityStoreFromConfig(ws.config).describe().notAfter.getTime();
   let now = end - 40 * DAY;
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const alerts: IdentityAlert[] = [];
-  const monitor = new ExpiryMonitor({
-    store: identityStoreFromConfig(ws.config),
-    alertDaysLeft: [30, 7],
-    checkIntervalMs: 3_600_000,
-    metrics,
-    log: silentLogger,
-    clock: { now: () => now },
-    onAlert: (alert) => alerts.push(alert),
-  });
+  const { monitor, metrics, alerts } = monitorOf(ws.config, () => now);
   try {
     await monitor.start(new AbortController().signal);
     assert.equal(await daysLeftGauge(metrics), 40);
@@ -78,17 +84,7 @@ test('a clock before the certificate\'s validity at start raises clock-wrong and
   installIdentity(ws.identityDir, client.keyPem, client.certPem);
   const start = identityStoreFromConfig(ws.config).describe().notBefore.getTime();
   let now = start - DAY;
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const alerts: IdentityAlert[] = [];
-  const monitor = new ExpiryMonitor({
-    store: identityStoreFromConfig(ws.config),
-    alertDaysLeft: [30, 7],
-    checkIntervalMs: 3_600_000,
-    metrics,
-    log: silentLogger,
-    clock: { now: () => now },
-    onAlert: (alert) => alerts.push(alert),
-  });
+  const { monitor, metrics, alerts } = monitorOf(ws.config, () => now);
   try {
     await monitor.start(new AbortController().signal);
     assert.deepEqual(alerts.map((a) => [a.kind, a.severity]), [['clock-wrong', 'critical']]);
@@ -105,14 +101,7 @@ test('a clock before the certificate\'s validity at start raises clock-wrong and
   const expired = workspace({ caFile: pki.ca.certPath });
   const old = await pki.issueClientCert({ cn: GATEWAY_ID, notAfter: daysFromNow(1) });
   installIdentity(expired.identityDir, old.keyPem, old.certPem);
-  const failing = new ExpiryMonitor({
-    store: identityStoreFromConfig(expired.config),
-    alertDaysLeft: [30, 7],
-    checkIntervalMs: 3_600_000,
-    metrics: createMetricsRegistry({ processMetrics: false }),
-    log: silentLogger,
-    clock: { now: () => Date.now() + 2 * DAY },
-  });
+  const { monitor: failing } = monitorOf(expired.config, () => Date.now() + 2 * DAY);
   try {
     await assert.rejects(failing.start(new AbortController().signal), /expired/);
   } finally {

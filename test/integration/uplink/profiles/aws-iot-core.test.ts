@@ -1,18 +1,10 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteBuffer } from '../../../../main/buffer/sqlite-buffer.js';
-import { silentLogger } from '../../../../main/log/logger.js';
-import { createMetricsRegistry } from '../../../../main/metrics/registry.js';
-import { systemClock } from '../../../../main/shared/clock.js';
-import { bufferSchema } from '../../../../main/shared/config/buffer.js';
 import { cloudSchema } from '../../../../main/shared/config/cloud.js';
-import { Uplink } from '../../../../main/uplink/uplink.js';
 import { startMosquitto, type Mosquitto } from '../../../helpers/mosquitto.js';
 import { createPki, type IssuedCert, type Pki } from '../../../helpers/pki.js';
 import { cloudSubscriber, waitFor } from '../fixture.js';
+import { startProfileGateway } from './fixture.js';
 
 const THING = 'plant3-line2_gw-7';
 const PREFIX = 'fieldgate';
@@ -50,10 +42,6 @@ after(async () => {
 
 /** A gateway with the aws-iot-core profile (validated for a real endpoint), pointed at the test broker. */
 async function startGateway(options: { cloud?: Record<string, unknown>; clock?: { now(): number }; client?: IssuedCert } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'fieldgate-aws-'));
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const buffer = new SqliteBuffer({ file: join(dir, 'buffer.db'), options: bufferSchema.parse({ commitWindowMs: 2 }), log: silentLogger, clock: systemClock, metrics });
-  await buffer.start(new AbortController().signal);
   const validated = cloudSchema.parse({
     profile: 'aws-iot-core',
     url: 'mqtts://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com:8883',
@@ -63,23 +51,14 @@ async function startGateway(options: { cloud?: Record<string, unknown>; clock?: 
     backoff: { initialMs: 100, maxMs: 400 },
     ...options.cloud,
   });
-  const uplink = new Uplink({
-    buffer,
+  const gateway = await startProfileGateway({
     config: { ...validated, url: broker.url },
     gatewayId: THING,
     credentials: async () => ({ ca: pki.ca.certPem, cert: (options.client ?? cert).certPem, key: (options.client ?? cert).keyPem }),
-    log: silentLogger,
-    clock: options.clock ?? systemClock,
-    metrics,
-    version: '9.9.9-test',
+    ...(options.clock && { clock: options.clock }),
   });
-  await uplink.start();
-  running.push(async () => {
-    await uplink.stop();
-    await buffer.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { buffer, uplink };
+  running.push(gateway.stop);
+  return gateway;
 }
 
 const readingsMessages = () => ingest.messages.filter((m) => m.topic.startsWith(`${PREFIX}/${THING}/readings/`));

@@ -4,17 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
-import { SqliteBuffer } from '../../../../main/buffer/sqlite-buffer.js';
 import { createLogger, silentLogger } from '../../../../main/log/logger.js';
-import { createMetricsRegistry } from '../../../../main/metrics/registry.js';
 import { systemClock } from '../../../../main/shared/clock.js';
-import { bufferSchema } from '../../../../main/shared/config/buffer.js';
 import { cloudSchema } from '../../../../main/shared/config/cloud.js';
 import { CloudTester } from '../../../../main/uplink/test-connection.js';
-import { Uplink } from '../../../../main/uplink/uplink.js';
 import { startMosquitto, type Mosquitto } from '../../../helpers/mosquitto.js';
 import { createPki, type IssuedCert, type Pki } from '../../../helpers/pki.js';
 import { waitFor } from '../fixture.js';
+import { startProfileGateway } from './fixture.js';
 
 const DEVICE = 'MyDevice01';
 /** IoT Hub's user name for the device; the test broker is reached as `localhost`, the hub host in the URL. */
@@ -118,30 +115,17 @@ function azureSettings(url: string, overrides: Record<string, unknown> = {}) {
 }
 
 async function startGateway(options: { url?: string; lines?: Array<Record<string, unknown>> } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'fieldgate-azure-'));
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const buffer = new SqliteBuffer({ file: join(dir, 'buffer.db'), options: bufferSchema.parse({ commitWindowMs: 2 }), log: silentLogger, clock: systemClock, metrics });
-  await buffer.start(new AbortController().signal);
   const lines = options.lines;
   const log = lines ? createLogger({ destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } }) : silentLogger;
-  const uplink = new Uplink({
-    buffer,
+  const gateway = await startProfileGateway({
     config: azureSettings(options.url ?? broker.url),
     gatewayId: DEVICE,
     credentials: async () => ({ ca: pki.ca.certPem, cert: cert.certPem, key: cert.keyPem }),
     log,
-    clock: systemClock,
-    metrics,
-    version: '9.9.9-test',
   });
-  await uplink.start();
-  running.push(async () => {
-    await uplink.stop();
-    await buffer.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  await waitFor(() => uplink.status().state === 'connected', 'the connection');
-  return { buffer, uplink };
+  running.push(gateway.stop);
+  await waitFor(() => gateway.uplink.status().state === 'connected', 'the connection');
+  return gateway;
 }
 
 const telemetry = (type: string) => hub.messages.filter((m) => m.topic.startsWith(`${EVENTS}type=${type}&`));

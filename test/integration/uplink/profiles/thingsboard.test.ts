@@ -14,17 +14,16 @@ import { createDeviceIdentity } from '../../../../main/identity/device-identity.
 import { silentLogger } from '../../../../main/log/logger.js';
 import { createMetricsRegistry } from '../../../../main/metrics/registry.js';
 import { systemClock } from '../../../../main/shared/clock.js';
-import { bufferSchema } from '../../../../main/shared/config/buffer.js';
 import { cloudSchema } from '../../../../main/shared/config/cloud.js';
 import type { Config } from '../../../../main/shared/config/schema.js';
 import type { TlsCredentialProvider } from '../../../../main/shared/tls.js';
 import { configuredCredentialProvider } from '../../../../main/uplink/credentials.js';
 import { CloudTester } from '../../../../main/uplink/test-connection.js';
-import { Uplink } from '../../../../main/uplink/uplink.js';
 import { startMosquitto, type Mosquitto } from '../../../helpers/mosquitto.js';
 import { createPki, daysFromNow, type IssuedCert, type Pki } from '../../../helpers/pki.js';
 import { workspace } from '../../identity/fixture.js';
 import { waitFor } from '../fixture.js';
+import { startProfileGateway } from './fixture.js';
 
 const GATEWAY = 'gw-1';
 const TOKEN = 'A1b2C3d4E5f6G7h8I9j0';
@@ -106,23 +105,14 @@ function tbCloud(overrides: Record<string, unknown> = {}, url = broker.usernameU
 
 async function startGateway(options: { cloud?: ReturnType<typeof tbCloud>; credentials?: TlsCredentialProvider; before?: (buffer: SqliteBuffer) => Promise<void> } = {}) {
   const cloud = options.cloud ?? tbCloud();
-  const gwDir = await mkdtemp(join(tmpdir(), 'fieldgate-tb-gw-'));
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const buffer = new SqliteBuffer({ file: join(gwDir, 'buffer.db'), options: bufferSchema.parse({ commitWindowMs: 2 }), log: silentLogger, clock: systemClock, metrics });
-  await buffer.start(new AbortController().signal);
-  await options.before?.(buffer);
-  const uplink = new Uplink({ buffer, config: cloud, gatewayId: GATEWAY, credentials: options.credentials ?? configuredCredentialProvider(cloud), log: silentLogger, clock: systemClock, metrics, version: '9.9.9-test' });
-  await uplink.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await uplink.stop();
-    await buffer.stop();
-    await rm(gwDir, { recursive: true, force: true });
-  };
-  running.push(stop);
-  return { buffer, uplink, metrics, stop };
+  const gateway = await startProfileGateway({
+    config: cloud,
+    gatewayId: GATEWAY,
+    credentials: options.credentials ?? configuredCredentialProvider(cloud),
+    ...(options.before && { before: options.before }),
+  });
+  running.push(gateway.stop);
+  return gateway;
 }
 
 const on = (topic: string) => received.filter((m) => m.topic === topic);
