@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fsyncDirSync, writeFileDurably } from '../files/durable.js';
+import { fsyncDirSync, writeFileDurablySync } from '../files/durable.js';
 import { IdentityError } from './errors.js';
 
 const GROUP_OR_WORLD = 0o077;
@@ -43,7 +43,7 @@ export function ensurePrivateDir(path: string): void {
 
 /** Writes a file with mode 0600 atomically: a crash leaves the old content or the new, never half of it. */
 export function writePrivateFile(path: string, data: string): void {
-  writeFileDurably(path, data, 0o600);
+  writeFileDurablySync(path, data, 0o600);
 }
 
 /**

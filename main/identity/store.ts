@@ -8,7 +8,7 @@ import { createCsrPem, type CsrSubject, type SubjectAltNames } from './csr.js';
 import { IdentityError } from './errors.js';
 import type { KeyStore, StoredKey } from './key-store/key-store.js';
 import { identityPaths, type IdentityPaths } from './paths.js';
-import { fsyncDirSync, renameDurably } from '../files/durable.js';
+import { fsyncDirSync, renameDurablySync } from '../files/durable.js';
 import { identityFailpoint } from './failpoint.js';
 import { assertPrivate, destroyFile, ensurePrivateDir, writePrivateFile } from './secure-files.js';
 
@@ -189,7 +189,7 @@ export class IdentityStore {
     // Before promotions were journalled: the new key moved in, its certificate still in next/.
     const pendingCert = readText(this.paths.nextCert);
     if (pendingCert !== undefined && this.hasKey() && !existsSync(this.paths.nextKey) && certificateMatchesKey(pendingCert, this.readKey(this.paths.key).publicKey)) {
-      renameDurably(this.paths.nextCert, this.paths.cert);
+      renameDurablySync(this.paths.nextCert, this.paths.cert);
     }
     if (existsSync(this.paths.nextDir) && !existsSync(this.paths.nextKey)) this.discardRotation();
     if (existsSync(this.paths.retiredKey)) {
@@ -252,10 +252,10 @@ export class IdentityStore {
   private completePromotion(): void {
     if (existsSync(this.paths.nextKey)) {
       if (!existsSync(this.paths.retiredKey) && this.hasKey()) linkSync(this.paths.key, this.paths.retiredKey);
-      renameDurably(this.paths.nextKey, this.paths.key);
+      renameDurablySync(this.paths.nextKey, this.paths.key);
     }
     identityFailpoint('promote-between-renames');
-    if (existsSync(this.paths.nextCert)) renameDurably(this.paths.nextCert, this.paths.cert);
+    if (existsSync(this.paths.nextCert)) renameDurablySync(this.paths.nextCert, this.paths.cert);
     // A rotated certificate is checked in full: the record of a provisioned one no longer applies.
     if (existsSync(this.paths.certOrigin)) unlinkSync(this.paths.certOrigin);
     if (existsSync(this.paths.retiredKey)) {

@@ -3,7 +3,8 @@ import { link, mkdir, readdir, readFile, readlink, rename, rm, unlink, writeFile
 import { join, resolve } from 'node:path';
 import { parseKeyset, type Keyset } from './documents.js';
 import { pausepoint } from './failpoint.js';
-import { fsyncDir, writeJsonAtomic } from './fs-atomic.js';
+import { fsyncDir } from '../files/durable.js';
+import { writeJsonDurably } from './fs-atomic.js';
 import type { Floor, TimeEvidence } from './policy.js';
 import { OtaError } from './reasons.js';
 
@@ -116,7 +117,7 @@ export class OtaStateStore {
 
   async writeJournal(journal: InstallJournal): Promise<void> {
     await mkdir(this.layout.stateDir, { recursive: true });
-    await writeJsonAtomic(this.layout.file('install'), journal);
+    await writeJsonDurably(this.layout.file('install'), journal);
   }
 
   async clearJournal(): Promise<void> {
@@ -130,7 +131,7 @@ export class OtaStateStore {
   }
 
   async writeMarkedGood(version: number, at: number): Promise<void> {
-    await writeJsonAtomic(this.layout.file('marked-good'), { version, at });
+    await writeJsonDurably(this.layout.file('marked-good'), { version, at });
   }
 
   async readRollback(): Promise<RollbackMarker | undefined> {
@@ -139,18 +140,18 @@ export class OtaStateStore {
 
   async writeRollback(marker: RollbackMarker): Promise<void> {
     await mkdir(this.layout.stateDir, { recursive: true });
-    await writeJsonAtomic(this.layout.file('rolled-back'), marker);
+    await writeJsonDurably(this.layout.file('rolled-back'), marker);
   }
 
   /** Raised only once a version has marked itself good; never lowered. A good version also ends the last rollback's marker. */
   async commitGood(journal: InstallJournal): Promise<void> {
     const [floor, evidence] = await Promise.all([this.readFloor(), this.readEvidence()]);
-    if (journal.rotatedKeyset) await writeJsonAtomic(this.layout.file('keyset'), journal.rotatedKeyset);
-    await writeJsonAtomic(this.layout.file('time'), {
+    if (journal.rotatedKeyset) await writeJsonDurably(this.layout.file('keyset'), journal.rotatedKeyset);
+    await writeJsonDurably(this.layout.file('time'), {
       lastTrustedTime: Math.max(evidence.lastTrustedTime, journal.trustedTime),
       newestIssuedAt: Math.max(evidence.newestIssuedAt, journal.issuedAt),
     });
-    await writeJsonAtomic(this.layout.file('floor'), {
+    await writeJsonDurably(this.layout.file('floor'), {
       version: Math.max(floor.version, journal.version),
       securityCounter: Math.max(floor.securityCounter, journal.securityCounter),
     });

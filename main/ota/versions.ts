@@ -1,7 +1,8 @@
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { fsyncDir, switchSymlink, TEMP_LINK_MARK } from './fs-atomic.js';
+import { fsyncDir } from '../files/durable.js';
+import { switchSymlink, TEMP_LINK_MARK } from './fs-atomic.js';
 import { OtaError } from './reasons.js';
 import { acquireInstallLock, OPERATOR_LOCK_WAIT_MS, OtaLayout, OtaStateStore, type InstallJournal } from './state.js';
 

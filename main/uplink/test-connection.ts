@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CloudBackend } from '../api/backends.js';
 import { splitPemCertificates } from '../identity/certificate.js';
 import type { Logger } from '../log/logger.js';
-import { writeFileAtomic } from '../ota/fs-atomic.js';
+import { writeFileDurably } from '../files/durable.js';
 import { ApiError, type MethodResult, type ParsedInput } from '../shared/api.js';
 import type { Clock } from '../shared/clock.js';
 import type { CloudConfig } from '../shared/config/cloud.js';
@@ -130,7 +130,7 @@ export class CloudTester implements CloudBackend {
     // Named by content: the running uplink may be using an earlier upload until the new settings are saved.
     const caFile = join(this.deps.caDir, `ca-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.pem`);
     await mkdir(this.deps.caDir, { recursive: true, mode: 0o755 });
-    await writeFileAtomic(caFile, text, 0o644);
+    await writeFileDurably(caFile, text, 0o644);
     await chmod(caFile, 0o644);
     this.deps.log.info({ caFile, subjects }, 'cloud CA uploaded');
     return { caFile, subjects };

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileDurably } from '../../files/durable.js';
+import { writeFileDurablySync } from '../../files/durable.js';
 import { identifier } from '../../shared/config/common.js';
 import { UserError } from '../../shared/errors.js';
 import { normalizeMac } from './decoders/bytes.js';
@@ -165,7 +165,7 @@ export class AllowlistStore {
       ...(e.bindKey ? { bindKey: box.seal(e.bindKey, e.mac) } : {}),
       addedAt: new Date(e.addedAt).toISOString(),
     }));
-    writeFileDurably(this.file, `${JSON.stringify({ version: 1, devices }, null, 2)}\n`, 0o600);
+    writeFileDurablySync(this.file, `${JSON.stringify({ version: 1, devices }, null, 2)}\n`, 0o600);
     this.stamp = this.currentStamp();
   }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { writeFileDurably } from '../../files/durable.js';
+import { writeFileDurablySync } from '../../files/durable.js';
 import type { Logger } from '../../log/logger.js';
 import type { RaisedAlert } from '../../shared/alert.js';
 import type { Clock } from '../../shared/clock.js';
@@ -283,7 +283,7 @@ export class BleSource implements Source {
     const text = counterFileText(devices);
     if (text === this.savedCounters) return;
     try {
-      writeFileDurably(this.countersFile, text, 0o600);
+      writeFileDurablySync(this.countersFile, text, 0o600);
       this.savedCounters = text;
     } catch (error) {
       this.deps.log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not save BLE replay counters');

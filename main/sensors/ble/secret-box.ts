@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFileDurably } from '../../files/durable.js';
+import { createFileDurablySync } from '../../files/durable.js';
 import { UserError } from '../../shared/errors.js';
 
 const KEY_BYTES = 32;
@@ -28,7 +28,7 @@ export class SecretBox {
     const file = join(keyDir, 'allowlist.key');
     // Written whole and fsynced under a temporary name, then linked in: a crash never leaves a
     // short key (which would make every sealed bind key unreadable), and a racing process keeps its own.
-    if (!existsSync(file)) createFileDurably(file, randomBytes(KEY_BYTES), 0o600);
+    if (!existsSync(file)) createFileDurablySync(file, randomBytes(KEY_BYTES), 0o600);
     const mode = statSync(file).mode & 0o777;
     if ((mode & 0o077) !== 0) {
       throw new UserError(`${file} is readable by others (mode ${mode.toString(8)}); run: chmod 600 ${file}`);

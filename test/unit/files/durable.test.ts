@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writePrivateFile } from '../../../main/identity/secure-files.js';
-import { createFileDurably, writeFileDurably } from '../../../main/files/durable.js';
+import { createFileDurablySync, writeFileDurablySync } from '../../../main/files/durable.js';
 import { AllowlistStore } from '../../../main/sensors/ble/allowlist.js';
 import { SecretBox } from '../../../main/sensors/ble/secret-box.js';
 
@@ -29,21 +29,21 @@ function plantAtOldTempName(file: string): string {
 }
 
 describe('durable file writes', () => {
-  it('writeFileDurably replaces the file whole, with the mode given, and leaves no temp file', () => {
+  it('writeFileDurablySync replaces the file whole, with the mode given, and leaves no temp file', () => {
     const dir = freshDir();
     const file = join(dir, 'state.json');
-    writeFileDurably(file, 'one', 0o600);
-    writeFileDurably(file, 'two', 0o600);
+    writeFileDurablySync(file, 'one', 0o600);
+    writeFileDurablySync(file, 'two', 0o600);
     assert.equal(readFileSync(file, 'utf8'), 'two');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(dir), ['state.json']);
   });
 
-  it('createFileDurably creates once and never replaces what is there', () => {
+  it('createFileDurablySync creates once and never replaces what is there', () => {
     const dir = freshDir();
     const file = join(dir, 'key');
-    assert.equal(createFileDurably(file, 'first', 0o600), true);
-    assert.equal(createFileDurably(file, 'second', 0o600), false);
+    assert.equal(createFileDurablySync(file, 'first', 0o600), true);
+    assert.equal(createFileDurablySync(file, 'second', 0o600), false);
     assert.equal(readFileSync(file, 'utf8'), 'first');
     assert.deepEqual(readdirSync(dir), ['key']);
   });
