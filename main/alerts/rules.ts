@@ -27,7 +27,7 @@ export interface PortLineTotals {
 }
 
 export interface AlertRulesDeps {
-  alerts: Pick<AlertCenter, 'reconcile' | 'isActive'>;
+  alerts: Pick<AlertCenter, 'reconcile' | 'isActive' | 'active' | 'clear'>;
   config: () => Config;
   sensors: () => SensorStatus[];
   buffer: (now: number) => BufferStats;
@@ -312,6 +312,11 @@ export class AlertRules implements Component {
         });
       }
     }
+    // Another install's trial (its message names the version and deadline) is news for the cloud:
+    // the last trial's alert ends and a new one is raised, instead of a rewording kept locally.
+    const trial = conditions.find((condition) => condition.kind === 'trial-pending');
+    const announced = this.deps.alerts.active().find((alert) => alert.kind === 'trial-pending');
+    if (trial && announced && announced.message !== trial.message) this.deps.alerts.clear(announced.key);
     this.deps.alerts.reconcile(['trial-pending', 'rolled-back'], conditions);
   }
 }

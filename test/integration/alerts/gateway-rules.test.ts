@@ -157,8 +157,7 @@ describe('alert rules on a real gateway', () => {
   it('trial-pending during an install\'s trial; rolled-back once it failed, kept across a restart, cleared by the next good install', async () => {
     await install(1, SCRIPTS.good);
     assert.equal(await box.current(), 'versions/1');
-    // The next trial must start after the rules saw this one end: a trial that begins while
-    // trial-pending is still active only rewords it (no new raise for the cloud).
+    // Once the rules saw this trial end, the next raise can only be version 2's.
     await waitFor('the first trial-pending to clear', () => !gateway.alerts.isActive('trial-pending:ota'));
     const afterFirst = Math.max(0, ...watch.eventsOf('trial-pending:ota').map((e) => e.seq));
     await install(2, SCRIPTS.silent);

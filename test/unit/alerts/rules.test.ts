@@ -98,14 +98,23 @@ describe('AlertRules', () => {
     assert.deepEqual(active(), []);
   });
 
-  it('trial-pending while the OTA journal is in its trial', async () => {
+  it('trial-pending while the OTA journal is in its trial; the next install\'s trial right after is a new alert for the cloud', async () => {
     await rules.check();
     assert.deepEqual(active(), []);
     mkdirSync(join(dir, 'ota', 'state'), { recursive: true });
     const journal = join(dir, 'ota', 'state', 'install.json');
-    writeFileSync(journal, JSON.stringify({ phase: 'trial', version: 7, previous: 6, securityCounter: 1, issuedAt: now, trustedTime: now, deadline: now + 120_000 }));
+    const trialOf = (version: number) => JSON.stringify({ phase: 'trial', version, previous: version - 1, securityCounter: 1, issuedAt: now, trustedTime: now, deadline: now + 120_000 });
+    writeFileSync(journal, trialOf(7));
     await rules.check();
     assert.deepEqual(active(), ['trial-pending:ota']);
+    await rules.check();
+    writeFileSync(journal, trialOf(8));
+    await rules.check();
+    const events = center.pending(10).map((entry) => JSON.parse(entry.payload) as { event: string; key: string; message: string });
+    assert.deepEqual(
+      events.map((e) => `${e.event} ${e.key} ${/version (\d+)/.exec(e.message)?.[1]}`),
+      ['raise trial-pending:ota 7', 'clear trial-pending:ota 7', 'raise trial-pending:ota 8'],
+    );
     rmSync(journal);
     await rules.check();
     assert.deepEqual(active(), []);
