@@ -17,6 +17,12 @@ export const STATUS_TOKEN_FILE = 'status-token';
 
 export type AuthFailureReason = 'unknown-user' | 'wrong-password' | 'locked' | 'wrong-setup-code' | 'no-session' | 'bad-token' | 'forbidden';
 
+/**
+ * The failures that are guesses at a credential. `no-session` (a page left open past its session)
+ * and `forbidden` (a technician's click on an admin action) are not: they must not look like an attack.
+ */
+export const CREDENTIAL_GUESSES: readonly AuthFailureReason[] = ['unknown-user', 'wrong-password', 'locked', 'wrong-setup-code', 'bad-token'];
+
 export interface AuthDeps {
   /** `<gateway.dataDir>/api`: accounts.json and setup-code, both 0600. */
   dir: string;

@@ -11,6 +11,7 @@ import type { SampleSink, Source } from '../shared/source.js';
 import { AlertCenter } from '../alerts/alert-center.js';
 import { HealthProbe } from '../alerts/health.js';
 import { AlertRules } from '../alerts/rules.js';
+import { CREDENTIAL_GUESSES } from '../api/auth.js';
 import type { ApiBackends } from '../api/backends.js';
 import { certificateSummary } from '../api/certificate-summary.js';
 import { configVersion, createConfigReadBackend } from '../api/config-read-backend.js';
@@ -170,7 +171,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     sensors: () => sources.flatMap((source) => source.sensors()),
     buffer: (now) => buffer.stats(now),
     uplink: () => state.uplink?.status(),
-    loginFailures: async () => [...(await counterSums(deps.metrics, 'fieldgate_api_auth_failures_total', 'reason')).values()].reduce((sum, n) => sum + n, 0),
+    loginFailures: async () => {
+      const byReason = await counterSums(deps.metrics, 'fieldgate_api_auth_failures_total', 'reason');
+      return CREDENTIAL_GUESSES.reduce((sum, reason) => sum + (byReason.get(reason) ?? 0), 0);
+    },
     serialLines: async () => {
       const [lines, rejected] = await Promise.all([counterSums(deps.metrics, 'fieldgate_serial_lines_total', 'port'), counterSums(deps.metrics, 'fieldgate_serial_rejects_total', 'port')]);
       return [...lines].map(([port, total]) => ({ port, lines: total, rejected: rejected.get(port) ?? 0 }));
