@@ -103,12 +103,20 @@ export function dropAlert(gatewayId: string, record: DropRecord): Buffer {
   );
 }
 
-/** The retained `…/status` message while connected. */
-export function onlineStatus(version: string, bufferDepth: number | null, alerts: Record<AlertSeverity, number> | null, now: number): Buffer {
-  return Buffer.from(JSON.stringify({ online: true, version, bufferDepth, alerts, ts: new Date(now).toISOString() }));
+/** The status while connected: the retained `…/status` message, or a platform's status property. */
+export function onlineStatusFields(version: string, bufferDepth: number | null, alerts: Record<AlertSeverity, number> | null, now: number) {
+  return { online: true, version, bufferDepth, alerts, ts: new Date(now).toISOString() };
 }
 
-/** The retained `…/status` message when the gateway goes offline (also its MQTT will). */
+export function onlineStatus(version: string, bufferDepth: number | null, alerts: Record<AlertSeverity, number> | null, now: number): Buffer {
+  return Buffer.from(JSON.stringify(onlineStatusFields(version, bufferDepth, alerts, now)));
+}
+
+/** The status when the gateway goes offline (also its MQTT will). */
+export function offlineStatusFields(version: string) {
+  return { online: false, version };
+}
+
 export function offlineStatus(version: string): Buffer {
-  return Buffer.from(JSON.stringify({ online: false, version }));
+  return Buffer.from(JSON.stringify(offlineStatusFields(version)));
 }

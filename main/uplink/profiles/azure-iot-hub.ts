@@ -3,7 +3,7 @@ import type { LeasedReading } from '../../buffer/types.js';
 import type { Logger } from '../../log/logger.js';
 import { AZURE_IOT_HUB, urlHost } from '../../shared/config/cloud-profile-azure.js';
 import type { CloudConfig } from '../../shared/config/cloud.js';
-import { encodeReadings, offlineStatus, onlineStatus } from '../messages.js';
+import { encodeReadings, offlineStatus, offlineStatusFields, onlineStatusFields } from '../messages.js';
 import type { CommandRequest, ControlRequest, OutboundMessage, PlatformWire, StatusFacts } from './wire.js';
 
 /** System properties of every telemetry message: JSON in UTF-8, so IoT Hub routing can query the body. */
@@ -72,8 +72,7 @@ export class AzureIotHubWire implements PlatformWire {
 
   /** The reported property `status` of the device twin; IoT Hub answers on `$iothub/twin/res/<status>/?$rid=…`. */
   status(facts: StatusFacts): OutboundMessage {
-    const status: unknown = JSON.parse(onlineStatus(facts.version, facts.bufferDepth, facts.alerts, facts.now).toString());
-    return this.twinPatch({ status });
+    return this.twinPatch({ status: onlineStatusFields(facts.version, facts.bufferDepth, facts.alerts, facts.now) });
   }
 
   private twinPatch(reported: Record<string, unknown>): OutboundMessage {
@@ -82,7 +81,7 @@ export class AzureIotHubWire implements PlatformWire {
 
   /** On a graceful stop the twin's reported `status` says offline too (the will reaches only telemetry). */
   farewell(version: string): OutboundMessage[] {
-    return [this.twinPatch({ status: JSON.parse(offlineStatus(version).toString()) as unknown })];
+    return [this.twinPatch({ status: offlineStatusFields(version) })];
   }
 
   /** A telemetry message (IoT Hub forwards a will sent on the events topic as telemetry, with `iothub-MessageType: Will`). */
